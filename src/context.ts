@@ -1,0 +1,17 @@
+import type { Config } from './lib/config.js';
+import type { Db, Store } from './lib/db/database.js';
+import type { Logger } from './lib/logger.js';
+import type { Clock } from './lib/time.js';
+import type { PublicationQueue } from './publication/queue.js';
+import type { FileStore } from './attachments/storage.js';
+
+/** What every component's operations get: built once at start (see main.ts). */
+export interface AppContext {
+  config: Config;
+  store: Store;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  files: FileStore;
+  publication: PublicationQueue;
+}

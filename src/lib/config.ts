@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Project root: config/, templates/ and the relative default paths hang off it. */
+export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+const defaults: Record<string, string> = JSON.parse(
+  readFileSync(path.join(projectRoot, 'config', 'defaults.json'), 'utf8'),
+);
+
+const roles = ['all', 'web', 'worker'] as const;
+export type Role = (typeof roles)[number];
+
+const mailbox = /^[^\s@<>]+@[^\s@<>]+$/;
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:PATH or postgres://...'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().regex(mailbox, 'must be an email address'),
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  STORAGE_DIR: z.string().min(1),
+  OUTBOX_DIR: z.string().min(1),
+  UPLOAD_MAX_MB: z.coerce.number().positive().max(2048),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  ROLE: z.enum(roles),
+});
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly role: Role;
+  readonly port: number;
+  /** Absolute base URL without a trailing slash. */
+  readonly publicUrl: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly adminToken: string;
+  /** True when no ADMIN_TOKEN was given and one was made for this run. */
+  readonly adminTokenGenerated: boolean;
+  readonly storageDir: string;
+  readonly outboxDir: string;
+  readonly uploadMaxBytes: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads the configuration once, from the environment over config/defaults.json.
+ * Empty variables count as unset. A bad value throws a ConfigError naming the variable.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  argv: readonly string[] = [],
+): Config {
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const roleArg = argv.find((a) => a.startsWith('--role='))?.slice('--role='.length);
+  const parsed = envSchema.safeParse({ ...defaults, ...given, ...(roleArg ? { ROLE: roleArg } : {}) });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
+    throw new ConfigError('Invalid configuration:\n  ADMIN_TOKEN: required when NODE_ENV=production');
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    role: e.ROLE,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
+    adminTokenGenerated: !e.ADMIN_TOKEN,
+    storageDir: path.resolve(e.STORAGE_DIR),
+    outboxDir: path.resolve(e.OUTBOX_DIR),
+    uploadMaxBytes: Math.floor(e.UPLOAD_MAX_MB * 1024 * 1024),
+    logLevel: e.LOG_LEVEL,
+  });
+}

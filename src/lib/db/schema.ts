@@ -1,0 +1,128 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/*
+ * Table types for Kysely. Times are ISO 8601 UTC strings everywhere in the code:
+ * text in SQLite (which compares them correctly as text) and timestamptz in
+ * PostgreSQL, parsed back to ISO strings by the driver (see database.ts).
+ * JSON values are stored as text so that both databases hold the same thing.
+ */
+export interface NewsroomTable {
+  id: string;
+  slug: string;
+  languages: string; // JSON array, first is the default
+  timezone: string;
+  website: string | null;
+  social: string; // JSON object
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewsroomTranslationTable {
+  newsroom_id: string;
+  lang: string;
+  name: string;
+  boilerplate: string;
+  boilerplate_html: string;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  newsroom_id: string;
+  name: string;
+  secret_hash: string; // hex SHA-256 of the secret part
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface ContactTable {
+  id: string;
+  newsroom_id: string;
+  name: string;
+  title: string; // JSON { lang: title }
+  phone: string | null;
+  email: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReleaseTable {
+  id: string;
+  newsroom_id: string;
+  type: string;
+  status: string; // stored status; see releases/visibility.ts for the effective one
+  publish_at: string | null;
+  published_at: string | null;
+  withdrawn_at: string | null;
+  version: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReleaseTranslationTable {
+  release_id: string;
+  lang: string;
+  position: number;
+  title: string;
+  lead: string;
+  body: string; // Markdown as written
+  body_html: string; // sanitised HTML, rendered once on write
+}
+
+export interface ReleaseKeywordTable {
+  release_id: string;
+  lang: string;
+  position: number;
+  keyword: string;
+  keyword_key: string; // lower-cased, for matching
+}
+
+export interface ReleaseContactTable {
+  release_id: string;
+  contact_id: string;
+  position: number;
+}
+
+export interface AttachmentTable {
+  id: string;
+  release_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  rendition: string | null; // content type of the web-size rendition, when there is one
+  caption: string; // JSON { lang: caption }
+  credit: string | null;
+  position: number;
+  created_at: string;
+}
+
+export interface DeliveryTable {
+  id: string;
+  release_id: string;
+  subscriber_id: string;
+  status: string; // queued | sent | failed | skipped
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Database {
+  newsrooms: NewsroomTable;
+  newsroom_translations: NewsroomTranslationTable;
+  api_tokens: ApiTokenTable;
+  contacts: ContactTable;
+  releases: ReleaseTable;
+  release_translations: ReleaseTranslationTable;
+  release_keywords: ReleaseKeywordTable;
+  release_contacts: ReleaseContactTable;
+  attachments: AttachmentTable;
+  deliveries: DeliveryTable;
+}
+
+export type NewsroomRow = Selectable<NewsroomTable>;
+export type ContactRow = Selectable<ContactTable>;
+export type ReleaseRow = Selectable<ReleaseTable>;
+export type AttachmentRow = Selectable<AttachmentTable>;
+export type NewAttachment = Insertable<AttachmentTable>;

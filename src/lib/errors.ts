@@ -1,0 +1,116 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** The one error type: every failure a client should see is an AppError, rendered as RFC 9457. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(detail);
+  }
+
+  get title(): string {
+    return titles[this.status] ?? 'Error';
+  }
+}
+
+export const badRequest = (detail: string, errors?: FieldError[]) =>
+  new AppError(400, 'bad-request', detail, errors);
+export const unauthorized = (detail = 'A valid bearer token is required.') =>
+  new AppError(401, 'unauthorized', detail);
+export const forbidden = (detail = 'This token may not act on this newsroom.') =>
+  new AppError(403, 'forbidden', detail);
+export const notFound = (what: string) => new AppError(404, 'not-found', `${what} not found.`);
+export const conflict = (detail: string) => new AppError(409, 'conflict', detail);
+export const gone = (detail: string) => new AppError(410, 'gone', detail);
+export const payloadTooLarge = (detail: string) => new AppError(413, 'payload-too-large', detail);
+export const unsupportedMediaType = (detail: string) =>
+  new AppError(415, 'unsupported-media-type', detail);
+export const unprocessable = (detail: string, errors?: FieldError[]) =>
+  new AppError(422, 'unprocessable', detail, errors);
+
+/** Paths are dotted (`translations.fi.title`), the form staff tools show next to a field. */
+export function fieldErrorsOf(error: z.ZodError, prefix?: string): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+}
+
+export function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
+  return badRequest(`The request ${where} is not valid.`, fieldErrorsOf(error, where === 'body' ? undefined : where));
+}
+
+export function problemBody(error: AppError, instance?: string) {
+  return {
+    type: `urn:newsroom:problem:${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    ...(instance ? { instance } : {}),
+    errors: error.errors,
+  };
+}
+
+/** Translates errors thrown by express, body parsers and busboy into AppErrors. */
+function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof z.ZodError) return invalidInput(err, 'body');
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown; message?: string };
+  const status = Number(e.status ?? e.statusCode);
+  switch (e.type) {
+    case 'entity.parse.failed':
+      return badRequest('The request body is not valid JSON.');
+    case 'entity.too.large':
+      return payloadTooLarge('The request body is too large.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return unsupportedMediaType('Only UTF-8 JSON is accepted.');
+  }
+  if (status >= 400 && status < 500) {
+    return new AppError(status, 'client-error', e.expose && e.message ? e.message : titles[status] ?? 'Bad request');
+  }
+  return undefined;
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = toAppError(err);
+    const error = known ?? new AppError(500, 'internal', 'Something went wrong on our side. It has been logged.');
+    if (!known) (req.log ?? logger).error({ err }, 'unhandled error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(error.status).type('application/problem+json').json(problemBody(error, req.originalUrl));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'not-found', `No resource at ${req.method} ${req.path}.`));
+};

@@ -1,0 +1,55 @@
+import { Marked } from 'marked';
+import sanitizeHtml from 'sanitize-html';
+
+/*
+ * The one sanitiser. Everything a user writes is rendered to HTML here, once, on
+ * write; web pages, feeds and emails all use the stored result.
+ */
+
+const markdown = new Marked({ gfm: true, breaks: false, async: false });
+
+/** Video hosts whose players may be embedded; every other iframe is dropped. */
+const embedHosts = ['www.youtube.com', 'www.youtube-nocookie.com', 'player.vimeo.com'];
+
+const policy: sanitizeHtml.IOptions = {
+  allowedTags: [
+    'p', 'br', 'hr', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'code',
+    'strong', 'b', 'em', 'i', 'u', 's', 'del', 'sub', 'sup', 'mark', 'small', 'abbr',
+    'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'a', 'img', 'figure', 'figcaption',
+    'table', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'caption', 'iframe',
+  ],
+  allowedAttributes: {
+    a: ['href', 'title', 'rel'],
+    img: ['src', 'alt', 'title', 'width', 'height'],
+    abbr: ['title'],
+    th: ['colspan', 'rowspan', 'scope'],
+    td: ['colspan', 'rowspan'],
+    ol: ['start'],
+    iframe: ['src', 'width', 'height', 'title', 'allowfullscreen'],
+  },
+  allowedSchemes: ['https', 'http', 'mailto', 'tel'],
+  allowedSchemesByTag: { img: ['https', 'http'], iframe: ['https'] },
+  allowProtocolRelative: false,
+  allowedIframeHostnames: embedHosts,
+  // A release's own heading is its title: headings in the body start one level lower.
+  transformTags: {
+    h1: 'h2',
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: { ...attribs, rel: 'noopener noreferrer nofollow' },
+    }),
+  },
+  disallowedTagsMode: 'discard',
+  // An iframe whose source was not an allowed player loses its src: drop it whole.
+  exclusiveFilter: (frame) => frame.tag === 'iframe' && !frame.attribs.src,
+};
+
+/** Markdown (with any inline HTML in it) to HTML that is safe in every output. */
+export function renderMarkdown(source: string): string {
+  return sanitizeHtml(markdown.parse(source) as string, policy).trim();
+}
+
+/** Plain text with no markup at all, for places that take no HTML. */
+export function stripHtml(html: string): string {
+  return sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} });
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/* Building blocks shared by the components' request schemas. */
+
+export const languageCode = z
+  .string()
+  .regex(/^[a-z]{2}$/, 'must be a two-letter ISO 639-1 code such as "fi"');
+
+export const id = z.uuid('must be an id');
+
+/** A time with an explicit offset, given back as a Date. */
+export const instant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+02:00' })
+  .transform((value) => new Date(value));
+
+export const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000);
+
+export const email = z.email('must be an email address').max(254);
+
+/** One value per language: `{ "fi": ..., "sv": ... }`. */
+export const perLanguage = <T extends z.ZodType>(value: T) => z.record(languageCode, value);
+
+/** Languages used in `value` that are not among `allowed`, as field errors under `path`. */
+export function foreignLanguages(path: string, value: Record<string, unknown> | undefined, allowed: readonly string[]) {
+  return Object.keys(value ?? {})
+    .filter((lang) => !allowed.includes(lang))
+    .map((lang) => ({
+      path: `${path}.${lang}`,
+      message: `the newsroom has no language "${lang}" (it has ${allowed.join(', ')})`,
+    }));
+}

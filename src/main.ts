@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './lib/config.js';
+import { startPublicationWorker, type PublicationWorker } from './publication/worker.js';
+import { closeContext, createContext } from './runtime.js';
+
+const SHUTDOWN_GRACE_MS = 15_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const ctx = await createContext(config);
+  const { logger } = ctx;
+
+  let server: Server | undefined;
+  let worker: PublicationWorker | undefined;
+
+  if (config.role === 'all' || config.role === 'worker') {
+    worker = await startPublicationWorker(ctx);
+  }
+  if (config.role === 'all' || config.role === 'web') {
+    const app = buildApp(ctx);
+    server = app.listen(config.port, () => {
+      logger.info({ port: config.port, publicUrl: config.publicUrl, role: config.role }, 'newsroom listening');
+      if (config.adminTokenGenerated) {
+        // Printed once, to the terminal only: set ADMIN_TOKEN to keep one across restarts.
+        console.log(`\nAdmin token for this run (set ADMIN_TOKEN to choose your own):\n  ${config.adminToken}\n`);
+      }
+    });
+    server.on('error', (err) => {
+      logger.fatal({ err }, 'could not listen');
+      process.exit(1);
+    });
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    // Stop taking requests and jobs, let the ones under way finish, then close connections.
+    await Promise.all([
+      server &&
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+      worker?.close(),
+    ]);
+    await closeContext(ctx);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error('Newsroom could not start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../context.js';
+import { conflict, type FieldError, notFound, unprocessable } from '../lib/errors.js';
+import { renderMarkdown } from '../lib/html.js';
+import { foreignLanguages } from '../lib/schemas.js';
+import { isoTime } from '../lib/time.js';
+import {
+  findNewsroomBySlug,
+  languagesInUse,
+  type Newsroom,
+  saveNewsroom,
+  slugTaken,
+} from './repository.js';
+import type { CreateNewsroomInput, UpdateNewsroomInput } from './schemas.js';
+
+export async function getNewsroom(ctx: AppContext, slug: string): Promise<Newsroom> {
+  const newsroom = await findNewsroomBySlug(ctx.db, slug);
+  if (!newsroom) throw notFound(`Newsroom "${slug}"`);
+  return newsroom;
+}
+
+function checkTexts(languages: string[], name: Record<string, string>, boilerplate: Record<string, string>) {
+  const errors: FieldError[] = [
+    ...foreignLanguages('name', name, languages),
+    ...foreignLanguages('boilerplate', boilerplate, languages),
+  ];
+  const defaultLanguage = languages[0]!;
+  if (!name[defaultLanguage]) {
+    errors.push({ path: `name.${defaultLanguage}`, message: 'the name is required in the default language' });
+  }
+  if (errors.length) throw unprocessable('The newsroom texts do not match its languages.', errors);
+}
+
+const renderAll = (texts: Record<string, string>) =>
+  Object.fromEntries(Object.entries(texts).map(([lang, text]) => [lang, renderMarkdown(text)]));
+
+export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput): Promise<Newsroom> {
+  checkTexts(input.languages, input.name, input.boilerplate);
+  if (await slugTaken(ctx.db, input.slug)) throw conflict(`The slug "${input.slug}" is taken.`);
+  const now = isoTime(ctx.clock.now());
+  const newsroom: Newsroom = {
+    id: randomUUID(),
+    slug: input.slug,
+    languages: input.languages,
+    name: input.name,
+    boilerplate: input.boilerplate,
+    boilerplateHtml: renderAll(input.boilerplate),
+    timezone: input.timezone,
+    website: input.website,
+    social: input.social as Record<string, string>,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await saveNewsroom(ctx.db, newsroom, true);
+  } catch (error) {
+    // Two requests racing for one slug: the unique index decides.
+    if (await slugTaken(ctx.db, input.slug)) throw conflict(`The slug "${input.slug}" is taken.`);
+    throw error;
+  }
+  return newsroom;
+}
+
+export async function updateNewsroom(ctx: AppContext, newsroom: Newsroom, input: UpdateNewsroomInput): Promise<Newsroom> {
+  const languages = input.languages ?? newsroom.languages;
+  // A language dropped from the list takes its texts with it, unless releases are written in it.
+  const dropped = newsroom.languages.filter((lang) => !languages.includes(lang));
+  const stillUsed = (await languagesInUse(ctx.db, newsroom.id)).filter((lang) => dropped.includes(lang));
+  if (stillUsed.length) {
+    throw unprocessable(
+      'A language that releases are written in cannot be removed.',
+      stillUsed.map((lang) => ({ path: 'languages', message: `releases are written in "${lang}"` })),
+    );
+  }
+  const kept = (texts: Record<string, string>, given: Record<string, string> = {}) =>
+    Object.fromEntries(
+      Object.entries({ ...texts, ...given }).filter(
+        ([lang, text]) => (languages.includes(lang) || lang in given) && text !== '',
+      ),
+    );
+  const name = kept(newsroom.name, input.name);
+  const boilerplate = kept(newsroom.boilerplate, input.boilerplate);
+  checkTexts(languages, name, boilerplate);
+  const updated: Newsroom = {
+    ...newsroom,
+    languages,
+    name,
+    boilerplate,
+    boilerplateHtml: renderAll(boilerplate),
+    timezone: input.timezone ?? newsroom.timezone,
+    website: input.website === undefined ? newsroom.website : input.website,
+    social: (input.social as Record<string, string> | undefined) ?? newsroom.social,
+    updatedAt: isoTime(ctx.clock.now()),
+  };
+  await saveNewsroom(ctx.db, updated, false);
+  return updated;
+}

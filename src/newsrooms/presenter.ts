@@ -1,0 +1,20 @@
+import { newsroomPageUrl, newsroomRssUrl } from '../site/urls.js';
+import type { Newsroom } from './repository.js';
+
+export function presentNewsroom(newsroom: Newsroom, base: string) {
+  const perLanguage = (url: typeof newsroomPageUrl) =>
+    Object.fromEntries(newsroom.languages.map((lang) => [lang, url(base, newsroom.slug, lang)]));
+  return {
+    id: newsroom.id,
+    slug: newsroom.slug,
+    languages: newsroom.languages,
+    name: newsroom.name,
+    boilerplate: newsroom.boilerplate,
+    timezone: newsroom.timezone,
+    website: newsroom.website,
+    social: newsroom.social,
+    links: { web: perLanguage(newsroomPageUrl), rss: perLanguage(newsroomRssUrl) },
+    createdAt: newsroom.createdAt,
+    updatedAt: newsroom.updatedAt,
+  };
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { httpUrl, languageCode, perLanguage } from '../lib/schemas.js';
+
+/** Top-level path segments of the public site that a newsroom slug may not take. */
+const reservedSlugs = new Set(['api', 'files', 'healthz', 'readyz', 'metrics', 'static', 'assets', 'admin', 'staff', 'subscriptions', 'unsubscribe', 'sitemap.xml', 'robots.txt', 'favicon.ico']);
+
+export const newsroomSlug = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lower-case letters, digits and single hyphens')
+  .refine((slug) => !reservedSlugs.has(slug), 'is reserved');
+
+const timezone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Europe/Helsinki');
+
+/** A profile name, or a full http(s) URL to it. */
+const socialHandle = z
+  .string()
+  .trim()
+  .min(1)
+  .max(300)
+  .refine((v) => !v.includes(':') || /^https?:\/\/\S+$/.test(v), 'must be a handle or an http(s) URL');
+
+const social = z.strictObject({
+  x: socialHandle.optional(),
+  facebook: socialHandle.optional(),
+  linkedin: socialHandle.optional(),
+  youtube: socialHandle.optional(),
+  instagram: socialHandle.optional(),
+  mastodon: socialHandle.optional(),
+  bluesky: socialHandle.optional(),
+});
+
+const languages = z
+  .array(languageCode)
+  .min(1)
+  .max(12)
+  .refine((list) => new Set(list).size === list.length, 'must not repeat a language');
+
+const name = perLanguage(z.string().trim().min(1).max(200));
+const boilerplate = perLanguage(z.string().trim().max(5000));
+
+export const createNewsroomBody = z.strictObject({
+  slug: newsroomSlug,
+  languages,
+  name,
+  boilerplate: boilerplate.default({}),
+  timezone: timezone.default('Europe/Helsinki'),
+  website: httpUrl.nullable().default(null),
+  social: social.default({}),
+});
+
+export const updateNewsroomBody = z.strictObject({
+  languages: languages.optional(),
+  name: name.optional(),
+  boilerplate: boilerplate.optional(),
+  timezone: timezone.optional(),
+  website: httpUrl.nullable().optional(),
+  social: social.optional(),
+});
+
+export const slugParams = z.object({ slug: z.string().max(200) });
+
+export type CreateNewsroomInput = z.output<typeof createNewsroomBody>;
+export type UpdateNewsroomInput = z.output<typeof updateNewsroomBody>;
+
+const links = z.object({ web: z.record(z.string(), z.url()), rss: z.record(z.string(), z.url()) });
+
+export const newsroomResponse = z.object({
+  id: z.string(),
+  slug: z.string(),
+  languages: z.array(z.string()),
+  name: z.record(z.string(), z.string()),
+  boilerplate: z.record(z.string(), z.string()),
+  timezone: z.string(),
+  website: z.string().nullable(),
+  social: z.record(z.string(), z.string()),
+  links,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});

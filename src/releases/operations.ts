@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { authorizeNewsroom } from '../auth/authorize.js';
+import { contactIdsIn } from '../contacts/repository.js';
+import type { AppContext } from '../context.js';
+import { conflict, type FieldError, notFound, unprocessable } from '../lib/errors.js';
+import { renderMarkdown } from '../lib/html.js';
+import type { Principal } from '../lib/routes.js';
+import { foreignLanguages } from '../lib/schemas.js';
+import { isoTime } from '../lib/time.js';
+import type { Newsroom } from '../newsrooms/repository.js';
+import {
+  changeStatus,
+  deleteReleaseRow,
+  findRelease,
+  insertRelease,
+  type Release,
+  type ReleaseContent,
+  type StatusChange,
+  type Translation,
+  updateReleaseContent,
+} from './repository.js';
+import type { CreateReleaseInput, UpdateReleaseInput } from './schemas.js';
+import { effectiveStatus, type ReleaseStatus } from './visibility.js';
+
+/** Loads a release for staff: 404 if unknown, 403 if the principal is of another newsroom. */
+export async function getReleaseForStaff(ctx: AppContext, id: string, principal: Principal | undefined): Promise<Release> {
+  const release = await findRelease(ctx.db, id);
+  if (!release) throw notFound('Release');
+  authorizeNewsroom(principal, release.newsroomId);
+  return release;
+}
+
+type TranslationInput = { title: string; lead: string; body: string };
+
+/** Trims, folds inner white space and drops repeats (case-insensitively), keeping order. */
+function normaliseKeywords(keywords: Record<string, string[]>): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const [lang, list] of Object.entries(keywords)) {
+    const seen = new Set<string>();
+    const kept = list
+      .map((k) => k.trim().replace(/\s+/g, ' '))
+      .filter((k) => !seen.has(k.toLowerCase()) && seen.add(k.toLowerCase()));
+    if (kept.length) result[lang] = kept;
+  }
+  return result;
+}
+
+/**
+ * Builds the content to store from what the client sent, checking the rules that
+ * need the newsroom: languages it has, contacts that are its own.
+ */
+async function buildContent(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  input: { type: string; translations: Record<string, TranslationInput>; keywords: Record<string, string[]>; contactIds: string[] },
+  previous: Translation[] = [],
+): Promise<ReleaseContent> {
+  const errors: FieldError[] = [
+    ...foreignLanguages('translations', input.translations, newsroom.languages),
+    ...foreignLanguages('keywords', input.keywords, newsroom.languages),
+  ];
+  if (Object.keys(input.translations).length === 0) {
+    errors.push({ path: 'translations', message: 'a release needs at least one language' });
+  }
+  const contactIds = [...new Set(input.contactIds)];
+  const known = await contactIdsIn(ctx.db, newsroom.id, contactIds);
+  contactIds.forEach((id, index) => {
+    if (!known.has(id)) errors.push({ path: `contactIds.${index}`, message: 'no such contact in this newsroom' });
+  });
+  if (errors.length) throw unprocessable('The release does not fit its newsroom.', errors);
+
+  const translations = newsroom.languages.flatMap((lang) => {
+    const t = input.translations[lang];
+    if (!t) return [];
+    // Render Markdown only when it changed: it is the one costly step of a save.
+    const before = previous.find((p) => p.lang === lang && p.body === t.body);
+    return [{ lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: before?.bodyHtml ?? renderMarkdown(t.body) }];
+  });
+  return { type: input.type, translations, keywords: normaliseKeywords(input.keywords), contactIds };
+}
+
+export async function createRelease(ctx: AppContext, newsroom: Newsroom, input: CreateReleaseInput): Promise<Release> {
+  const content = await buildContent(ctx, newsroom, input);
+  const id = randomUUID();
+  await insertRelease(ctx.db, { id, newsroomId: newsroom.id, now: isoTime(ctx.clock.now()), ...content });
+  return (await findRelease(ctx.db, id))!;
+}
+
+const changedMeanwhile = () => conflict('The release was changed by someone else meanwhile; load it again and retry.');
+
+async function reload(ctx: AppContext, id: string): Promise<Release> {
+  const release = await findRelease(ctx.db, id);
+  if (!release) throw notFound('Release');
+  return release;
+}
+
+export async function updateRelease(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  release: Release,
+  input: UpdateReleaseInput,
+): Promise<Release> {
+  if (release.status === 'withdrawn') throw conflict('A withdrawn release cannot be edited.');
+  const translations: Record<string, TranslationInput> = Object.fromEntries(
+    release.translations.map((t) => [t.lang, { title: t.title, lead: t.lead, body: t.body }]),
+  );
+  for (const [lang, given] of Object.entries(input.translations ?? {})) {
+    if (given === null) delete translations[lang];
+    else translations[lang] = given;
+  }
+  const content = await buildContent(
+    ctx,
+    newsroom,
+    {
+      type: input.type ?? release.type,
+      translations,
+      keywords: { ...release.keywords, ...input.keywords },
+      contactIds: input.contactIds ?? release.contacts.map((c) => c.id),
+    },
+    release.translations,
+  );
+  if (!(await updateReleaseContent(ctx.db, release.id, release.version, content, isoTime(ctx.clock.now())))) {
+    throw changedMeanwhile();
+  }
+  return reload(ctx, release.id);
+}
+
+export async function deleteRelease(ctx: AppContext, release: Release): Promise<void> {
+  if (release.status !== 'draft') throw conflict(`Only drafts can be deleted; this release is ${effectiveStatus(release, ctx.clock.now())}.`);
+  if (!(await deleteReleaseRow(ctx.db, release.id, release.version))) throw changedMeanwhile();
+  await ctx.files.forgetUnused(release.attachments.map((a) => a.sha256));
+}
+
+/* Lifecycle: draft -> scheduled -> published -> withdrawn, and scheduled -> draft. */
+
+function requireStatus(release: Release, now: Date, allowed: ReleaseStatus[], action: string): ReleaseStatus {
+  const status = effectiveStatus(release, now);
+  if (!allowed.includes(status)) throw conflict(`A ${status} release cannot be ${action}.`);
+  return status;
+}
+
+/** What a release needs before it can go out. */
+function checkPublishable(release: Release): void {
+  const errors = release.translations
+    .filter((t) => t.body.trim() === '')
+    .map((t) => ({ path: `translations.${t.lang}.body`, message: 'the body is empty' }));
+  if (errors.length) throw unprocessable('The release is not ready to publish.', errors);
+}
+
+async function transition(
+  ctx: AppContext,
+  release: Release,
+  change: StatusChange,
+  now: Date,
+  guardNotDue = false,
+): Promise<Release> {
+  const nowIso = isoTime(now);
+  if (!(await changeStatus(ctx.db, release.id, release.version, change, nowIso, guardNotDue ? nowIso : undefined))) {
+    throw changedMeanwhile();
+  }
+  return reload(ctx, release.id);
+}
+
+export async function scheduleRelease(ctx: AppContext, release: Release, publishAt: Date): Promise<Release> {
+  const now = ctx.clock.now();
+  requireStatus(release, now, ['draft', 'scheduled'], 'scheduled');
+  if (publishAt.getTime() <= now.getTime()) {
+    throw unprocessable('The publication time must be in the future.', [
+      { path: 'publishAt', message: 'must be in the future' },
+    ]);
+  }
+  checkPublishable(release);
+  const at = isoTime(publishAt);
+  const updated = await transition(ctx, release, { status: 'scheduled', publishAt: at }, now, true);
+  if (release.status === 'scheduled' && release.publishAt && release.publishAt !== at) {
+    await ctx.publication.unschedule(release.id, release.publishAt);
+  }
+  await ctx.publication.schedule(release.id, at);
+  return updated;
+}
+
+export async function unscheduleRelease(ctx: AppContext, release: Release): Promise<Release> {
+  const now = ctx.clock.now();
+  requireStatus(release, now, ['scheduled'], 'unscheduled');
+  const updated = await transition(ctx, release, { status: 'draft', publishAt: null }, now, true);
+  await ctx.publication.unschedule(release.id, release.publishAt!);
+  return updated;
+}
+
+export async function publishRelease(ctx: AppContext, release: Release): Promise<Release> {
+  const now = ctx.clock.now();
+  requireStatus(release, now, ['draft', 'scheduled'], 'published');
+  checkPublishable(release);
+  const at = isoTime(now);
+  const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, true);
+  if (release.status === 'scheduled') await ctx.publication.unschedule(release.id, release.publishAt!);
+  return updated;
+}
+
+export async function withdrawRelease(ctx: AppContext, release: Release): Promise<Release> {
+  const now = ctx.clock.now();
+  requireStatus(release, now, ['published'], 'withdrawn');
+  return transition(ctx, release, {
+    status: 'withdrawn',
+    publishedAt: release.publishedAt ?? release.publishAt,
+    withdrawnAt: isoTime(now),
+  }, now);
+}

@@ -1,0 +1,31 @@
+import { presentAttachment } from '../attachments/presenter.js';
+import { presentContact } from '../contacts/presenter.js';
+import { releasePageUrl } from '../site/urls.js';
+import type { Release } from './repository.js';
+import { effectivePublishedAt, effectiveStatus } from './visibility.js';
+
+/** The staff view of a release, as the API gives it. */
+export function presentRelease(release: Release, base: string, now: Date) {
+  return {
+    id: release.id,
+    newsroom: release.newsroomSlug,
+    type: release.type,
+    status: effectiveStatus(release, now),
+    translations: Object.fromEntries(
+      release.translations.map((t) => [t.lang, { title: t.title, lead: t.lead, body: t.body }]),
+    ),
+    keywords: release.keywords,
+    contacts: release.contacts.map((c) => presentContact(c, release.newsroomSlug)),
+    attachments: release.attachments.map((a) => presentAttachment(a, base)),
+    publishAt: release.publishAt,
+    publishedAt: effectivePublishedAt(release, now),
+    withdrawnAt: release.withdrawnAt,
+    createdAt: release.createdAt,
+    updatedAt: release.updatedAt,
+    links: {
+      web: Object.fromEntries(
+        release.translations.map((t) => [t.lang, releasePageUrl(base, release.newsroomSlug, t.lang, release.id, t.title)]),
+      ),
+    },
+  };
+}

@@ -1,0 +1,268 @@
+import { type Contact, toContact } from '../contacts/repository.js';
+import type { Db } from '../lib/db/database.js';
+import type { Transaction } from 'kysely';
+import type { AttachmentRow, Database, ReleaseRow } from '../lib/db/schema.js';
+import { hasStatus, type ReleaseStatus } from './visibility.js';
+
+export interface Translation {
+  lang: string;
+  title: string;
+  lead: string;
+  body: string;
+  bodyHtml: string;
+}
+
+export interface Release {
+  id: string;
+  newsroomId: string;
+  newsroomSlug: string;
+  type: string;
+  /** As stored; see visibility.ts for what the public sees. */
+  status: string;
+  publishAt: string | null;
+  publishedAt: string | null;
+  withdrawnAt: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  /** In the newsroom's language order; the first is the release's first language. */
+  translations: Translation[];
+  keywords: Record<string, string[]>;
+  contacts: Contact[];
+  attachments: AttachmentRow[];
+}
+
+/** The parts of a release that editing rewrites. */
+export type ReleaseContent = Pick<Release, 'type' | 'translations' | 'keywords'> & { contactIds: string[] };
+
+/** Loads whole releases with four queries however many there are. */
+async function hydrate(db: Db, rows: (ReleaseRow & { newsroom_slug: string })[]): Promise<Release[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const [translations, keywords, contacts, attachments] = await Promise.all([
+    db.selectFrom('release_translations').selectAll().where('release_id', 'in', ids).orderBy('position').execute(),
+    db.selectFrom('release_keywords').selectAll().where('release_id', 'in', ids).orderBy('position').execute(),
+    db
+      .selectFrom('release_contacts')
+      .innerJoin('contacts', 'contacts.id', 'release_contacts.contact_id')
+      .selectAll('contacts')
+      .select('release_contacts.release_id')
+      .where('release_contacts.release_id', 'in', ids)
+      .orderBy('release_contacts.position')
+      .execute(),
+    db.selectFrom('attachments').selectAll().where('release_id', 'in', ids).orderBy('position').execute(),
+  ]);
+  return rows.map((row) => {
+    const keywordsByLang: Record<string, string[]> = {};
+    for (const k of keywords.filter((k) => k.release_id === row.id)) (keywordsByLang[k.lang] ??= []).push(k.keyword);
+    return {
+      id: row.id,
+      newsroomId: row.newsroom_id,
+      newsroomSlug: row.newsroom_slug,
+      type: row.type,
+      status: row.status,
+      publishAt: row.publish_at,
+      publishedAt: row.published_at,
+      withdrawnAt: row.withdrawn_at,
+      version: row.version,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      translations: translations
+        .filter((t) => t.release_id === row.id)
+        .map((t) => ({ lang: t.lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: t.body_html })),
+      keywords: keywordsByLang,
+      contacts: contacts.filter((c) => c.release_id === row.id).map(({ release_id: _r, ...c }) => toContact(c)),
+      attachments: attachments.filter((a) => a.release_id === row.id),
+    };
+  });
+}
+
+const releasesWithSlug = (db: Db) =>
+  db
+    .selectFrom('releases')
+    .innerJoin('newsrooms', 'newsrooms.id', 'releases.newsroom_id')
+    .selectAll('releases')
+    .select('newsrooms.slug as newsroom_slug');
+
+export async function findRelease(db: Db, id: string): Promise<Release | undefined> {
+  const row = await releasesWithSlug(db).where('releases.id', '=', id).executeTakeFirst();
+  return row ? (await hydrate(db, [row]))[0] : undefined;
+}
+
+export async function listReleases(
+  db: Db,
+  newsroomId: string,
+  filter: { status?: ReleaseStatus; now: string; limit: number; offset: number },
+): Promise<Release[]> {
+  let query = releasesWithSlug(db).where('releases.newsroom_id', '=', newsroomId);
+  if (filter.status) query = query.where(hasStatus(filter.status, filter.now));
+  const rows = await query
+    .orderBy('releases.created_at', 'desc')
+    .orderBy('releases.id')
+    .limit(filter.limit)
+    .offset(filter.offset)
+    .execute();
+  return hydrate(db, rows);
+}
+
+async function writeContent(trx: Transaction<Database>, releaseId: string, content: ReleaseContent): Promise<void> {
+  await trx.deleteFrom('release_translations').where('release_id', '=', releaseId).execute();
+  await trx.deleteFrom('release_keywords').where('release_id', '=', releaseId).execute();
+  await trx.deleteFrom('release_contacts').where('release_id', '=', releaseId).execute();
+  await trx
+    .insertInto('release_translations')
+    .values(
+      content.translations.map((t, position) => ({
+        release_id: releaseId,
+        lang: t.lang,
+        position,
+        title: t.title,
+        lead: t.lead,
+        body: t.body,
+        body_html: t.bodyHtml,
+      })),
+    )
+    .execute();
+  const keywords = Object.entries(content.keywords).flatMap(([lang, list]) =>
+    list.map((keyword, position) => ({ release_id: releaseId, lang, position, keyword, keyword_key: keyword.toLowerCase() })),
+  );
+  if (keywords.length) await trx.insertInto('release_keywords').values(keywords).execute();
+  if (content.contactIds.length) {
+    await trx
+      .insertInto('release_contacts')
+      .values(content.contactIds.map((contactId, position) => ({ release_id: releaseId, contact_id: contactId, position })))
+      .execute();
+  }
+}
+
+export async function insertRelease(
+  db: Db,
+  release: { id: string; newsroomId: string; now: string } & ReleaseContent,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('releases')
+      .values({
+        id: release.id,
+        newsroom_id: release.newsroomId,
+        type: release.type,
+        status: 'draft',
+        publish_at: null,
+        published_at: null,
+        withdrawn_at: null,
+        created_at: release.now,
+        updated_at: release.now,
+      })
+      .execute();
+    await writeContent(trx, release.id, release);
+  });
+}
+
+/**
+ * Rewrites a release's content if nobody changed it since `version` was read.
+ * Returns false when the release changed meanwhile.
+ */
+export async function updateReleaseContent(
+  db: Db,
+  id: string,
+  version: number,
+  content: ReleaseContent,
+  now: string,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('releases')
+      .set((eb) => ({ type: content.type, updated_at: now, version: eb('version', '+', 1) }))
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    await writeContent(trx, id, content);
+    return true;
+  });
+}
+
+export interface StatusChange {
+  status: ReleaseStatus;
+  publishAt?: string | null;
+  publishedAt?: string | null;
+  withdrawnAt?: string | null;
+}
+
+/**
+ * Moves a release to a new status if nobody changed it since `version` was read and,
+ * with `notDueBy`, only while its publication time is still ahead of that instant
+ * (so a release that became public a moment ago is never pulled back).
+ */
+export async function changeStatus(
+  db: Db,
+  id: string,
+  version: number,
+  change: StatusChange,
+  now: string,
+  notDueBy?: string,
+): Promise<boolean> {
+  let query = db
+    .updateTable('releases')
+    .set((eb) => ({
+      status: change.status,
+      ...(change.publishAt !== undefined ? { publish_at: change.publishAt } : {}),
+      ...(change.publishedAt !== undefined ? { published_at: change.publishedAt } : {}),
+      ...(change.withdrawnAt !== undefined ? { withdrawn_at: change.withdrawnAt } : {}),
+      updated_at: now,
+      version: eb('version', '+', 1),
+    }))
+    .where('id', '=', id)
+    .where('version', '=', version);
+  if (notDueBy) {
+    query = query.where((eb) => eb.or([eb('status', '<>', 'scheduled'), eb('publish_at', '>', notDueBy)]));
+  }
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Records as published the scheduled releases whose time has come (all of them, or
+ * the one given). Their publication time stays the scheduled one, and updated_at is
+ * untouched: nobody edited them. Returns the ids it changed.
+ */
+export async function markDuePublished(db: Db, now: string, releaseId?: string): Promise<string[]> {
+  let query = db
+    .updateTable('releases')
+    .set((eb) => ({ status: 'published', published_at: eb.ref('publish_at'), version: eb('version', '+', 1) }))
+    .where('status', '=', 'scheduled')
+    .where('publish_at', '<=', now);
+  if (releaseId) query = query.where('id', '=', releaseId);
+  const rows = await query.returning('id').execute();
+  return rows.map((r) => r.id);
+}
+
+export async function scheduledReleases(db: Db, now: string): Promise<{ id: string; publish_at: string }[]> {
+  const rows = await db
+    .selectFrom('releases')
+    .select(['id', 'publish_at'])
+    .where('status', '=', 'scheduled')
+    .where('publish_at', '>', now)
+    .execute();
+  return rows.map((r) => ({ id: r.id, publish_at: r.publish_at! }));
+}
+
+export async function deleteReleaseRow(db: Db, id: string, version: number): Promise<boolean> {
+  const result = await db
+    .deleteFrom('releases')
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .where('status', '=', 'draft')
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export async function countDeliveries(db: Db, releaseId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select((eb) => ['status', eb.fn.countAll<number>().as('count')])
+    .where('release_id', '=', releaseId)
+    .groupBy('status')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+}

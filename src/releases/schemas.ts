@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { contactResponse } from '../contacts/schemas.js';
+import { id, instant, perLanguage } from '../lib/schemas.js';
+import { slugParams } from '../newsrooms/schemas.js';
+import { releaseStatuses } from './visibility.js';
+
+export const releaseTypes = ['press-release', 'news', 'invitation'] as const;
+
+export const limits = {
+  title: 300,
+  lead: 1500,
+  body: 200_000,
+  keywordsPerLanguage: 30,
+  keyword: 60,
+  contacts: 20,
+} as const;
+
+const translation = z.strictObject({
+  title: z.string().trim().min(1).max(limits.title),
+  lead: z.string().trim().max(limits.lead).default(''),
+  body: z.string().max(limits.body).default(''),
+});
+
+const keywordList = z.array(z.string().trim().min(1).max(limits.keyword)).max(limits.keywordsPerLanguage);
+
+const contactIds = z.array(id).max(limits.contacts);
+
+export const createReleaseBody = z.strictObject({
+  type: z.enum(releaseTypes).default('press-release'),
+  translations: perLanguage(translation).refine((t) => Object.keys(t).length > 0, 'needs at least one language'),
+  keywords: perLanguage(keywordList).default({}),
+  contactIds: contactIds.default([]),
+});
+
+export const updateReleaseBody = z.strictObject({
+  type: z.enum(releaseTypes).optional(),
+  /** A language given replaces that language only; null removes it. */
+  translations: perLanguage(translation.nullable()).optional(),
+  keywords: perLanguage(keywordList).optional(),
+  contactIds: contactIds.optional(),
+});
+
+export const scheduleBody = z.strictObject({ publishAt: instant });
+
+export const releaseParams = z.object({ id });
+
+export const listReleasesQuery = z.object({
+  status: z.enum(releaseStatuses).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const listReleasesParams = slugParams;
+
+export type CreateReleaseInput = z.output<typeof createReleaseBody>;
+export type UpdateReleaseInput = z.output<typeof updateReleaseBody>;
+
+export const attachmentResponse = z.object({
+  id: z.string(),
+  filename: z.string(),
+  contentType: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  url: z.url(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  webUrl: z.url().nullable(),
+  caption: z.record(z.string(), z.string()),
+  credit: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+export const releaseResponse = z.object({
+  id: z.string(),
+  newsroom: z.string(),
+  type: z.enum(releaseTypes),
+  status: z.enum(releaseStatuses),
+  translations: z.record(z.string(), z.object({ title: z.string(), lead: z.string(), body: z.string() })),
+  keywords: z.record(z.string(), z.array(z.string())),
+  contacts: z.array(contactResponse),
+  attachments: z.array(attachmentResponse),
+  publishAt: z.string().nullable(),
+  publishedAt: z.string().nullable(),
+  withdrawnAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  links: z.object({ web: z.record(z.string(), z.url()) }),
+});
+
+export const deliveriesResponse = z.object({
+  total: z.number().int(),
+  queued: z.number().int(),
+  sent: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+});

@@ -1,0 +1,37 @@
+import { createFileStore } from './attachments/storage.js';
+import type { Config } from './lib/config.js';
+import type { AppContext } from './context.js';
+import { migrate, openStore } from './lib/db/database.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { type Clock, systemClock } from './lib/time.js';
+import { createPublicationQueue } from './publication/queue.js';
+
+export interface ContextOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Redis key prefix of the queues; tests give each run its own. */
+  queuePrefix?: string;
+  /** PostgreSQL schema to use; tests give each test file its own. */
+  databaseSchema?: string;
+}
+
+/** Opens the database (migrating it), the queues and the file store. */
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = openStore(config.databaseUrl, { schema: options.databaseSchema });
+  await migrate(store);
+  return {
+    config,
+    store,
+    db: store.db,
+    logger,
+    clock: options.clock ?? systemClock,
+    files: createFileStore(config.storageDir, store.db),
+    publication: createPublicationQueue(config.redisUrl, logger, options.queuePrefix),
+  };
+}
+
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.publication.close();
+  await ctx.store.destroy();
+}

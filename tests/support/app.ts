@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import pg from 'pg';
+import { pino } from 'pino';
+import supertest from 'supertest';
+import { buildApp } from '../../src/app.js';
+import type { AppContext } from '../../src/context.js';
+import { loadConfig } from '../../src/lib/config.js';
+import { closeContext, createContext } from '../../src/runtime.js';
+
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** A clock the test can move forward; it starts at the real time. */
+export class TestClock {
+  private offset = 0;
+  now = () => new Date(Date.now() + this.offset);
+  advance(ms: number) {
+    this.offset += ms;
+  }
+}
+
+export interface TestApp {
+  ctx: AppContext;
+  app: Express;
+  http: supertest.Agent;
+  clock: TestClock;
+  admin: { Authorization: string };
+  close(): Promise<void>;
+}
+
+/**
+ * The real app on a real database of its own: a fresh SQLite file, or (when the
+ * suite runs as the postgres project) a fresh schema in PostgreSQL. Real Redis,
+ * under a key prefix of its own.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-test-'));
+  const usePostgres = process.env.TEST_DATABASE === 'postgres';
+  const schema = `test_${randomBytes(6).toString('hex')}`;
+  if (usePostgres) await adminQuery(`create schema ${schema}`);
+
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    PUBLIC_URL: 'https://news.example.test',
+    DATABASE_URL: usePostgres ? POSTGRES_URL : `sqlite:${path.join(dir, 'newsroom.db')}`,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    ADMIN_TOKEN,
+    STORAGE_DIR: path.join(dir, 'files'),
+    OUTBOX_DIR: path.join(dir, 'outbox'),
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const clock = new TestClock();
+  const ctx = await createContext(config, {
+    clock,
+    logger: pino({ level: 'silent' }),
+    queuePrefix: `test-${randomBytes(6).toString('hex')}`,
+    databaseSchema: usePostgres ? schema : undefined,
+  });
+  const app = buildApp(ctx);
+  return {
+    ctx,
+    app,
+    http: supertest.agent(app),
+    clock,
+    admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    async close() {
+      await ctx.publication.queue.obliterate({ force: true }).catch(() => undefined);
+      await closeContext(ctx);
+      if (usePostgres) await adminQuery(`drop schema ${schema} cascade`);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
