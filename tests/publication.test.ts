@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { publishJobId } from '../src/publication/queue.js';
+import { type PublicationWorker, reconcilePublicationJobs, startPublicationWorker } from '../src/publication/worker.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
+
+let t: TestApp;
+let newsroom: NewsroomFixture;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  newsroom = await buildNewsroom(t);
+});
+afterAll(() => t.close());
+
+const storedStatus = async (id: string) =>
+  (await t.ctx.db.selectFrom('releases').select(['status', 'published_at']).where('id', '=', id).executeTakeFirstOrThrow());
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > end) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the publication worker (real Redis, BullMQ delayed jobs)', () => {
+  let worker: PublicationWorker;
+  const prefix = () => t.ctx.publication.queue.opts.prefix;
+
+  beforeAll(async () => {
+    worker = await startPublicationWorker(t.ctx, prefix());
+  });
+  afterAll(() => worker.close());
+
+  it('records a scheduled release as published when its job fires', async () => {
+    const release = await buildRelease(t, newsroom);
+    const publishAt = new Date(Date.now() + 1500).toISOString();
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
+    expect((await storedStatus(release.id)).status).toBe('scheduled');
+
+    const job = await t.ctx.publication.queue.getJob(publishJobId(release.id, publishAt));
+    expect(job?.data).toEqual({ releaseId: release.id });
+
+    const after = await until(() => storedStatus(release.id), (row) => row.status === 'published');
+    expect(after).toEqual({ status: 'published', published_at: publishAt });
+  });
+
+  it('rebuilds lost jobs from the database', async () => {
+    const release = await buildRelease(t, newsroom);
+    const publishAt = new Date(Date.now() + 3_600_000).toISOString();
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
+    await t.ctx.publication.queue.obliterate({ force: true });
+    expect(await t.ctx.publication.queue.getJob(publishJobId(release.id, publishAt))).toBeUndefined();
+
+    expect(await reconcilePublicationJobs(t.ctx)).toBeGreaterThanOrEqual(1);
+    const job = await t.ctx.publication.queue.getJob(publishJobId(release.id, publishAt));
+    expect(job?.data).toEqual({ releaseId: release.id });
+    expect(job!.opts.delay).toBeGreaterThan(3_500_000);
+  });
+
+  it('leaves a moved release alone when its old job fires', async () => {
+    const release = await buildRelease(t, newsroom);
+    const soon = new Date(Date.now() + 800).toISOString();
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: soon }).expect(200);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: later }).expect(200);
+    expect(await t.ctx.publication.queue.getJob(publishJobId(release.id, soon))).toBeUndefined();
+
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await storedStatus(release.id)).toEqual({ status: 'scheduled', published_at: null });
+  });
+});

@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestApp, type TestApp } from './support/app.js';
+import { buildContact, buildNewsroom, buildRelease, type NewsroomFixture, releaseInput } from './support/factories.js';
+
+let t: TestApp;
+let newsroom: NewsroomFixture;
+let other: NewsroomFixture;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  newsroom = await buildNewsroom(t);
+  other = await buildNewsroom(t);
+});
+afterAll(() => t.close());
+
+const inAnHour = () => new Date(t.clock.now().getTime() + 3_600_000);
+
+describe('writing releases', () => {
+  it('creates a bilingual draft in the shape of the contract', async () => {
+    const contact = await buildContact(t, newsroom);
+    const release = await buildRelease(t, newsroom, { contactIds: [contact.id] });
+    expect(release).toMatchObject({
+      newsroom: newsroom.slug,
+      type: 'press-release',
+      status: 'draft',
+      translations: releaseInput().translations,
+      keywords: { fi: ['kirjasto', 'kulttuuri'], sv: ['bibliotek'] },
+      contacts: [expect.objectContaining({ id: contact.id, name: 'Maija Meikäläinen' })],
+      attachments: [],
+      publishAt: null,
+      publishedAt: null,
+    });
+    expect(release.createdAt).toMatch(/Z$/);
+    expect(release.links.web.fi).toMatch(
+      new RegExp(`^https://news\\.example\\.test/${newsroom.slug}/fi/${release.id}/uusi-kirjasto-avataan$`),
+    );
+    expect(release.links.web.sv).toMatch(/\/sv\/.*\/nytt-bibliotek-oppnas$/);
+    const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(got.body).toEqual(release);
+  });
+
+  it('refuses translations and keywords in languages the newsroom lacks (422)', async () => {
+    const res = await t.http
+      .post(`/api/newsrooms/${newsroom.slug}/releases`)
+      .set(newsroom.auth)
+      .send(releaseInput({ translations: { de: { title: 'Hallo', body: 'x' } }, keywords: { en: ['x'] } }))
+      .expect(422);
+    expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['keywords.en', 'translations.de']);
+  });
+
+  it("refuses another newsroom's contacts (422)", async () => {
+    const foreign = await buildContact(t, other);
+    const res = await t.http
+      .post(`/api/newsrooms/${newsroom.slug}/releases`)
+      .set(newsroom.auth)
+      .send(releaseInput({ contactIds: [foreign.id] }))
+      .expect(422);
+    expect(res.body.errors).toEqual([expect.objectContaining({ path: 'contactIds.0' })]);
+  });
+
+  it('tidies keywords: trimmed, inner space folded, repeats dropped', async () => {
+    const release = await buildRelease(t, newsroom, { keywords: { fi: ['  Kirjasto ', 'kirjasto', 'avoin   data'] } });
+    expect(release.keywords).toEqual({ fi: ['Kirjasto', 'avoin data'] });
+  });
+
+  it('patches one language without touching the other, and null removes a language', async () => {
+    const release = await buildRelease(t, newsroom);
+    const fi = { title: 'Kirjasto avataan tiistaina', lead: 'Muutos.', body: 'Uusi päivä.' };
+    const patched = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { fi } }).expect(200);
+    expect(patched.body.translations).toEqual({ fi, sv: release.translations.sv });
+    expect(patched.body.keywords).toEqual(release.keywords);
+    expect(Date.parse(patched.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(release.updatedAt));
+
+    const removed = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: null } }).expect(200);
+    expect(Object.keys(removed.body.translations)).toEqual(['fi']);
+    expect(Object.keys(removed.body.links.web)).toEqual(['fi']);
+
+    const last = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { fi: null } }).expect(422);
+    expect(last.body.errors[0].path).toBe('translations');
+  });
+
+  it('sanitises the Markdown body once for every output', async () => {
+    const release = await buildRelease(t, newsroom, {
+      translations: {
+        fi: {
+          title: 'Turvallisuus',
+          body: '**ok** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> <iframe src="https://evil.example/"></iframe>',
+        },
+      },
+    });
+    const row = await t.ctx.db
+      .selectFrom('release_translations')
+      .select('body_html')
+      .where('release_id', '=', release.id)
+      .executeTakeFirstOrThrow();
+    expect(row.body_html).toContain('<strong>ok</strong>');
+    for (const bad of ['<script', 'javascript:', 'onerror', '<iframe']) expect(row.body_html).not.toContain(bad);
+    // The API gives back the Markdown as written.
+    expect(release.translations.fi.body).toContain('<script>');
+  });
+
+  it('lists releases by status, newest first, with a Link to the next page', async () => {
+    const own = await buildNewsroom(t);
+    const a = await buildRelease(t, own);
+    const b = await buildRelease(t, own);
+    const c = await buildRelease(t, own);
+    await t.http.post(`/api/releases/${b.id}/publish`).set(own.auth).expect(200);
+    await t.http.post(`/api/releases/${c.id}/schedule`).set(own.auth).send({ publishAt: inAnHour().toISOString() }).expect(200);
+
+    const ids = async (query: string) =>
+      (await t.http.get(`/api/newsrooms/${own.slug}/releases${query}`).set(own.auth).expect(200)).body.map((r: { id: string }) => r.id);
+    expect(await ids('')).toEqual([c.id, b.id, a.id]);
+    expect(await ids('?status=draft')).toEqual([a.id]);
+    expect(await ids('?status=published')).toEqual([b.id]);
+    expect(await ids('?status=scheduled')).toEqual([c.id]);
+    expect(await ids('?status=withdrawn')).toEqual([]);
+
+    const page = await t.http.get(`/api/newsrooms/${own.slug}/releases?limit=2`).set(own.auth).expect(200);
+    expect(page.body).toHaveLength(2);
+    const next = new URL(/<([^>]+)>; rel="next"/.exec(page.headers.link!)![1]!);
+    const rest = await t.http.get(next.pathname + next.search).set(own.auth).expect(200);
+    expect(rest.body.map((r: { id: string }) => r.id)).toEqual([a.id]);
+
+    await t.http.get(`/api/newsrooms/${own.slug}/releases?status=live`).set(own.auth).expect(400);
+  });
+});
+
+describe('access', () => {
+  it('answers 401 without a token and 403 to another newsroom', async () => {
+    const release = await buildRelease(t, newsroom);
+    await t.http.get(`/api/releases/${release.id}`).expect(401);
+    for (const [method, path] of [
+      ['get', `/api/releases/${release.id}`],
+      ['patch', `/api/releases/${release.id}`],
+      ['delete', `/api/releases/${release.id}`],
+      ['post', `/api/releases/${release.id}/publish`],
+      ['get', `/api/releases/${release.id}/deliveries`],
+      ['get', `/api/newsrooms/${newsroom.slug}/releases`],
+      ['post', `/api/newsrooms/${newsroom.slug}/releases`],
+    ] as const) {
+      const body = path.endsWith('/releases') ? releaseInput() : {};
+      const res = await t.http[method](path).set(other.auth).send(method === 'get' || method === 'delete' ? undefined : body);
+      expect([path, res.status]).toEqual([path, 403]);
+    }
+    // Nothing changed.
+    const after = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(after.body).toEqual(release);
+  });
+
+  it('lets the admin token act in every newsroom', async () => {
+    const release = await buildRelease(t, newsroom);
+    await t.http.get(`/api/releases/${release.id}`).set(t.admin).expect(200);
+  });
+
+  it('answers 404 for an unknown release', async () => {
+    const res = await t.http.get('/api/releases/00000000-0000-4000-8000-000000000000').set(newsroom.auth).expect(404);
+    expect(res.body).toMatchObject({ status: 404, title: 'Not Found' });
+  });
+});
+
+describe('lifecycle', () => {
+  it('schedules, moves, unschedules and deletes a draft', async () => {
+    const release = await buildRelease(t, newsroom);
+    const at = inAnHour();
+    const scheduled = await t.http
+      .post(`/api/releases/${release.id}/schedule`)
+      .set(newsroom.auth)
+      .send({ publishAt: '2099-11-24T09:00:00+02:00' })
+      .expect(200);
+    expect(scheduled.body).toMatchObject({ status: 'scheduled', publishAt: '2099-11-24T07:00:00.000Z', publishedAt: null });
+
+    const moved = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: at.toISOString() }).expect(200);
+    expect(moved.body.publishAt).toBe(at.toISOString());
+
+    const draft = await t.http.post(`/api/releases/${release.id}/unschedule`).set(newsroom.auth).expect(200);
+    expect(draft.body).toMatchObject({ status: 'draft', publishAt: null });
+
+    await t.http.delete(`/api/releases/${release.id}`).set(newsroom.auth).expect(204);
+    await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(404);
+  });
+
+  it('refuses a publication time that is not in the future (422)', async () => {
+    const release = await buildRelease(t, newsroom);
+    const past = new Date(t.clock.now().getTime() - 1000).toISOString();
+    const res = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: past }).expect(422);
+    expect(res.body.errors).toEqual([expect.objectContaining({ path: 'publishAt' })]);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: '2099-01-01T09:00:00' }).expect(400);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({}).expect(400);
+  });
+
+  it('publishes, keeps an edited release published, and withdraws', async () => {
+    const release = await buildRelease(t, newsroom);
+    const published = await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    expect(published.body.status).toBe('published');
+    expect(Date.parse(published.body.publishedAt)).toBeLessThanOrEqual(t.clock.now().getTime());
+
+    t.clock.advance(60_000);
+    const edited = await t.http
+      .patch(`/api/releases/${release.id}`)
+      .set(newsroom.auth)
+      .send({ translations: { fi: { title: 'Korjattu otsikko', lead: '', body: 'Korjattu.' } } })
+      .expect(200);
+    expect(edited.body.status).toBe('published');
+    expect(edited.body.publishedAt).toBe(published.body.publishedAt);
+    expect(Date.parse(edited.body.updatedAt)).toBeGreaterThan(Date.parse(edited.body.publishedAt));
+
+    const withdrawn = await t.http.post(`/api/releases/${release.id}/withdraw`).set(newsroom.auth).expect(200);
+    expect(withdrawn.body).toMatchObject({ status: 'withdrawn', publishedAt: published.body.publishedAt });
+    expect(withdrawn.body.withdrawnAt).toMatch(/Z$/);
+  });
+
+  it.each([
+    ['draft', 'unschedule'],
+    ['draft', 'withdraw'],
+    ['published', 'publish'],
+    ['published', 'schedule'],
+    ['published', 'unschedule'],
+    ['published', 'delete'],
+    ['scheduled', 'withdraw'],
+    ['scheduled', 'delete'],
+    ['withdrawn', 'publish'],
+    ['withdrawn', 'schedule'],
+    ['withdrawn', 'withdraw'],
+    ['withdrawn', 'edit'],
+  ])('answers 409 to a %s release asked to %s', async (state, action) => {
+    const release = await buildRelease(t, newsroom);
+    const go = (path: string, body?: object) => t.http.post(`/api/releases/${release.id}/${path}`).set(newsroom.auth).send(body);
+    if (state === 'scheduled') await go('schedule', { publishAt: inAnHour().toISOString() }).expect(200);
+    if (state === 'published' || state === 'withdrawn') await go('publish').expect(200);
+    if (state === 'withdrawn') await go('withdraw').expect(200);
+    const before = (await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth)).body;
+
+    const res =
+      action === 'delete'
+        ? await t.http.delete(`/api/releases/${release.id}`).set(newsroom.auth)
+        : action === 'edit'
+          ? await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ type: 'news' })
+          : await go(action, action === 'schedule' ? { publishAt: inAnHour().toISOString() } : undefined);
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const after = (await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth)).body;
+    expect(after).toEqual(before);
+  });
+
+  it('will not schedule or publish a release with an empty body (422)', async () => {
+    const release = await buildRelease(t, newsroom, { translations: { fi: { title: 'Vain otsikko' } } });
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(422);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: inAnHour().toISOString() }).expect(422);
+  });
+
+  it('reports delivery counts (none before any delivery)', async () => {
+    const release = await buildRelease(t, newsroom);
+    const res = await t.http.get(`/api/releases/${release.id}/deliveries`).set(newsroom.auth).expect(200);
+    expect(res.body).toEqual({ total: 0, queued: 0, sent: 0, failed: 0, skipped: 0 });
+  });
+});
+
+describe('publication time lives in the database', () => {
+  it('is published at its time even if no job ever ran', async () => {
+    const release = await buildRelease(t, newsroom);
+    const at = inAnHour();
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: at.toISOString() }).expect(200);
+    await t.ctx.publication.queue.obliterate({ force: true }); // Redis forgot everything
+
+    t.clock.advance(3_600_000 + 1);
+    const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(got.body).toMatchObject({ status: 'published', publishedAt: at.toISOString() });
+    const published = await t.http.get(`/api/newsrooms/${newsroom.slug}/releases?status=published`).set(newsroom.auth);
+    expect(published.body.map((r: { id: string }) => r.id)).toContain(release.id);
+
+    // Once it is public, it cannot be pulled back to draft.
+    await t.http.post(`/api/releases/${release.id}/unschedule`).set(newsroom.auth).expect(409);
+  });
+});
