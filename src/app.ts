@@ -32,7 +32,8 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
 export function buildApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(helmet());
+  // Feeds, files and the API are read from other origins (aggregators, media sites).
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(
     pinoHttp({
       logger: ctx.logger,
@@ -43,6 +44,10 @@ export function buildApp(ctx: AppContext): Express {
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(express.json({ limit: '5mb', type: ['application/json', 'application/*+json'] }));

@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+
+/* The service as `npm start` runs it: a real process, its own SQLite file, real Redis. */
+
+const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-process-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function start(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: `sqlite:${path.join(dir, 'newsroom.db')}`,
+      STORAGE_DIR: path.join(dir, 'files'),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100 && child.exitCode === null; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the service did not come up');
+}
+
+describe('the service process', () => {
+  it('stops at start with a message naming a bad variable', async () => {
+    const run = start({ PORT: 'eighty', REDIS_URL: 'mysql://nope' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/PORT:/);
+    expect(run.output()).toMatch(/REDIS_URL:/);
+  });
+
+  it('runs the web role, prints a generated admin token once, and stops cleanly on SIGTERM', async () => {
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const run = start({ PORT: port }, ['--role=web']);
+    await waitForHealth(`http://127.0.0.1:${port}/healthz`, run.child);
+    const token = /Admin token for this run.*\n\s+(\S+)/.exec(run.output())?.[1];
+    expect(token).toBeDefined();
+    const list = await fetch(`http://127.0.0.1:${port}/api/newsrooms`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(list.status).toBe(200);
+    expect(run.output()).not.toMatch(/publication worker started/);
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/"msg":"stopped"/);
+  });
+
+  it('runs the worker role alone, without an HTTP server', async () => {
+    const run = start({ PORT: '1' }, ['--role=worker']);
+    for (let i = 0; i < 100 && !/publication worker started/.test(run.output()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(run.output()).toMatch(/publication worker started/);
+    expect(run.output()).not.toMatch(/listening/);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+});
