@@ -15,6 +15,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/lib/config.js';
+import { dropSchema } from '../src/lib/db/database.js';
 import { closeContext, createContext } from '../src/runtime.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
@@ -29,7 +30,11 @@ const config = loadConfig({
   ADMIN_TOKEN: ADMIN,
   LOG_LEVEL: 'silent',
 });
-const ctx = await createContext(config, { logger: pino({ level: 'silent' }), queuePrefix: `bench-${process.pid}` });
+const ctx = await createContext(config, {
+  logger: pino({ level: 'silent' }),
+  queuePrefix: `bench-${process.pid}`,
+  databaseSchema: `bench_${process.pid}`, // PostgreSQL only: leaves the database as it found it
+});
 const server = buildApp(ctx).listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -95,5 +100,6 @@ for (const r of results) {
 
 server.close();
 await ctx.publication.queue.obliterate({ force: true });
+await dropSchema(ctx.store);
 await closeContext(ctx);
 rmSync(dir, { recursive: true, force: true });

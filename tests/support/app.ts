@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import pg from 'pg';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import { buildApp } from '../../src/app.js';
 import type { AppContext } from '../../src/context.js';
 import { loadConfig } from '../../src/lib/config.js';
+import { dropSchema } from '../../src/lib/db/database.js';
 import { closeContext, createContext } from '../../src/runtime.js';
 
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -41,7 +41,6 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-test-'));
   const usePostgres = process.env.TEST_DATABASE === 'postgres';
   const schema = `test_${randomBytes(6).toString('hex')}`;
-  if (usePostgres) await adminQuery(`create schema ${schema}`);
 
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -71,19 +70,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     async close() {
       await ctx.publication.queue.obliterate({ force: true }).catch(() => undefined);
+      await dropSchema(ctx.store);
       await closeContext(ctx);
-      if (usePostgres) await adminQuery(`drop schema ${schema} cascade`);
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }

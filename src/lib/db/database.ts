@@ -12,6 +12,8 @@ export type Db = Kysely<Database>;
 export interface Store {
   db: Db;
   dialect: Dialect;
+  /** PostgreSQL schema the tables live in, when not the default one. */
+  schema?: string;
   destroy(): Promise<void>;
 }
 
@@ -48,10 +50,11 @@ export function openStore(databaseUrl: string, options: { schema?: string } = {}
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', destroy: () => db.destroy() };
+  return { db, dialect: 'postgres', schema: options.schema, destroy: () => db.destroy() };
 }
 
 export async function migrate(store: Store): Promise<void> {
+  if (store.schema) await sql`create schema if not exists ${sql.id(store.schema)}`.execute(store.db);
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(store.dialect),
   };
@@ -64,6 +67,11 @@ export async function migrate(store: Store): Promise<void> {
   if (error || failed) {
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
+}
+
+/** Drops the store's own PostgreSQL schema with everything in it (tests and benchmarks). */
+export async function dropSchema(store: Store): Promise<void> {
+  if (store.schema) await sql`drop schema ${sql.id(store.schema)} cascade`.execute(store.db);
 }
 
 export async function pingStore(store: Store): Promise<void> {
