@@ -119,6 +119,7 @@ export async function updateRelease(
     },
     release.translations,
   );
+  if (effectiveStatus(release, ctx.clock.now()) !== 'draft') checkPublishable(content.translations);
   if (!(await updateReleaseContent(ctx.db, release.id, release.version, content, isoTime(ctx.clock.now())))) {
     throw changedMeanwhile();
   }
@@ -139,9 +140,9 @@ function requireStatus(release: Release, now: Date, allowed: ReleaseStatus[], ac
   return status;
 }
 
-/** What a release needs before it can go out. */
-function checkPublishable(release: Release): void {
-  const errors = release.translations
+/** What a release needs before it can go out, and keep while it is out or due. */
+function checkPublishable(translations: readonly Translation[]): void {
+  const errors = translations
     .filter((t) => t.body.trim() === '')
     .map((t) => ({ path: `translations.${t.lang}.body`, message: 'the body is empty' }));
   if (errors.length) throw unprocessable('The release is not ready to publish.', errors);
@@ -169,7 +170,7 @@ export async function scheduleRelease(ctx: AppContext, release: Release, publish
       { path: 'publishAt', message: 'must be in the future' },
     ]);
   }
-  checkPublishable(release);
+  checkPublishable(release.translations);
   const at = isoTime(publishAt);
   const updated = await transition(ctx, release, { status: 'scheduled', publishAt: at }, now, true);
   if (release.status === 'scheduled' && release.publishAt && release.publishAt !== at) {
@@ -190,7 +191,7 @@ export async function unscheduleRelease(ctx: AppContext, release: Release): Prom
 export async function publishRelease(ctx: AppContext, release: Release): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['draft', 'scheduled'], 'published');
-  checkPublishable(release);
+  checkPublishable(release.translations);
   const at = isoTime(now);
   const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, true);
   if (release.status === 'scheduled') await ctx.publication.unschedule(release.id, release.publishAt!);
