@@ -4,12 +4,13 @@ import { isoTime } from '../lib/time.js';
 import { markDuePublished, scheduledReleases } from '../releases/repository.js';
 import { createRedis, PUBLICATION_QUEUE, type PublishJob } from './queue.js';
 
+/** The sweep reads only the database, so publication is recorded even with Redis away. */
 const SWEEP_EVERY_MS = 30_000;
 
 /**
  * Records due releases as published. The release is public at its time anyway (see
- * releases/visibility.ts); this step is what later sets off the email delivery, once.
- * Returns the ids that became published here.
+ * releases/visibility.ts); this step is what later sets off the email delivery, once:
+ * only the process whose update changed the row gets its id back.
  */
 export async function completeDuePublications(ctx: AppContext, releaseId?: string): Promise<string[]> {
   const ids = await markDuePublished(ctx.db, isoTime(ctx.clock.now()), releaseId);
@@ -29,26 +30,33 @@ export interface PublicationWorker {
 }
 
 export async function startPublicationWorker(ctx: AppContext, prefix = 'newsroom'): Promise<PublicationWorker> {
+  const { logger } = ctx;
   const connection = createRedis(ctx.config.redisUrl, { failFast: false });
-  connection.on('error', (err) => ctx.logger.warn({ err: err.message }, 'redis (publication worker) error'));
   const worker = new Worker<PublishJob>(
     PUBLICATION_QUEUE,
-    async (job: Job<PublishJob>) => {
-      // The sweep catches anything a lost or late job missed.
-      if (job.name === 'sweep') return completeDuePublications(ctx);
-      return completeDuePublications(ctx, job.data.releaseId);
-    },
+    (job: Job<PublishJob>) => completeDuePublications(ctx, job.data.releaseId),
     { connection, prefix, concurrency: 4 },
   );
-  worker.on('failed', (job, err) => ctx.logger.error({ err, jobId: job?.id }, 'publication job failed'));
+  worker.on('error', (err) => logger.warn({ err: err.message }, 'publication worker: redis error'));
+  worker.on('failed', (job, err) => logger.error({ err, jobId: job?.id }, 'publication job failed'));
 
-  await ctx.publication.queue.upsertJobScheduler('sweep', { every: SWEEP_EVERY_MS }, { name: 'sweep' });
-  await completeDuePublications(ctx);
-  const queued = await reconcilePublicationJobs(ctx);
-  ctx.logger.info({ queued }, 'publication worker started');
+  const sweep = () =>
+    completeDuePublications(ctx).catch((err) => logger.error({ err }, 'publication sweep failed'));
+  const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
+  await sweep();
+
+  // Every (re)connection may be to a Redis that lost its data: rebuild the jobs then.
+  const rebuild = () =>
+    reconcilePublicationJobs(ctx)
+      .then((queued) => logger.info({ queued }, 'publication jobs rebuilt from the database'))
+      .catch((err) => logger.error({ err }, 'could not rebuild publication jobs'));
+  ctx.publication.onReady(rebuild);
+  await rebuild();
+  logger.info('publication worker started');
 
   return {
     async close() {
+      clearInterval(sweeper);
       await worker.close();
       connection.disconnect();
     },
