@@ -6,6 +6,9 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { type Clock, systemClock } from './lib/time.js';
 import { createPublicationQueue } from './publication/queue.js';
 
+/** An upload whose temp file has not changed for this long was cut off by a crash. */
+const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
+
 export interface ContextOptions {
   logger?: Logger;
   clock?: Clock;
@@ -20,13 +23,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = openStore(config.databaseUrl, { schema: options.databaseSchema });
   await migrate(store);
+  const files = createFileStore(config.storageDir, store.db);
+  await files.removeStaleTemp(STALE_UPLOAD_MS);
   return {
     config,
     store,
     db: store.db,
     logger,
     clock: options.clock ?? systemClock,
-    files: createFileStore(config.storageDir, store.db),
+    files,
     publication: createPublicationQueue(config.redisUrl, logger, options.queuePrefix),
   };
 }

@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../lib/db/database.js';
 
@@ -10,23 +11,80 @@ export interface FileStore {
   readonly root: string;
   blobPath(sha256: string): string;
   renditionPath(sha256: string): string;
+  /** A fresh path for a temp file inside the store, so that keeping the file is a rename. */
+  tempPath(): Promise<string>;
+  /** Moves a complete temp file into place as the blob of `sha256`. */
+  keepBlob(tempPath: string, sha256: string): Promise<void>;
+  /** Stores the web-size rendition made from the blob `sha256`. */
+  keepRendition(sha256: string, data: Uint8Array): Promise<void>;
   /** Deletes the blobs among these that no attachment refers to any more. */
   forgetUnused(sha256s: readonly string[]): Promise<void>;
+  /** Deletes temp files left by uploads that a crash cut off. */
+  removeStaleTemp(olderThanMs: number): Promise<void>;
 }
+
+const exists = (file: string) => stat(file).then(
+  () => true,
+  (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return false;
+    throw error;
+  },
+);
 
 export function createFileStore(root: string, db: Db): FileStore {
   const blobPath = (sha256: string) => path.join(root, 'blobs', sha256.slice(0, 2), sha256);
   const renditionPath = (sha256: string) => path.join(root, 'renditions', sha256.slice(0, 2), `${sha256}-web`);
+  const tempDir = path.join(root, 'tmp');
+
+  /*
+   * Files appear by rename only, so nobody reads one half-written. A target that exists
+   * already holds the same bytes: it is left as it is (its mtime, and so its ETag, stay).
+   */
+  async function keep(tempPath: string, target: string): Promise<void> {
+    if (await exists(target)) {
+      await rm(tempPath, { force: true });
+      return;
+    }
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(tempPath, target);
+  }
+
+  async function tempPath(): Promise<string> {
+    await mkdir(tempDir, { recursive: true });
+    return path.join(tempDir, `${randomUUID()}.part`);
+  }
+
   return {
     root,
     blobPath,
     renditionPath,
+    tempPath,
+    keepBlob: (temp, sha256) => keep(temp, blobPath(sha256)),
+    async keepRendition(sha256, data) {
+      const temp = await tempPath();
+      try {
+        await writeFile(temp, data);
+        await keep(temp, renditionPath(sha256));
+      } finally {
+        await rm(temp, { force: true });
+      }
+    },
     async forgetUnused(sha256s) {
       for (const sha256 of new Set(sha256s)) {
         const used = await db.selectFrom('attachments').select('id').where('sha256', '=', sha256).executeTakeFirst();
         if (used) continue;
         await rm(blobPath(sha256), { force: true });
         await rm(renditionPath(sha256), { force: true });
+      }
+    },
+    async removeStaleTemp(olderThanMs) {
+      const names = await readdir(tempDir).catch(() => [] as string[]);
+      const cutoff = Date.now() - olderThanMs;
+      for (const name of names) {
+        const file = path.join(tempDir, name);
+        // Another process may be writing a fresh one right now: only old files go.
+        const info = await stat(file).catch(() => undefined);
+        if (info && info.mtimeMs < cutoff) await rm(file, { force: true });
       }
     },
   };

@@ -80,3 +80,18 @@ export async function buildRelease(t: TestApp, newsroom: NewsroomFixture, overri
     .expect(201);
   return res.body as Record<string, any>;
 }
+
+/** The smallest bytes that file-type takes for a PDF. */
+export const minimalPdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+
+export async function buildAttachment(
+  t: TestApp,
+  newsroom: NewsroomFixture,
+  releaseId: string,
+  file: { bytes?: Buffer; filename?: string; fields?: Record<string, string> } = {},
+) {
+  const req = t.http.post(`/api/releases/${releaseId}/attachments`).set(newsroom.auth);
+  for (const [name, value] of Object.entries(file.fields ?? {})) req.field(name, value);
+  const res = await req.attach('file', file.bytes ?? minimalPdf, file.filename ?? 'document.pdf').expect(201);
+  return res.body as Record<string, any>;
+}

@@ -1,0 +1,116 @@
+import type { Db } from '../lib/db/database.js';
+import type { AttachmentRow } from '../lib/db/schema.js';
+
+/** What deciding who may read an attachment's file needs of its release. */
+export interface AttachmentRelease {
+  newsroomId: string;
+  status: string;
+  publishAt: string | null;
+  publishedAt: string | null;
+}
+
+/**
+ * Marks a release as edited now (a published release then shows as updated), and bumps
+ * its version so that an edit that read it before fails instead of overwriting.
+ * False when the release is gone or, with `unlessWithdrawn`, withdrawn.
+ */
+async function touchRelease(db: Db, releaseId: string, now: string, unlessWithdrawn: boolean): Promise<boolean> {
+  let query = db
+    .updateTable('releases')
+    .set((eb) => ({ updated_at: now, version: eb('version', '+', 1) }))
+    .where('id', '=', releaseId);
+  if (unlessWithdrawn) query = query.where('status', '<>', 'withdrawn');
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Adds an attachment after the release's others. Run it in a transaction: touching the
+ * release first locks its row, so concurrent uploads do not take the same position.
+ * Undefined when the release is gone or withdrawn.
+ */
+export async function insertAttachment(
+  db: Db,
+  attachment: Omit<AttachmentRow, 'position'>,
+): Promise<AttachmentRow | undefined> {
+  if (!(await touchRelease(db, attachment.release_id, attachment.created_at, true))) return undefined;
+  const { last } = await db
+    .selectFrom('attachments')
+    .select((eb) => eb.fn.max('position').as('last'))
+    .where('release_id', '=', attachment.release_id)
+    .executeTakeFirstOrThrow();
+  const row = { ...attachment, position: last === null ? 0 : Number(last) + 1 };
+  await db.insertInto('attachments').values(row).execute();
+  return row;
+}
+
+export async function findAttachment(db: Db, releaseId: string, attachmentId: string): Promise<AttachmentRow | undefined> {
+  return db
+    .selectFrom('attachments')
+    .selectAll()
+    .where('id', '=', attachmentId)
+    .where('release_id', '=', releaseId)
+    .executeTakeFirst();
+}
+
+export async function findAttachmentWithRelease(
+  db: Db,
+  attachmentId: string,
+): Promise<{ attachment: AttachmentRow; release: AttachmentRelease } | undefined> {
+  const row = await db
+    .selectFrom('attachments')
+    .innerJoin('releases', 'releases.id', 'attachments.release_id')
+    .selectAll('attachments')
+    .select([
+      'releases.newsroom_id',
+      'releases.status as release_status',
+      'releases.publish_at as release_publish_at',
+      'releases.published_at as release_published_at',
+    ])
+    .where('attachments.id', '=', attachmentId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { newsroom_id, release_status, release_publish_at, release_published_at, ...attachment } = row;
+  return {
+    attachment,
+    release: {
+      newsroomId: newsroom_id,
+      status: release_status,
+      publishAt: release_publish_at,
+      publishedAt: release_published_at,
+    },
+  };
+}
+
+/** Saves caption and credit; false when the attachment, or its release, is gone or withdrawn meanwhile. */
+export async function updateAttachmentRow(db: Db, attachment: AttachmentRow, now: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await touchRelease(trx, attachment.release_id, now, true))) return false;
+    const result = await trx
+      .updateTable('attachments')
+      .set({ caption: attachment.caption, credit: attachment.credit })
+      .where('id', '=', attachment.id)
+      .where('release_id', '=', attachment.release_id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  });
+}
+
+/** Removes the attachment from its release, giving its blob's hash; undefined when it is not there. */
+export async function deleteAttachmentRow(
+  db: Db,
+  releaseId: string,
+  attachmentId: string,
+  now: string,
+): Promise<string | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const deleted = await trx
+      .deleteFrom('attachments')
+      .where('id', '=', attachmentId)
+      .where('release_id', '=', releaseId)
+      .returning('sha256')
+      .executeTakeFirst();
+    if (deleted) await touchRelease(trx, releaseId, now, false);
+    return deleted?.sha256;
+  });
+}

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { create as contentDisposition } from 'content-disposition';
+import type { Response } from 'express';
+import type { AppContext } from '../context.js';
+import { notFound } from '../lib/errors.js';
+import type { Principal } from '../lib/routes.js';
+import { getFileForReader } from './operations.js';
+
+export type Variant = 'original' | 'web';
+
+/** Formats a browser shows itself; everything else is offered as a download. */
+const shownInline = (contentType: string) => contentType.startsWith('image/') || contentType === 'application/pdf';
+
+/**
+ * Sends an attachment's file, or its web-size rendition, to whoever may read it (see
+ * getFileForReader). Ranges and conditional requests are served by sendFile.
+ */
+export async function serveAttachmentFile(
+  ctx: AppContext,
+  res: Response,
+  attachmentId: string,
+  principal: Principal | undefined,
+  variant: Variant,
+): Promise<void> {
+  // Until the file turns out to be public, nothing about this URL may be cached:
+  // a 404 seen under embargo must not outlive the embargo in some cache.
+  res.set('Cache-Control', 'no-store');
+  const { attachment, isPublic } = await getFileForReader(ctx, attachmentId, principal);
+  const file =
+    variant === 'original'
+      ? {
+          path: ctx.files.blobPath(attachment.sha256),
+          contentType: attachment.content_type,
+          filename: attachment.filename,
+          etag: `"${attachment.sha256}"`,
+        }
+      : attachment.rendition
+        ? {
+            path: ctx.files.renditionPath(attachment.sha256),
+            contentType: attachment.rendition,
+            filename: `${path.parse(attachment.filename).name}.webp`,
+            etag: `"${attachment.sha256}-web"`,
+          }
+        : undefined;
+  if (!file) throw notFound('Web-size version of this file');
+
+  const headers = {
+    'Content-Type': file.contentType,
+    'Content-Disposition': contentDisposition(file.filename, { type: shownInline(file.contentType) ? 'inline' : 'attachment' }),
+    // Stated here, not left to the global middleware: serving uploaded bytes safely depends on it.
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': isPublic ? 'public, max-age=300' : 'private, no-store',
+    // Public files are there to be embedded and linked from other sites.
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    // Content-addressed, so the hash is a strong validator that holds across servers.
+    ETag: file.etag,
+  };
+  await new Promise<void>((resolve, reject) => {
+    res.sendFile(file.path, { headers, cacheControl: false, dotfiles: 'allow' }, (error?: Error) => {
+      // Sent, or the client left: either way there is nothing more to answer.
+      if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
+      else reject((error as { status?: number }).status === 404 ? notFound('File') : error);
+    });
+  });
+}

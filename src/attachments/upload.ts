@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { badRequest, payloadTooLarge, unsupportedMediaType } from '../lib/errors.js';
+import { limits } from './schemas.js';
+
+export interface ReceivedFile {
+  /** The temp file holding the bytes. */
+  path: string;
+  filename: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ReceivedForm {
+  /** A Map, so that a field named like an Object.prototype member is just a field. */
+  fields: Map<string, string>;
+  file: ReceivedFile | undefined;
+}
+
+/**
+ * After a rejected upload, this much more is read and thrown away (at least as much as
+ * an accepted file may take) before the connection is cut.
+ */
+const DRAIN_MIN = 8 * 1024 * 1024;
+
+const FALLBACK_FILENAME = 'attachment';
+
+/**
+ * A file name that is safe to show and to put in a URL: base name only, no control or
+ * bidi-override characters (which can disguise an extension), at most 200 characters
+ * with the extension kept.
+ */
+export function cleanFilename(given: string | undefined): string {
+  const stripped = (given ?? '').normalize('NFC').replace(/[\p{Cc}\p{Cf}]/gu, '');
+  const base = (stripped.split(/[/\\]/).pop() ?? '').trim();
+  const chars = Array.from(base);
+  let name = base;
+  if (chars.length > limits.filename) {
+    const ext = Array.from(path.extname(base));
+    const kept = ext.length <= 16 ? ext : [];
+    name = chars.slice(0, limits.filename - kept.length).join('').trimEnd() + kept.join('');
+  }
+  // "." and ".." would make the file URL point elsewhere; "web" is the URL of the rendition.
+  return ['', '.', '..', 'web'].includes(name.toLowerCase()) ? FALLBACK_FILENAME : name;
+}
+
+/**
+ * Reads a multipart form, streaming its one file (field `file`) to `tempPath` while
+ * hashing and counting it. Fails with 415 when the request is not multipart, 413 when
+ * the file passes `maxFileBytes` or the form has too many fields, 400 when it is
+ * malformed. On failure the temp file is removed and the rest of the request is read
+ * and dropped, so that the client gets to read the error rather than a reset.
+ */
+export async function receiveForm(
+  req: Request,
+  options: { tempPath: string; maxFileBytes: number },
+): Promise<ReceivedForm> {
+  if (!req.is('multipart/form-data')) {
+    throw unsupportedMediaType('Send the upload as multipart/form-data with the file in the field "file".');
+  }
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: req.headers,
+      // Browsers send file names as raw UTF-8, not Latin-1 as busboy assumes.
+      defParamCharset: 'utf8',
+      limits: {
+        files: 1,
+        fields: limits.formFields,
+        fieldSize: limits.formFieldBytes,
+        fileSize: options.maxFileBytes,
+      },
+    });
+  } catch {
+    throw badRequest('The multipart/form-data Content-Type has no boundary.');
+  }
+
+  const fields = new Map<string, string>();
+  const abort = new AbortController();
+  let saving: Promise<ReceivedFile> | undefined;
+
+  const parsed = new Promise<void>((resolve, reject) => {
+    const fail = (error: Error) => {
+      abort.abort(error);
+      reject(error);
+    };
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || saving) {
+        stream.resume();
+        fail(badRequest('Send one file, in the field "file".'));
+        return;
+      }
+      stream.on('limit', () =>
+        fail(payloadTooLarge(`The file is larger than the limit of ${options.maxFileBytes} bytes.`)),
+      );
+      saving = save(stream, cleanFilename(info.filename), options.tempPath, abort.signal);
+      saving.catch(fail);
+    });
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) {
+        fail(badRequest('The form is not valid.', [{ path: name, message: 'is far too long' }]));
+      } else if (value.includes('\u0000')) {
+        // PostgreSQL cannot store NUL in text. (UTF-8 decoding never yields lone surrogates.)
+        fail(badRequest('The form is not valid.', [{ path: name, message: 'must not contain NUL characters' }]));
+      } else if (fields.has(name)) {
+        fail(badRequest('The form is not valid.', [{ path: name, message: 'is given twice' }]));
+      } else {
+        fields.set(name, value);
+      }
+    });
+    parser.on('filesLimit', () => fail(badRequest('Send one file, in the field "file".')));
+    parser.on('fieldsLimit', () => fail(payloadTooLarge(`The form has more than ${limits.formFields} fields.`)));
+    parser.on('error', (error: Error) => fail(badRequest(`The multipart body is malformed: ${error.message}`)));
+    parser.on('close', resolve);
+    // The client went away: nobody is left to read the answer, but the temp file must still go.
+    req.on('error', () => fail(badRequest('The upload was cut off.')));
+    req.pipe(parser);
+  });
+
+  try {
+    await parsed;
+    return { fields, file: await saving };
+  } catch (error) {
+    req.unpipe(parser);
+    drain(req, Math.max(options.maxFileBytes, DRAIN_MIN));
+    await saving?.catch(() => undefined);
+    await rm(options.tempPath, { force: true });
+    throw error;
+  }
+}
+
+async function save(stream: Readable, filename: string, tempPath: string, signal: AbortSignal): Promise<ReceivedFile> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline(stream, measure, createWriteStream(tempPath), { signal });
+  return { path: tempPath, filename, size, sha256: hash.digest('hex') };
+}
+
+/** Reads and drops what the client still sends; one that keeps on sending is cut off. */
+function drain(req: Request, limit: number): void {
+  let left = limit;
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) req.socket.destroy();
+  });
+  req.resume();
+}

@@ -1,0 +1,417 @@
+import { createHash, randomInt } from 'node:crypto';
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import type supertest from 'supertest';
+import { cleanFilename } from '../src/attachments/upload.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { buildAttachment, buildNewsroom, buildRelease, minimalPdf, type NewsroomFixture } from './support/factories.js';
+
+// A small upload limit (52 KB), so that going over it is cheap.
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ UPLOAD_MAX_MB: '0.05' });
+});
+afterAll(() => t.close());
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** A photo as cameras write it: stored landscape, with EXIF saying "turn 90° clockwise". */
+const sidewaysPhoto = () =>
+  sharp({ create: { width: 2400, height: 1200, channels: 3, background: { r: 200, g: 40, b: 40 } } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
+
+/** A small PNG, different each time. */
+const smallPng = () =>
+  sharp({ create: { width: 40, height: 30, channels: 4, background: { r: randomInt(256), g: randomInt(256), b: randomInt(256), alpha: 1 } } })
+    .png()
+    .toBuffer();
+
+/** The path part of a URL the API gave, to request from the test app. */
+const local = (url: string) => new URL(url).pathname;
+
+const expectProblem = (res: supertest.Response, status: number) => {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({ status });
+};
+
+const blobsOnDisk = () => {
+  const dir = path.join(t.ctx.files.root, 'blobs');
+  return existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0;
+};
+
+async function newRelease(newsroom?: NewsroomFixture) {
+  const owner = newsroom ?? (await buildNewsroom(t));
+  const release = await buildRelease(t, owner);
+  return { newsroom: owner, release, upload: `/api/releases/${release.id}/attachments` };
+}
+
+describe('uploading', () => {
+  it('takes an image: measures it upright, keeps its hash and makes a WebP rendition', async () => {
+    const { newsroom, release, upload } = await newRelease();
+    const photo = await sidewaysPhoto();
+    const res = await t.http
+      .post(upload)
+      .set(newsroom.auth)
+      .field('caption_fi', ' Kirjaston julkisivu ')
+      .field('caption_sv', 'Bibliotekets fasad')
+      .field('credit', 'Kuva: Maija')
+      .attach('file', photo, { filename: 'C:\\Users\\maija\\julkisivu.jpg', contentType: 'application/octet-stream' })
+      .expect(201);
+    expect(res.body).toMatchObject({
+      filename: 'julkisivu.jpg',
+      contentType: 'image/jpeg',
+      size: photo.length,
+      sha256: sha256(photo),
+      width: 1200,
+      height: 2400,
+      caption: { fi: 'Kirjaston julkisivu', sv: 'Bibliotekets fasad' },
+      credit: 'Kuva: Maija',
+    });
+    expect(res.body.url).toBe(`https://news.example.test/files/${res.body.id}/julkisivu.jpg`);
+    expect(res.body.webUrl).toBe(`https://news.example.test/files/${res.body.id}/web`);
+
+    const original = await t.http.get(local(res.body.url)).set(newsroom.auth).buffer(true).expect(200);
+    expect(original.headers['content-type']).toBe('image/jpeg');
+    expect(Buffer.compare(original.body, photo)).toBe(0);
+
+    const web = await t.http.get(local(res.body.webUrl)).set(newsroom.auth).buffer(true).expect(200);
+    expect(web.headers['content-type']).toBe('image/webp');
+    expect(web.headers['content-disposition']).toBe('inline; filename=julkisivu.webp');
+    const rendition = await sharp(web.body).metadata();
+    expect(rendition).toMatchObject({ format: 'webp', width: 800, height: 1600 });
+    expect(rendition.exif).toBeUndefined();
+    expect(rendition.orientation).toBeUndefined();
+
+    const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(got.body.attachments).toEqual([res.body]);
+  });
+
+  it('does not enlarge small images', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id, { bytes: await smallPng(), filename: 'logo.png' });
+    expect(attachment).toMatchObject({ contentType: 'image/png', width: 40, height: 30 });
+    const web = await t.http.get(local(attachment.webUrl)).set(newsroom.auth).buffer(true).expect(200);
+    expect(await sharp(web.body).metadata()).toMatchObject({ width: 40, height: 30 });
+  });
+
+  it('takes a PDF, offering it inline under its UTF-8 name', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id, { filename: 'Tiedote ä.pdf' });
+    expect(attachment).toMatchObject({
+      filename: 'Tiedote ä.pdf',
+      contentType: 'application/pdf',
+      size: minimalPdf.length,
+      width: null,
+      height: null,
+      webUrl: null,
+    });
+    expect(attachment.url).toBe(`https://news.example.test/files/${attachment.id}/Tiedote%20%C3%A4.pdf`);
+    const file = await t.http.get(local(attachment.url)).set(newsroom.auth).expect(200);
+    expect(file.headers['content-type']).toBe('application/pdf');
+    expect(file.headers['content-disposition']).toBe(`inline; filename="Tiedote ?.pdf"; filename*=UTF-8''Tiedote%20%C3%A4.pdf`);
+    expect(file.headers['x-content-type-options']).toBe('nosniff');
+    await t.http.get(`/files/${attachment.id}/web`).set(newsroom.auth).expect(404);
+  });
+
+  it('takes legacy Office files by their extension, and only those', async () => {
+    const { newsroom, release, upload } = await newRelease();
+    const cfb = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
+    const doc = await buildAttachment(t, newsroom, release.id, { bytes: cfb, filename: 'muistio.DOC' });
+    expect(doc.contentType).toBe('application/msword');
+    const file = await t.http.get(local(doc.url)).set(newsroom.auth).expect(200);
+    expect(file.headers['content-disposition']).toMatch(/^attachment; filename=muistio.DOC$/);
+    const msi = await t.http.post(upload).set(newsroom.auth).attach('file', cfb, 'setup.msi');
+    expectProblem(msi, 415);
+  });
+
+  it.each([
+    ['text', Buffer.from('just some text, honest')],
+    ['SVG', Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')],
+    ['bare SVG', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>')],
+    ['HTML', Buffer.from('<!doctype html><html><body><script>alert(1)</script></body></html>')],
+    ['an executable', Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200)])],
+    ['a ZIP archive', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(40)])],
+    ['a JPEG header over garbage', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]), Buffer.from('JFIF'), Buffer.alloc(300, 7)])],
+  ])('answers 415 for %s disguised as a JPEG', async (_name, bytes) => {
+    const { newsroom, release, upload } = await newRelease();
+    const res = await t.http.post(upload).set(newsroom.auth).attach('file', bytes, { filename: 'photo.jpg', contentType: 'image/jpeg' });
+    expectProblem(res, 415);
+    const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(got.body.attachments).toEqual([]);
+  });
+
+  it('answers 415 for a body that is not multipart', async () => {
+    const { newsroom, upload } = await newRelease();
+    expectProblem(await t.http.post(upload).set(newsroom.auth).send({ file: 'x' }), 415);
+    expectProblem(await t.http.post(upload).set(newsroom.auth).set('Content-Type', 'image/jpeg').send(Buffer.from('x')), 415);
+    expectProblem(await t.http.post(upload).set(newsroom.auth), 415);
+  });
+
+  it('answers 400 for a form without a file, a second file, unknown fields or a malformed body', async () => {
+    const { newsroom, upload } = await newRelease();
+    const noFile = await t.http.post(upload).set(newsroom.auth).field('caption_fi', 'Kuva');
+    expectProblem(noFile, 400);
+    expect(noFile.body.errors).toEqual([expect.objectContaining({ path: 'file' })]);
+
+    const two = await t.http.post(upload).set(newsroom.auth).attach('file', minimalPdf, 'a.pdf').attach('file', minimalPdf, 'b.pdf');
+    expectProblem(two, 400);
+
+    const unknown = await t.http.post(upload).set(newsroom.auth).field('title', 'x').attach('file', minimalPdf, 'a.pdf');
+    expectProblem(unknown, 400);
+    expect(unknown.body.errors).toEqual([expect.objectContaining({ path: 'title' })]);
+
+    const broken = await t.http
+      .post(upload)
+      .set(newsroom.auth)
+      .set('Content-Type', 'multipart/form-data; boundary=xyz')
+      .send('--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 and then it stops');
+    expectProblem(broken, 400);
+    const noBoundary = await t.http.post(upload).set(newsroom.auth).set('Content-Type', 'multipart/form-data').send('x');
+    expectProblem(noBoundary, 400);
+  });
+
+  it('checks captions: 422 for a language the newsroom lacks, 400 when too long', async () => {
+    const { newsroom, upload } = await newRelease();
+    const foreign = await t.http.post(upload).set(newsroom.auth).field('caption_de', 'Fassade').attach('file', minimalPdf, 'a.pdf');
+    expectProblem(foreign, 422);
+    expect(foreign.body.errors).toEqual([expect.objectContaining({ path: 'caption_de' })]);
+
+    const long = await t.http.post(upload).set(newsroom.auth).field('caption_fi', 'x'.repeat(501)).attach('file', minimalPdf, 'a.pdf');
+    expectProblem(long, 400);
+    expect(long.body.errors).toEqual([expect.objectContaining({ path: 'caption_fi' })]);
+
+    const nul = await t.http.post(upload).set(newsroom.auth).field('caption_fi', 'a\u0000b').attach('file', minimalPdf, 'a.pdf');
+    expectProblem(nul, 400);
+    expect(nul.body.errors).toEqual([expect.objectContaining({ path: 'caption_fi' })]);
+
+    const credit = await t.http.post(upload).set(newsroom.auth).field('credit', 'x'.repeat(5000)).attach('file', minimalPdf, 'a.pdf');
+    expectProblem(credit, 400);
+    expect(credit.body.errors).toEqual([expect.objectContaining({ path: 'credit' })]);
+    expect(readdirSync(path.join(t.ctx.files.root, 'tmp'))).toEqual([]);
+  });
+
+  it('answers 401 without a token, 403 for another newsroom, 404 for an unknown release', async () => {
+    const { newsroom, upload } = await newRelease();
+    const other = await buildNewsroom(t);
+    expectProblem(await t.http.post(upload).attach('file', minimalPdf, 'a.pdf'), 401);
+    expectProblem(await t.http.post(upload).set(other.auth).attach('file', minimalPdf, 'a.pdf'), 403);
+    await t.http.post(upload).set(t.admin).attach('file', minimalPdf, 'a.pdf').expect(201);
+    const unknown = await t.http
+      .post('/api/releases/00000000-0000-4000-8000-000000000000/attachments')
+      .set(newsroom.auth)
+      .attach('file', minimalPdf, 'a.pdf');
+    expectProblem(unknown, 404);
+  });
+
+  it('stores the same bytes once, however many attachments name them', async () => {
+    const { newsroom, release } = await newRelease();
+    const bytes = await smallPng();
+    const before = blobsOnDisk();
+    const first = await buildAttachment(t, newsroom, release.id, { bytes, filename: 'a.png' });
+    const second = await buildAttachment(t, newsroom, release.id, { bytes, filename: 'b.png' });
+    expect(second.sha256).toBe(first.sha256);
+    expect(second.id).not.toBe(first.id);
+    expect(blobsOnDisk()).toBe(before + 1);
+
+    await t.http.delete(`/api/releases/${release.id}/attachments/${first.id}`).set(newsroom.auth).expect(204);
+    await t.http.get(local(second.url)).set(newsroom.auth).expect(200);
+    await t.http.get(local(second.webUrl)).set(newsroom.auth).expect(200);
+    await t.http.delete(`/api/releases/${release.id}/attachments/${second.id}`).set(newsroom.auth).expect(204);
+    expect(existsSync(t.ctx.files.blobPath(first.sha256))).toBe(false);
+    expect(existsSync(t.ctx.files.renditionPath(first.sha256))).toBe(false);
+  });
+
+  it('lists attachments on the release in upload order and shows a published release as updated', async () => {
+    const { newsroom, release } = await newRelease();
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    const published = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    t.clock.advance(1000);
+    const a = await buildAttachment(t, newsroom, release.id, { filename: 'a.pdf' });
+    const b = await buildAttachment(t, newsroom, release.id, { bytes: await smallPng(), filename: 'b.png' });
+    const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(got.body.attachments.map((x: { id: string }) => x.id)).toEqual([a.id, b.id]);
+    expect(got.body.status).toBe('published');
+    expect(Date.parse(got.body.updatedAt)).toBeGreaterThan(Date.parse(published.body.updatedAt));
+  });
+
+  it('gives concurrent uploads to one release their own places', async () => {
+    const { newsroom, release } = await newRelease();
+    const uploads = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => buildAttachment(t, newsroom, release.id, { filename: `${i}.pdf` })),
+    );
+    const rows = await t.ctx.db.selectFrom('attachments').select('position').where('release_id', '=', release.id).execute();
+    expect(new Set(rows.map((r) => r.position)).size).toBe(uploads.length);
+  });
+
+  it('answers 409 for a withdrawn release', async () => {
+    const { newsroom, release, upload } = await newRelease();
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    await t.http.post(`/api/releases/${release.id}/withdraw`).set(newsroom.auth).expect(200);
+    expectProblem(await t.http.post(upload).set(newsroom.auth).attach('file', minimalPdf, 'a.pdf'), 409);
+  });
+
+  it('keeps file names to a base name without control characters', () => {
+    expect(cleanFilename('/etc/passwd')).toBe('passwd');
+    expect(cleanFilename('..\\..\\boot.ini')).toBe('boot.ini');
+    expect(cleanFilename('re\u0000po\u0007rt\n.pdf')).toBe('report.pdf');
+    expect(cleanFilename('invoice\u202Efdp.exe')).toBe('invoicefdp.exe');
+    expect(cleanFilename('..')).toBe('attachment');
+    expect(cleanFilename('Web')).toBe('attachment');
+    expect(cleanFilename(undefined)).toBe('attachment');
+    expect(cleanFilename('  ')).toBe('attachment');
+    const long = cleanFilename(`${'ä'.repeat(300)}.pdf`);
+    expect(Array.from(long)).toHaveLength(200);
+    expect(long.endsWith('ä.pdf')).toBe(true);
+  });
+});
+
+describe('the size limit', () => {
+  it('answers 413 for a file over UPLOAD_MAX_MB and keeps nothing of it', async () => {
+    const { newsroom, upload } = await newRelease();
+    const before = blobsOnDisk();
+    const big = Buffer.concat([minimalPdf, Buffer.alloc(200 * 1024, 0x20)]);
+    const res = await t.http.post(upload).set(newsroom.auth).attach('file', big, 'big.pdf');
+    expectProblem(res, 413);
+    expect(readdirSync(path.join(t.ctx.files.root, 'tmp'))).toEqual([]);
+    expect(blobsOnDisk()).toBe(before);
+
+    // The connection is still good for the next request, and a file within the limit goes in.
+    const fits = Buffer.concat([minimalPdf, Buffer.alloc(40 * 1024, 0x20)]);
+    await t.http.post(upload).set(newsroom.auth).attach('file', fits, 'fits.pdf').expect(201);
+  });
+
+  it('answers 413 for a form with too many fields', async () => {
+    const { newsroom, upload } = await newRelease();
+    const req = t.http.post(upload).set(newsroom.auth);
+    for (let i = 0; i < 40; i++) req.field(`caption_f${i}`, 'x');
+    expectProblem(await req.attach('file', minimalPdf, 'a.pdf'), 413);
+  });
+});
+
+describe('editing and removing', () => {
+  it('changes captions and credit, checking languages', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id, { fields: { caption_fi: 'Vanha', caption_sv: 'Gammal', credit: 'X' } });
+    const path = `/api/releases/${release.id}/attachments/${attachment.id}`;
+    const res = await t.http.patch(path).set(newsroom.auth).send({ caption: { fi: 'Uusi', sv: '' }, credit: null }).expect(200);
+    expect(res.body).toMatchObject({ id: attachment.id, caption: { fi: 'Uusi' }, credit: null });
+    expect(res.body.caption).not.toHaveProperty('sv');
+
+    const foreign = await t.http.patch(path).set(newsroom.auth).send({ caption: { en: 'New' } });
+    expectProblem(foreign, 422);
+    expect(foreign.body.errors).toEqual([expect.objectContaining({ path: 'caption.en' })]);
+    expectProblem(await t.http.patch(path).set(newsroom.auth).send({ filename: 'x.pdf' }), 400);
+    expectProblem(await t.http.patch(path).set((await buildNewsroom(t)).auth).send({ credit: 'Y' }), 403);
+
+    const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(got.body.attachments[0]).toMatchObject({ caption: { fi: 'Uusi' }, credit: null });
+  });
+
+  it('removes an attachment: 204, then its file is gone; 404 for one not on the release', async () => {
+    const { newsroom, release } = await newRelease();
+    const other = await buildRelease(t, newsroom);
+    const attachment = await buildAttachment(t, newsroom, release.id, { bytes: Buffer.concat([minimalPdf, Buffer.from('only here')]) });
+    await t.http.delete(`/api/releases/${other.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(404);
+    await t.http.delete(`/api/releases/${release.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(204);
+    await t.http.get(local(attachment.url)).set(newsroom.auth).expect(404);
+    expect(existsSync(t.ctx.files.blobPath(attachment.sha256))).toBe(false);
+    await t.http.delete(`/api/releases/${release.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(404);
+    const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(got.body.attachments).toEqual([]);
+  });
+});
+
+describe('serving files under embargo', () => {
+  it('hides files until publication, shows them to staff uncached, and answers 410 after withdrawal', async () => {
+    const { newsroom, release } = await newRelease();
+    const other = await buildNewsroom(t);
+    const attachment = await buildAttachment(t, newsroom, release.id, { bytes: await smallPng(), filename: 'kuva.png' });
+    const file = local(attachment.url);
+    const web = local(attachment.webUrl);
+
+    for (const url of [file, web]) {
+      const hidden = await t.http.get(url);
+      expectProblem(hidden, 404);
+      expect(hidden.headers['cache-control']).toBe('no-store');
+      expectProblem(await t.http.get(url).set(other.auth), 404);
+      const staff = await t.http.get(url).set(newsroom.auth).expect(200);
+      expect(staff.headers['cache-control']).toBe('private, no-store');
+      await t.http.get(url).set(t.admin).expect(200);
+    }
+
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    for (const url of [file, web]) {
+      const open = await t.http.get(url).expect(200);
+      expect(open.headers['cache-control']).toBe('public, max-age=300');
+      expect(open.headers['x-content-type-options']).toBe('nosniff');
+      expect(open.headers['etag']).toMatch(new RegExp(`^"${attachment.sha256}`));
+    }
+    // The name segment is only for people: any name serves the same file.
+    await t.http.get(`/files/${attachment.id}/other-name.png`).expect(200);
+
+    await t.http.post(`/api/releases/${release.id}/withdraw`).set(newsroom.auth).expect(200);
+    expectProblem(await t.http.get(file), 410);
+    expectProblem(await t.http.get(file).set(other.auth), 410);
+    const staff = await t.http.get(file).set(newsroom.auth).expect(200);
+    expect(staff.headers['cache-control']).toBe('private, no-store');
+  });
+
+  it('opens files of a scheduled release when its time comes, job or no job', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id);
+    const publishAt = new Date(t.clock.now().getTime() + 60 * 60 * 1000).toISOString();
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
+    await t.http.get(local(attachment.url)).expect(404);
+    t.clock.advance(61 * 60 * 1000);
+    await t.http.get(local(attachment.url)).expect(200);
+  });
+
+  it('serves byte ranges and answers 304 to a matching ETag', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    const part = await t.http.get(local(attachment.url)).set('Range', 'bytes=0-7').buffer(true).expect(206);
+    expect(part.body.toString()).toBe('%PDF-1.4');
+    const whole = await t.http.get(local(attachment.url)).expect(200);
+    await t.http.get(local(attachment.url)).set('If-None-Match', whole.headers['etag']!).expect(304);
+  });
+
+  it('answers 404 for unknown files', async () => {
+    expectProblem(await t.http.get('/files/00000000-0000-4000-8000-000000000000/x.pdf'), 404);
+    expectProblem(await t.http.get('/files/not-an-id/x.pdf'), 404);
+    expectProblem(await t.http.get('/files/not-an-id/web'), 404);
+  });
+});
+
+describe('the API document', () => {
+  it('describes the upload form and the file routes', async () => {
+    const doc = (await t.http.get('/api/openapi.json').expect(200)).body;
+    const form = doc.paths['/api/releases/{id}/attachments'].post.requestBody.content['multipart/form-data'].schema;
+    expect(form.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form.required).toEqual(['file']);
+    expect(doc.paths['/api/releases/{id}/attachments/{attachmentId}']).toHaveProperty('patch');
+    expect(doc.paths['/api/releases/{id}/attachments/{attachmentId}']).toHaveProperty('delete');
+    expect(doc.paths['/files/{attachmentId}/{filename}'].get.security).toBeUndefined();
+    expect(doc.paths['/files/{attachmentId}/web']).toHaveProperty('get');
+  });
+});
+
+describe('temp files', () => {
+  it('removes uploads cut off by a crash, and leaves ones under way', async () => {
+    const stale = await t.ctx.files.tempPath();
+    const fresh = await t.ctx.files.tempPath();
+    writeFileSync(stale, 'half an upload');
+    writeFileSync(fresh, 'an upload under way');
+    const longAgo = new Date(Date.now() - 7 * 3_600_000);
+    utimesSync(stale, longAgo, longAgo);
+
+    await t.ctx.files.removeStaleTemp(3_600_000);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+  });
+});
