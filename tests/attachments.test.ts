@@ -189,6 +189,10 @@ describe('uploading', () => {
     expectProblem(nul, 400);
     expect(nul.body.errors).toEqual([expect.objectContaining({ path: 'caption_fi' })]);
 
+    const proto = await t.http.post(upload).set(newsroom.auth).field('caption___proto__', 'x').attach('file', minimalPdf, 'a.pdf');
+    expectProblem(proto, 400);
+    expect(proto.body.errors).toEqual([expect.objectContaining({ path: 'caption___proto__' })]);
+
     const credit = await t.http.post(upload).set(newsroom.auth).field('credit', 'x'.repeat(5000)).attach('file', minimalPdf, 'a.pdf');
     expectProblem(credit, 400);
     expect(credit.body.errors).toEqual([expect.objectContaining({ path: 'credit' })]);

@@ -69,11 +69,18 @@ describe('writing releases', () => {
     const patched = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { fi } }).expect(200);
     expect(patched.body.translations).toEqual({ fi, sv: release.translations.sv });
     expect(patched.body.keywords).toEqual(release.keywords);
+
+    // Fields left out of a language stay as they were.
+    const retitled = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: { title: 'Ny rubrik' } } }).expect(200);
+    expect(retitled.body.translations.sv).toEqual({ ...release.translations.sv, title: 'Ny rubrik' });
     expect(Date.parse(patched.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(release.updatedAt));
 
     const removed = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: null } }).expect(200);
     expect(Object.keys(removed.body.translations)).toEqual(['fi']);
     expect(Object.keys(removed.body.links.web)).toEqual(['fi']);
+
+    const partial = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: { body: 'Bara text.' } } }).expect(422);
+    expect(partial.body.errors).toEqual([expect.objectContaining({ path: 'translations.sv.title' })]);
 
     const last = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { fi: null } }).expect(422);
     expect(last.body.errors[0].path).toBe('translations');
@@ -94,7 +101,7 @@ describe('writing releases', () => {
       .where('release_id', '=', release.id)
       .executeTakeFirstOrThrow();
     expect(row.body_html).toContain('<strong>ok</strong>');
-    for (const bad of ['<script', 'javascript:', 'onerror', '<iframe']) expect(row.body_html).not.toContain(bad);
+    for (const bad of ['<script', 'href="javascript:', 'onerror', '<iframe']) expect(row.body_html).not.toContain(bad);
     // The API gives back the Markdown as written.
     expect(release.translations.fi.body).toContain('<script>');
   });

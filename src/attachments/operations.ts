@@ -45,7 +45,8 @@ async function languagesOf(ctx: AppContext, release: Release): Promise<string[]>
 const nonEmpty = (texts: Record<string, string>) =>
   Object.fromEntries(Object.entries(texts).filter(([, text]) => text !== ''));
 
-const CAPTION_FIELD = /^caption_(.*)$/;
+/** Only well-formed codes: a key such as `caption___proto__` must not slip through as a language. */
+const CAPTION_FIELD = /^caption_([a-z]{2})$/;
 
 /** `credit` and `caption_<lang>` from the form: 400 for unknown or bad fields, 422 for a language the newsroom lacks. */
 function readUploadFields(fields: Map<string, string>, languages: readonly string[]) {

@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { forbidden, invalidInput, unauthorized, unsupportedMediaType } from './errors.js';
+import { badRequest, type FieldError, forbidden, invalidInput, unauthorized, unsupportedMediaType } from './errors.js';
 
 /** Who is calling: the service admin, or a token of one newsroom. */
 export type Principal =
@@ -86,6 +86,11 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
         if (hasBody && !req.is('application/json')) {
           throw unsupportedMediaType('Send the body as application/json.');
         }
+        // The JSON parser also decodes UTF-16 and UTF-32; the contract is UTF-8 only.
+        const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+        if (hasBody && charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+          throw unsupportedMediaType('Only UTF-8 JSON is accepted.');
+        }
         body = parse(route.body, req.body ?? {}, 'body');
       }
       const reply = await route.handle({ params, query, body, principal, req, res } as never);
@@ -101,5 +106,55 @@ function parse(schema: Schema | undefined, value: unknown, where: 'body' | 'quer
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (!result.success) throw invalidInput(result.error, where);
+  const proto = where === 'body' ? protoKeyPath(value) : undefined;
+  const errors: FieldError[] = [
+    ...(proto === undefined ? [] : [{ path: proto, message: 'the key "__proto__" is not allowed' }]),
+    ...unstorableTexts(result.data, where === 'body' ? [] : [where]),
+  ];
+  if (errors.length) throw badRequest(`The request ${where} is not valid.`, errors);
   return result.data;
+}
+
+/**
+ * Where the parsed JSON has a `__proto__` key, if anywhere. Schemas of records drop such a
+ * key without a word; refusing it is clearer. Only run on input its schema accepted.
+ */
+function protoKeyPath(value: unknown): string | undefined {
+  type Frame = { node: unknown; key?: string; up?: Frame };
+  const stack: Frame[] = [{ node: value }];
+  while (stack.length) {
+    const frame = stack.pop()!;
+    const { node } = frame;
+    if (typeof node !== 'object' || node === null) continue;
+    if (Object.prototype.hasOwnProperty.call(node, '__proto__')) {
+      const path = ['__proto__'];
+      for (let f: Frame | undefined = frame; f?.key !== undefined; f = f.up) path.unshift(f.key);
+      return path.join('.');
+    }
+    for (const [key, item] of Object.entries(node)) {
+      if (typeof item === 'object' && item !== null) stack.push({ node: item, key, up: frame });
+    }
+  }
+  return undefined;
+}
+
+/** NUL, or half of a UTF-16 surrogate pair (sent as a lone `\ud800` escape). */
+const UNSTORABLE = /\u0000|\p{Cs}/u;
+
+/**
+ * Text that no database column can hold as given: PostgreSQL refuses NUL in text, and a
+ * lone surrogate would be stored as U+FFFD. Checked on the validated input (bounded by its
+ * schema, so the walk stays shallow), keys included.
+ */
+function unstorableTexts(value: unknown, path: string[]): FieldError[] {
+  const found = (where: string[], what: string) => ({
+    path: where.join('.'),
+    message: `${what} must not contain NUL characters or unpaired surrogates`,
+  });
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? [found(path, 'text')] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => unstorableTexts(item, [...path, String(index)]));
+  if (typeof value !== 'object' || value === null || value instanceof Date) return [];
+  return Object.entries(value).flatMap(([key, item]) =>
+    UNSTORABLE.test(key) ? [found([...path, key], 'a key')] : unstorableTexts(item, [...path, key]),
+  );
 }

@@ -104,10 +104,17 @@ export async function updateRelease(
   const translations: Record<string, TranslationInput> = Object.fromEntries(
     release.translations.map((t) => [t.lang, { title: t.title, lead: t.lead, body: t.body }]),
   );
+  const missingTitles: FieldError[] = [];
   for (const [lang, given] of Object.entries(input.translations ?? {})) {
-    if (given === null) delete translations[lang];
-    else translations[lang] = given;
+    if (given === null) {
+      delete translations[lang];
+      continue;
+    }
+    const merged = { title: '', lead: '', body: '', ...translations[lang], ...given };
+    if (!merged.title) missingTitles.push({ path: `translations.${lang}.title`, message: 'a new language needs a title' });
+    translations[lang] = merged;
   }
+  if (missingTitles.length) throw unprocessable('A new language needs a title.', missingTitles);
   const content = await buildContent(
     ctx,
     newsroom,

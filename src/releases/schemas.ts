@@ -32,10 +32,17 @@ export const createReleaseBody = z.strictObject({
   contactIds: contactIds.default([]),
 });
 
+/** In an edit, the fields given replace those of that language; the others stay. */
+const translationChange = z.strictObject({
+  title: translation.shape.title.optional(),
+  lead: z.string().trim().max(limits.lead).optional(),
+  body: z.string().max(limits.body).optional(),
+});
+
 export const updateReleaseBody = z.strictObject({
   type: z.enum(releaseTypes).optional(),
   /** A language given replaces that language only; null removes it. */
-  translations: perLanguage(translation.nullable()).optional(),
+  translations: perLanguage(translationChange.nullable()).optional(),
   keywords: perLanguage(keywordList).optional(),
   contactIds: contactIds.optional(),
 });
