@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './lib/config.js';
 import { startPublicationWorker, type PublicationWorker } from './publication/worker.js';
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
   if (config.role === 'all' || config.role === 'web') {
     const app = buildApp(ctx);
     server = app.listen(config.port, () => {
-      logger.info({ port: config.port, publicUrl: config.publicUrl, role: config.role }, 'newsroom listening');
+      const { port } = server!.address() as AddressInfo;
+      logger.info({ port, publicUrl: config.publicUrl, role: config.role }, 'newsroom listening');
       if (config.adminTokenGenerated) {
         // Printed once, to the terminal only: set ADMIN_TOKEN to keep one across restarts.
         console.log(`\nAdmin token for this run (set ADMIN_TOKEN to choose your own):\n  ${config.adminToken}\n`);

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,16 +27,17 @@ function start(env: Record<string, string>, args: string[] = []) {
   return { child, exited, output: () => output };
 }
 
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100 && child.exitCode === null; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
+/** Waits for a line of the service's output; fails with all of it if the process ends first. */
+async function waitFor(run: ReturnType<typeof start>, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(run.output());
+    if (match) return match;
+    if (run.child.exitCode !== null || Date.now() > end) {
+      throw new Error(`no ${pattern} in the output of the service:\n${run.output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('the service did not come up');
 }
 
 describe('the service process', () => {
@@ -48,11 +49,10 @@ describe('the service process', () => {
   });
 
   it('runs the web role, prints a generated admin token once, and stops cleanly on SIGTERM', async () => {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
-    const run = start({ PORT: port }, ['--role=web']);
-    await waitForHealth(`http://127.0.0.1:${port}/healthz`, run.child);
-    const token = /Admin token for this run.*\n\s+(\S+)/.exec(run.output())?.[1];
-    expect(token).toBeDefined();
+    const run = start({ PORT: '0' }, ['--role=web']);
+    const port = (await waitFor(run, /"port":(\d+).*"msg":"newsroom listening"/))[1];
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    const token = (await waitFor(run, /Admin token for this run.*\n\s+(\S+)/))[1];
     const list = await fetch(`http://127.0.0.1:${port}/api/newsrooms`, { headers: { Authorization: `Bearer ${token}` } });
     expect(list.status).toBe(200);
     expect(run.output()).not.toMatch(/publication worker started/);
@@ -60,16 +60,13 @@ describe('the service process', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/"msg":"stopped"/);
-  });
+  }, 60_000);
 
   it('runs the worker role alone, without an HTTP server', async () => {
     const run = start({ PORT: '1' }, ['--role=worker']);
-    for (let i = 0; i < 100 && !/publication worker started/.test(run.output()); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(run.output()).toMatch(/publication worker started/);
+    await waitFor(run, /publication worker started/);
     expect(run.output()).not.toMatch(/listening/);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-  });
+  }, 60_000);
 });
