@@ -50,8 +50,3 @@ const policy: sanitizeHtml.IOptions = {
 export function renderMarkdown(source: string): string {
   return sanitizeHtml(markdown.render(source), policy).trim();
 }
-
-/** Plain text with no markup at all, for places that take no HTML. */
-export function stripHtml(html: string): string {
-  return sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} });
-}

@@ -15,12 +15,6 @@ export interface Newsroom {
   updatedAt: string;
 }
 
-export interface NewsroomTexts {
-  name: Record<string, string>;
-  boilerplate: Record<string, string>;
-  boilerplateHtml: Record<string, string>;
-}
-
 async function hydrate(db: Db, rows: NewsroomRow[]): Promise<Newsroom[]> {
   if (rows.length === 0) return [];
   const texts = await db

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 /*
  * Table types for Kysely. Times are ISO 8601 UTC strings everywhere in the code:
@@ -125,4 +125,3 @@ export type NewsroomRow = Selectable<NewsroomTable>;
 export type ContactRow = Selectable<ContactTable>;
 export type ReleaseRow = Selectable<ReleaseTable>;
 export type AttachmentRow = Selectable<AttachmentTable>;
-export type NewAttachment = Insertable<AttachmentTable>;
