@@ -152,17 +152,17 @@ describe('uploading', () => {
     expectProblem(await t.http.post(upload).set(newsroom.auth), 415);
   });
 
-  it('answers 400 for a form without a file, a second file, unknown fields or a malformed body', async () => {
+  it('answers 422 for a form without a file or with unknown fields, 400 for a second file or a malformed body', async () => {
     const { newsroom, upload } = await newRelease();
     const noFile = await t.http.post(upload).set(newsroom.auth).field('caption_fi', 'Kuva');
-    expectProblem(noFile, 400);
+    expectProblem(noFile, 422);
     expect(noFile.body.errors).toEqual([expect.objectContaining({ path: 'file' })]);
 
     const two = await t.http.post(upload).set(newsroom.auth).attach('file', minimalPdf, 'a.pdf').attach('file', minimalPdf, 'b.pdf');
     expectProblem(two, 400);
 
     const unknown = await t.http.post(upload).set(newsroom.auth).field('title', 'x').attach('file', minimalPdf, 'a.pdf');
-    expectProblem(unknown, 400);
+    expectProblem(unknown, 422);
     expect(unknown.body.errors).toEqual([expect.objectContaining({ path: 'title' })]);
 
     const broken = await t.http
@@ -175,26 +175,26 @@ describe('uploading', () => {
     expectProblem(noBoundary, 400);
   });
 
-  it('checks captions: 422 for a language the newsroom lacks, 400 when too long', async () => {
+  it('checks captions and credit: 422 for a language the newsroom lacks, too long or NUL', async () => {
     const { newsroom, upload } = await newRelease();
     const foreign = await t.http.post(upload).set(newsroom.auth).field('caption_de', 'Fassade').attach('file', minimalPdf, 'a.pdf');
     expectProblem(foreign, 422);
     expect(foreign.body.errors).toEqual([expect.objectContaining({ path: 'caption_de' })]);
 
     const long = await t.http.post(upload).set(newsroom.auth).field('caption_fi', 'x'.repeat(501)).attach('file', minimalPdf, 'a.pdf');
-    expectProblem(long, 400);
+    expectProblem(long, 422);
     expect(long.body.errors).toEqual([expect.objectContaining({ path: 'caption_fi' })]);
 
     const nul = await t.http.post(upload).set(newsroom.auth).field('caption_fi', 'a\u0000b').attach('file', minimalPdf, 'a.pdf');
-    expectProblem(nul, 400);
+    expectProblem(nul, 422);
     expect(nul.body.errors).toEqual([expect.objectContaining({ path: 'caption_fi' })]);
 
     const proto = await t.http.post(upload).set(newsroom.auth).field('caption___proto__', 'x').attach('file', minimalPdf, 'a.pdf');
-    expectProblem(proto, 400);
+    expectProblem(proto, 422);
     expect(proto.body.errors).toEqual([expect.objectContaining({ path: 'caption___proto__' })]);
 
     const credit = await t.http.post(upload).set(newsroom.auth).field('credit', 'x'.repeat(5000)).attach('file', minimalPdf, 'a.pdf');
-    expectProblem(credit, 400);
+    expectProblem(credit, 422);
     expect(credit.body.errors).toEqual([expect.objectContaining({ path: 'credit' })]);
     expect(readdirSync(path.join(t.ctx.files.root, 'tmp'))).toEqual([]);
   });
@@ -309,7 +309,7 @@ describe('editing and removing', () => {
     const foreign = await t.http.patch(path).set(newsroom.auth).send({ caption: { en: 'New' } });
     expectProblem(foreign, 422);
     expect(foreign.body.errors).toEqual([expect.objectContaining({ path: 'caption.en' })]);
-    expectProblem(await t.http.patch(path).set(newsroom.auth).send({ filename: 'x.pdf' }), 400);
+    expectProblem(await t.http.patch(path).set(newsroom.auth).send({ filename: 'x.pdf' }), 422);
     expectProblem(await t.http.patch(path).set((await buildNewsroom(t)).auth).send({ credit: 'Y' }), 403);
 
     const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);

@@ -38,9 +38,9 @@ describe('contacts', () => {
     await t.http.get(`${base}/${contact.id}`).set(newsroom.auth).expect(404);
   });
 
-  it('validates fields (400) and languages (422)', async () => {
+  it('validates fields and languages (422)', async () => {
     const base = `/api/newsrooms/${newsroom.slug}/contacts`;
-    const bad = await t.http.post(base).set(newsroom.auth).send({ name: '', email: 'not-an-email', phone: 'call me' }).expect(400);
+    const bad = await t.http.post(base).set(newsroom.auth).send({ name: '', email: 'not-an-email', phone: 'call me' }).expect(422);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['email', 'name', 'phone']);
     const foreign = await t.http.post(base).set(newsroom.auth).send({ name: 'X', title: { de: 'Chef' } }).expect(422);
     expect(foreign.body.errors[0].path).toBe('title.de');

@@ -519,13 +519,13 @@ function bodyCases(op: Operation): BodyCase[] {
     { name: 'top-level number', body: '42', expect: [400] },
     { name: 'top-level null', body: 'null', expect: [400] },
     { name: 'top-level true', body: 'true', expect: [400] },
-    { name: 'object nested 100,000 deep', body: deepObjectBody, expect: [400], creds: ['admin'] },
+    { name: 'object nested 100,000 deep', body: deepObjectBody, expect: [422], creds: ['admin'] },
     { name: 'array nested 100,000 deep', body: deepArrayBody, expect: [400], creds: ['admin'] },
-    { name: 'deep object beside the valid fields', body: `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"deep":${deepObject(10_000)}}`, expect: [400], creds: ['admin', 'none'] },
-    { name: 'unknown field', body: json({ ...sample, unexpectedField: 1 }), expect: [400] },
-    { name: '__proto__ key', body: withProtoKey({ ...sample, [PROTO]: { polluted: 'yes' } }), expect: [400] },
-    { name: 'constructor.prototype key', body: json({ ...sample, constructor: { prototype: { polluted: 'yes' } } }), expect: [400] },
-    { name: 'prototype key', body: json({ ...sample, prototype: { polluted: 'yes' } }), expect: [400] },
+    { name: 'deep object beside the valid fields', body: `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"deep":${deepObject(10_000)}}`, expect: [422], creds: ['admin', 'none'] },
+    { name: 'unknown field', body: json({ ...sample, unexpectedField: 1 }), expect: [422] },
+    { name: '__proto__ key', body: withProtoKey({ ...sample, [PROTO]: { polluted: 'yes' } }), expect: [422] },
+    { name: 'constructor.prototype key', body: json({ ...sample, constructor: { prototype: { polluted: 'yes' } } }), expect: [422] },
+    { name: 'prototype key', body: json({ ...sample, prototype: { polluted: 'yes' } }), expect: [422] },
     { name: 'over the 5 MB body limit', body: overLimit, expect: [413], creds: ['admin', 'none'] },
     { name: 'gzip bomb over the body limit', body: gzipBomb, headers: { 'Content-Encoding': 'gzip' }, expect: [413], creds: ['admin'] },
     { name: 'gzip header on plain JSON', body: text, headers: { 'Content-Encoding': 'gzip' }, expect: [400] },
@@ -542,7 +542,7 @@ function bodyCases(op: Operation): BodyCase[] {
     { name: 'Content-Type without a type', body: text, contentType: '; charset=utf-8', expect: [400, 415] },
   ];
   if (requiresFields) {
-    cases.push({ name: 'empty body', body: '', expect: [400] }, { name: 'empty object', body: '{}', expect: [400] });
+    cases.push({ name: 'empty body', body: '', expect: [422] }, { name: 'empty object', body: '{}', expect: [422] });
   }
   return cases.map((c) => ({ contentType: 'application/json', ...c }));
 }
@@ -567,7 +567,7 @@ function fieldCases(op: Operation): Probe[] {
     headers: auth.admin,
     body,
     contentType: 'application/json',
-    expect: [400],
+    expect: [422],
     errorsUnder: dotted(path),
   });
   const probes: Probe[] = [];
@@ -690,55 +690,55 @@ const languagesOf = (n: number) => Array.from({ length: n }, (_, i) => String.fr
 const ruleTable: Record<string, Rule[]> = Object.fromEntries([
   rules('post /api/newsrooms', 'admin', [
     ['a slug that exists', ['slug'], home.slug, [409]],
-    ['a reserved slug', ['slug'], 'api', [400], 'slug'],
+    ['a reserved slug', ['slug'], 'api', [422], 'slug'],
     ...['Upper-Case', 'with space', '-leading', 'double--hyphen', 'ääkköset', 'x'].map(
-      (slug): [string, Path, Json, number[], string] => [`slug ${json(slug)}`, ['slug'], slug, [400], 'slug'],
+      (slug): [string, Path, Json, number[], string] => [`slug ${json(slug)}`, ['slug'], slug, [422], 'slug'],
     ),
-    ['no languages', ['languages'], [], [400], 'languages'],
-    ['a language twice', ['languages'], ['fi', 'fi'], [400], 'languages'],
-    ['13 languages', ['languages'], languagesOf(13), [400], 'languages'],
-    ...badLanguageKeys.map((code): [string, Path, Json, number[], string] => [`language code ${json(code)}`, ['languages'], [code], [400], 'languages.0']),
+    ['no languages', ['languages'], [], [422], 'languages'],
+    ['a language twice', ['languages'], ['fi', 'fi'], [422], 'languages'],
+    ['13 languages', ['languages'], languagesOf(13), [422], 'languages'],
+    ...badLanguageKeys.map((code): [string, Path, Json, number[], string] => [`language code ${json(code)}`, ['languages'], [code], [422], 'languages.0']),
     ['a name in a language the newsroom lacks', ['name'], { fi: 'x', de: 'y' }, [422], 'name.de'],
     ['no name in the default language', ['name'], { sv: 'y' }, [422], 'name.fi'],
     ['a boilerplate in a language the newsroom lacks', ['boilerplate'], { de: 'z' }, [422], 'boilerplate.de'],
-    ['an unknown time zone', ['timezone'], 'Mars/Olympus', [400], 'timezone'],
-    ['an empty time zone', ['timezone'], '', [400], 'timezone'],
-    ['a time zone with NUL', ['timezone'], 'Europe/Helsinki\u0000', [400], 'timezone'],
-    ...badUrls.map((url): [string, Path, Json, number[], string] => [`website ${json(short(url, 40))}`, ['website'], url, [400], 'website']),
-    ...badSocial.map((v): [string, Path, Json, number[], string] => [`social.x ${json(short(v, 40))}`, ['social', 'x'], v, [400], 'social.x']),
-    ['an unknown social network', ['social'], { myspace: 'probe' }, [400]],
+    ['an unknown time zone', ['timezone'], 'Mars/Olympus', [422], 'timezone'],
+    ['an empty time zone', ['timezone'], '', [422], 'timezone'],
+    ['a time zone with NUL', ['timezone'], 'Europe/Helsinki\u0000', [422], 'timezone'],
+    ...badUrls.map((url): [string, Path, Json, number[], string] => [`website ${json(short(url, 40))}`, ['website'], url, [422], 'website']),
+    ...badSocial.map((v): [string, Path, Json, number[], string] => [`social.x ${json(short(v, 40))}`, ['social', 'x'], v, [422], 'social.x']),
+    ['an unknown social network', ['social'], { myspace: 'probe' }, [422]],
   ]),
   rules('patch /api/newsrooms/{slug}', 'own', [
     ['a name in a language the newsroom lacks', ['name'], { de: 'x' }, [422], 'name.de'],
     ['dropping a language releases are written in', ['languages'], ['sv'], [422], 'languages'],
     ['replacing every language', ['languages'], ['de'], [422], 'languages'],
-    ['an unknown time zone', ['timezone'], 'Mars/Olympus', [400], 'timezone'],
-    ...badUrls.map((url): [string, Path, Json, number[], string] => [`website ${json(short(url, 40))}`, ['website'], url, [400], 'website']),
-    ...badSocial.map((v): [string, Path, Json, number[], string] => [`social.facebook ${json(short(v, 40))}`, ['social', 'facebook'], v, [400], 'social.facebook']),
+    ['an unknown time zone', ['timezone'], 'Mars/Olympus', [422], 'timezone'],
+    ...badUrls.map((url): [string, Path, Json, number[], string] => [`website ${json(short(url, 40))}`, ['website'], url, [422], 'website']),
+    ...badSocial.map((v): [string, Path, Json, number[], string] => [`social.facebook ${json(short(v, 40))}`, ['social', 'facebook'], v, [422], 'social.facebook']),
   ]),
   rules('post /api/newsrooms/{slug}/tokens', 'admin', [
-    ['a blank name', ['name'], '   ', [400], 'name'],
-    ['a name with NUL', ['name'], 'desk\u0000', [400], 'name'],
+    ['a blank name', ['name'], '   ', [422], 'name'],
+    ['a name with NUL', ['name'], 'desk\u0000', [422], 'name'],
   ]),
   ...['post /api/newsrooms/{slug}/contacts', 'patch /api/newsrooms/{slug}/contacts/{id}', 'patch /api/contacts/{id}'].map((op) =>
     rules(op, 'own', [
       ['a title in a language the newsroom lacks', ['title'], { de: 'Sprecherin' }, [422], 'title.de'],
-      ...badLanguageKeys.map((code): [string, Path, Json, number[]] => [`title language ${json(code)}`, ['title'], { [code]: 'x' }, [400]]),
-      ['a blank name', ['name'], '   ', [400], 'name'],
-      ...badEmails.map((email): [string, Path, Json, number[], string] => [`email ${json(short(email, 40))}`, ['email'], email, [400], 'email']),
-      ...badPhones.map((phone): [string, Path, Json, number[], string] => [`phone ${json(short(phone, 40))}`, ['phone'], phone, [400], 'phone']),
+      ...badLanguageKeys.map((code): [string, Path, Json, number[]] => [`title language ${json(code)}`, ['title'], { [code]: 'x' }, [422]]),
+      ['a blank name', ['name'], '   ', [422], 'name'],
+      ...badEmails.map((email): [string, Path, Json, number[], string] => [`email ${json(short(email, 40))}`, ['email'], email, [422], 'email']),
+      ...badPhones.map((phone): [string, Path, Json, number[], string] => [`phone ${json(short(phone, 40))}`, ['phone'], phone, [422], 'phone']),
     ]),
   ),
   rules('post /api/newsrooms/{slug}/releases', 'own', [
-    ['no translations', ['translations'], {}, [400], 'translations'],
+    ['no translations', ['translations'], {}, [422], 'translations'],
     ['a translation in a language the newsroom lacks', ['translations', 'de'], { title: 'Titel' }, [422], 'translations.de'],
     ['keywords in a language the newsroom lacks', ['keywords', 'de'], ['Bibliothek'], [422], 'keywords.de'],
-    ...badLanguageKeys.map((code): [string, Path, Json, number[]] => [`translation language ${json(code)}`, ['translations'], { [code]: { title: 'x' } }, [400]]),
-    ['a blank title', ['translations', 'fi', 'title'], '   ', [400], 'translations.fi.title'],
-    ['an unknown type', ['type'], 'blog', [400], 'type'],
+    ...badLanguageKeys.map((code): [string, Path, Json, number[]] => [`translation language ${json(code)}`, ['translations'], { [code]: { title: 'x' } }, [422]]),
+    ['a blank title', ['translations', 'fi', 'title'], '   ', [422], 'translations.fi.title'],
+    ['an unknown type', ['type'], 'blog', [422], 'type'],
     ['an unknown contact', ['contactIds'], [UNKNOWN_ID], [422], 'contactIds.0'],
     ["another newsroom's contact", ['contactIds'], [otherContact.id], [422], 'contactIds.0'],
-    ['a contact id that is no id', ['contactIds'], ['../contacts'], [400], 'contactIds.0'],
+    ['a contact id that is no id', ['contactIds'], ['../contacts'], [422], 'contactIds.0'],
   ]),
   rules('patch /api/releases/{id}', 'own', [
     ['removing every translation', ['translations'], { fi: null, sv: null }, [422], 'translations'],
@@ -751,7 +751,7 @@ const ruleTable: Record<string, Rule[]> = Object.fromEntries([
     ['publishAt in the past', ['publishAt'], '2001-01-01T00:00:00+02:00', [422], 'publishAt'],
     ['publishAt a minute ago', ['publishAt'], oneMinuteAgo, [422], 'publishAt'],
     ['publishAt in year 0', ['publishAt'], '0000-01-01T00:00:00Z', [422], 'publishAt'],
-    ...badTimes.map((time): [string, Path, Json, number[], string] => [`publishAt ${json(time)}`, ['publishAt'], time, [400], 'publishAt']),
+    ...badTimes.map((time): [string, Path, Json, number[], string] => [`publishAt ${json(time)}`, ['publishAt'], time, [422], 'publishAt']),
   ]),
 ]);
 

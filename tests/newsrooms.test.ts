@@ -68,14 +68,18 @@ describe('newsrooms', () => {
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'name.de' })]);
   });
 
-  it('validates the body with a 400 naming each bad field', async () => {
+  it('answers 422 naming each field that breaks a rule, and 400 for a body that is no JSON object', async () => {
     const res = await t.http
       .post('/api/newsrooms')
       .set(t.admin)
-      .send({ slug: 'Bad Slug!', languages: ['finnish'], name: {}, timezone: 'Mars/Olympus', website: 'javascript:alert(1)' })
-      .expect(400);
+      .send({ slug: 'Bad Slug!', languages: ['finnish'], name: {}, timezone: 'Mars/Olympus', website: 'javascript:alert(1)', colour: 'red' })
+      .expect(422);
     const paths = res.body.errors.map((e: { path: string }) => e.path);
-    expect(paths).toEqual(expect.arrayContaining(['slug', 'languages.0', 'timezone', 'website']));
+    expect(paths).toEqual(expect.arrayContaining(['slug', 'languages.0', 'timezone', 'website', 'colour']));
+
+    const notJson = await t.http.post('/api/newsrooms').set(t.admin).set('Content-Type', 'application/json').send('{"slug": ').expect(400);
+    expect(notJson.body.detail).toMatch(/not valid JSON/);
+    await t.http.post('/api/newsrooms').set(t.admin).send(['west-example']).expect(400);
   });
 
   it('lets a newsroom token update its own newsroom only', async () => {

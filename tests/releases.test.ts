@@ -191,8 +191,8 @@ describe('lifecycle', () => {
     const past = new Date(t.clock.now().getTime() - 1000).toISOString();
     const res = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: past }).expect(422);
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'publishAt' })]);
-    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: '2099-01-01T09:00:00' }).expect(400);
-    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({}).expect(400);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: '2099-01-01T09:00:00' }).expect(422);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({}).expect(422);
   });
 
   it('publishes, keeps an edited release published, and withdraws', async () => {

@@ -5,7 +5,6 @@ import { canActIn } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import type { AttachmentRow } from '../lib/db/schema.js';
 import {
-  badRequest,
   conflict,
   type FieldError,
   fieldErrorsOf,
@@ -48,10 +47,10 @@ const nonEmpty = (texts: Record<string, string>) =>
 /** Only well-formed codes: a key such as `caption___proto__` must not slip through as a language. */
 const CAPTION_FIELD = /^caption_([a-z]{2})$/;
 
-/** `credit` and `caption_<lang>` from the form: 400 for unknown or bad fields, 422 for a language the newsroom lacks. */
+/** `credit` and `caption_<lang>` from the form: 422 for unknown or bad fields and for a language the newsroom lacks. */
 function readUploadFields(fields: Map<string, string>, languages: readonly string[]) {
   const parsed = uploadFields.safeParse(Object.fromEntries(fields));
-  if (!parsed.success) throw badRequest('The form is not valid.', fieldErrorsOf(parsed.error));
+  if (!parsed.success) throw unprocessable('The form breaks the rules of this endpoint.', fieldErrorsOf(parsed.error));
   const { credit, ...rest } = parsed.data;
   const caption: Record<string, string> = {};
   const unknown: FieldError[] = [];
@@ -60,7 +59,7 @@ function readUploadFields(fields: Map<string, string>, languages: readonly strin
     if (lang === undefined) unknown.push({ path: name, message: 'is not a field of this form (file, credit, caption_<lang>)' });
     else caption[lang] = text;
   }
-  if (unknown.length) throw badRequest('The form is not valid.', unknown);
+  if (unknown.length) throw unprocessable('The form breaks the rules of this endpoint.', unknown);
   const foreign = foreignLanguages('caption', caption, languages).map((e) => ({ ...e, path: e.path.replace('.', '_') }));
   if (foreign.length) throw unprocessable('A caption is in a language the newsroom does not have.', foreign);
   return { caption: nonEmpty(caption), credit: credit || null };
@@ -78,7 +77,7 @@ export async function addAttachment(ctx: AppContext, release: Release, req: Requ
   const form = await receiveForm(req, { tempPath, maxFileBytes: ctx.config.uploadMaxBytes });
   try {
     const { file } = form;
-    if (!file) throw badRequest('The form has no file.', [{ path: 'file', message: 'is required' }]);
+    if (!file) throw unprocessable('The form has no file.', [{ path: 'file', message: 'is required' }]);
     const { caption, credit } = readUploadFields(form.fields, languages);
     const contentType = await detectContentType(file.path, file.filename);
     if (!contentType) {

@@ -6,7 +6,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { badRequest, payloadTooLarge, unsupportedMediaType } from '../lib/errors.js';
+import { badRequest, payloadTooLarge, unprocessable, unsupportedMediaType } from '../lib/errors.js';
 import { limits } from './schemas.js';
 
 export interface ReceivedFile {
@@ -54,7 +54,7 @@ export function cleanFilename(given: string | undefined): string {
  * Reads a multipart form, streaming its one file (field `file`) to `tempPath` while
  * hashing and counting it. Fails with 415 when the request is not multipart, 413 when
  * the file passes `maxFileBytes` or the form has too many fields, 400 when it is
- * malformed. On failure the temp file is removed and the rest of the request is read
+ * malformed, 422 when a field breaks a rule. On failure the temp file is removed and the rest of the request is read
  * and dropped, so that the client gets to read the error rather than a reset.
  */
 export async function receiveForm(
@@ -104,12 +104,12 @@ export async function receiveForm(
     });
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) {
-        fail(badRequest('The form is not valid.', [{ path: name, message: 'is far too long' }]));
+        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'is far too long' }]));
       } else if (value.includes('\u0000')) {
         // PostgreSQL cannot store NUL in text. (UTF-8 decoding never yields lone surrogates.)
-        fail(badRequest('The form is not valid.', [{ path: name, message: 'must not contain NUL characters' }]));
+        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'must not contain NUL characters' }]));
       } else if (fields.has(name)) {
-        fail(badRequest('The form is not valid.', [{ path: name, message: 'is given twice' }]));
+        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'is given twice' }]));
       } else {
         fields.set(name, value);
       }

@@ -55,14 +55,28 @@ export const unprocessable = (detail: string, errors?: FieldError[]) =>
 
 /** Paths are dotted (`translations.fi.title`), the form staff tools show next to a field. */
 export function fieldErrorsOf(error: z.ZodError, prefix?: string): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
-    message: issue.message,
-  }));
+  const dotted = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.');
+  return error.issues.flatMap((issue) =>
+    // One error per unknown key, at that key, so that a client can point at each.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: dotted([...issue.path, key]), message: 'is not a field here' }))
+      : [{ path: dotted(issue.path), message: issue.message }],
+  );
 }
 
-export function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
-  return badRequest(`The request ${where} is not valid.`, fieldErrorsOf(error, where === 'body' ? undefined : where));
+/**
+ * Input that breaks the schema. In a body, fields that break a rule are a 422 ("valid
+ * JSON that breaks a rule"); a body that is not a JSON object at all is malformed, a 400.
+ * Path and query parameters are part of the request line: a 400.
+ */
+export function invalidInput(where: 'body' | 'query' | 'params', errors: FieldError[], malformed = false): AppError {
+  if (where === 'body' && !malformed) return unprocessable('The request body breaks the rules of this endpoint.', errors);
+  return badRequest(where === 'body' ? 'The request body must be a JSON object.' : `The request ${where} is not valid.`, errors);
+}
+
+export function invalidSchemaInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
+  const malformed = error.issues.some((issue) => issue.path.length === 0 && issue.code !== 'unrecognized_keys');
+  return invalidInput(where, fieldErrorsOf(error, where === 'body' ? undefined : where), malformed);
 }
 
 export function problemBody(error: AppError, instance?: string) {
@@ -79,7 +93,7 @@ export function problemBody(error: AppError, instance?: string) {
 /** Translates errors thrown by express, body parsers and busboy into AppErrors. */
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  if (err instanceof z.ZodError) return invalidInput(err, 'body');
+  if (err instanceof z.ZodError) return invalidSchemaInput(err, 'body');
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown; message?: string };
   const status = Number(e.status ?? e.statusCode);

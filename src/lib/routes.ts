@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { badRequest, type FieldError, forbidden, invalidInput, unauthorized, unsupportedMediaType } from './errors.js';
+import { type FieldError, forbidden, invalidInput, invalidSchemaInput, unauthorized, unsupportedMediaType } from './errors.js';
 
 /** Who is calling: the service admin, or a token of one newsroom. */
 export type Principal =
@@ -105,13 +105,13 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
 function parse(schema: Schema | undefined, value: unknown, where: 'body' | 'query' | 'params') {
   if (!schema) return undefined;
   const result = schema.safeParse(value);
-  if (!result.success) throw invalidInput(result.error, where);
+  if (!result.success) throw invalidSchemaInput(result.error, where);
   const proto = where === 'body' ? protoKeyPath(value) : undefined;
   const errors: FieldError[] = [
     ...(proto === undefined ? [] : [{ path: proto, message: 'the key "__proto__" is not allowed' }]),
     ...unstorableTexts(result.data, where === 'body' ? [] : [where]),
   ];
-  if (errors.length) throw badRequest(`The request ${where} is not valid.`, errors);
+  if (errors.length) throw invalidInput(where, errors);
   return result.data;
 }
 
