@@ -706,7 +706,8 @@ const ruleTable: Record<string, Rule[]> = Object.fromEntries([
     ['a time zone with NUL', ['timezone'], 'Europe/Helsinki\u0000', [422], 'timezone'],
     ...badUrls.map((url): [string, Path, Json, number[], string] => [`website ${json(short(url, 40))}`, ['website'], url, [422], 'website']),
     ...badSocial.map((v): [string, Path, Json, number[], string] => [`social.x ${json(short(v, 40))}`, ['social', 'x'], v, [422], 'social.x']),
-    ['an unknown social network', ['social'], { myspace: 'probe' }, [422]],
+    ['a social network name that is no name', ['social'], { 'My Space!': 'probe' }, [422]],
+    ['13 social networks', ['social'], Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`net${i}`, 'probe'])), [422]],
   ]),
   rules('patch /api/newsrooms/{slug}', 'own', [
     ['a name in a language the newsroom lacks', ['name'], { de: 'x' }, [422], 'name.de'],

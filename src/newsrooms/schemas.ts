@@ -28,15 +28,10 @@ const socialHandle = z
   .max(300)
   .refine((v) => !v.includes(':') || /^https?:\/\/\S+$/.test(v), 'must be a handle or an http(s) URL');
 
-const social = z.strictObject({
-  x: socialHandle.optional(),
-  facebook: socialHandle.optional(),
-  linkedin: socialHandle.optional(),
-  youtube: socialHandle.optional(),
-  instagram: socialHandle.optional(),
-  mastodon: socialHandle.optional(),
-  bluesky: socialHandle.optional(),
-});
+/** Any network by its lower-case name (x, facebook, linkedin, youtube, mastodon, ...). */
+const social = z
+  .record(z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, 'must be a network name such as "linkedin"'), socialHandle)
+  .refine((links) => Object.keys(links).length <= 12, 'takes at most 12 networks');
 
 const languages = z
   .array(languageCode)
