@@ -73,3 +73,19 @@ describe('platform endpoints', () => {
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('methods', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers 405 with Allow for a method a path does not take, and OPTIONS with Allow', async () => {
+    const res = await t.http.put('/api/newsrooms').set(t.admin).send({}).expect(405);
+    expect(res.headers.allow).toBe('POST, GET, HEAD, OPTIONS');
+    expect(res.body).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+    const options = await t.http.options('/api/releases/00000000-0000-4000-8000-000000000000').expect(204);
+    expect(options.headers.allow).toBe('GET, PATCH, DELETE, HEAD, OPTIONS');
+  });
+});

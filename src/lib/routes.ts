@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { type FieldError, forbidden, invalidInput, invalidSchemaInput, unauthorized, unsupportedMediaType } from './errors.js';
+import { AppError, type FieldError, forbidden, invalidInput, invalidSchemaInput, unauthorized, unsupportedMediaType } from './errors.js';
 
 /** Who is calling: the service admin, or a token of one newsroom. */
 export type Principal =
@@ -98,6 +98,21 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
       if (reply.headers) res.set(reply.headers);
       if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);
+    });
+  }
+  // A known path asked with a method it does not take: 405 naming the ones it does.
+  const methods = new Map<string, Set<string>>();
+  for (const route of routes) methods.set(route.path, (methods.get(route.path) ?? new Set()).add(route.method.toUpperCase()));
+  for (const [path, allowed] of methods) {
+    if (allowed.has('GET')) allowed.add('HEAD');
+    const allow = [...allowed, 'OPTIONS'].join(', ');
+    router.all(path, (req: Request, res: Response) => {
+      res.set('Allow', allow);
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+      throw new AppError(405, 'method-not-allowed', `${req.method} is not allowed here; use ${allow}.`);
     });
   }
 }
