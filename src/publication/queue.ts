@@ -86,6 +86,7 @@ export function createPublicationQueue(redisUrl: string, logger: Logger, prefix 
       connection.on('ready', listener);
     },
     async ping() {
+      if (connection.status !== 'ready') throw new Error(`Redis is ${connection.status}`);
       await withTimeout(connection.ping(), ENQUEUE_TIMEOUT_MS);
     },
     async close() {
