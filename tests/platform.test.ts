@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { ConfigError, loadConfig } from '../src/lib/config.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -55,6 +56,7 @@ describe('platform endpoints', () => {
   it('serves an OpenAPI 3.1 document built from the route schemas', async () => {
     const res = await t.http.get('/api/openapi.json').expect(200);
     expect(res.body.openapi).toBe('3.1.0');
+    expect(await new Validator().validate(res.body)).toEqual({ valid: true });
     const create = res.body.paths['/api/newsrooms/{slug}/releases'].post;
     const schema = create.requestBody.content['application/json'].schema;
     expect(schema.properties.type.enum).toEqual(['press-release', 'news', 'invitation']);
