@@ -58,8 +58,12 @@ async function main(): Promise<void> {
     await Promise.all([
       server &&
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
+          // Keep-alive connections close as soon as their request is answered, not at their timeout.
+          const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
+          server.close(() => {
+            clearInterval(closeIdle);
+            resolve();
+          });
         }),
       worker?.close(),
     ]);

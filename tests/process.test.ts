@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { minimalPdf } from './support/factories.js';
 
 /* The service as `npm start` runs it: a real process, its own SQLite file, real Redis. */
 
@@ -60,6 +62,53 @@ describe('the service process', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/"msg":"stopped"/);
+  }, 60_000);
+
+  it('finishes an upload under way when told to stop, then exits', async () => {
+    const admin = 'process-admin-token-0123456789abcdef';
+    const run = start({ PORT: '0', ADMIN_TOKEN: admin }, ['--role=web']);
+    const port = (await waitFor(run, /"port":(\d+).*"msg":"newsroom listening"/))[1];
+    const api = async (path: string, token: string, body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return (await res.json()) as Record<string, any>;
+    };
+    await api('/api/newsrooms', admin, { slug: 'stopping', languages: ['fi'], name: { fi: 'X' } });
+    const { token } = await api('/api/newsrooms/stopping/tokens', admin, { name: 'desk' });
+    const release = await api('/api/newsrooms/stopping/releases', token, { translations: { fi: { title: 'T', body: 'B' } } });
+
+    // Half an upload goes out, the service is told to stop, then the rest follows.
+    const boundary = 'xyz';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/api/releases/${release.id}/attachments`,
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write(Buffer.concat([head, minimalPdf.subarray(0, 10)]));
+      setTimeout(() => {
+        run.child.kill('SIGTERM');
+        setTimeout(() => req.end(Buffer.concat([minimalPdf.subarray(10), tail])), 500);
+      }, 300);
+    });
+    const { status, body } = await answer;
+    expect([status, JSON.parse(body).sha256]).toEqual([201, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    expect(await run.exited).toBe(0);
   }, 60_000);
 
   it('runs the worker role alone, without an HTTP server', async () => {
