@@ -141,12 +141,13 @@ describe('access', () => {
       ['patch', `/api/releases/${release.id}`],
       ['delete', `/api/releases/${release.id}`],
       ['post', `/api/releases/${release.id}/publish`],
+      ['post', `/api/releases/${release.id}/schedule`],
       ['get', `/api/releases/${release.id}/deliveries`],
       ['get', `/api/newsrooms/${newsroom.slug}/releases`],
       ['post', `/api/newsrooms/${newsroom.slug}/releases`],
     ] as const) {
-      const body = path.endsWith('/releases') ? releaseInput() : {};
-      const res = await t.http[method](path).set(other.auth).send(method === 'get' || method === 'delete' ? undefined : body);
+      // An empty body breaks the rules of POST .../releases, but the token is refused first.
+      const res = await t.http[method](path).set(other.auth).send(method === 'get' || method === 'delete' ? undefined : {});
       expect([path, res.status]).toEqual([path, 403]);
     }
     // Nothing changed.

@@ -18,8 +18,8 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       params: releaseParams,
       multipart: uploadForm,
       responses: { 201: { description: 'Attached', schema: attachmentResponse } },
-      async handle({ params, principal, req }) {
-        const release = await getReleaseForStaff(ctx, params.id, principal);
+      load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
+      async handle({ loaded: release, req }) {
         const attachment = await addAttachment(ctx, release, req);
         return { status: 201, body: presentAttachment(attachment, ctx.config.publicUrl) };
       },
@@ -33,8 +33,8 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       params: attachmentParams,
       body: updateAttachmentBody,
       responses: { 200: { description: 'Updated', schema: attachmentResponse } },
-      async handle({ params, body, principal }) {
-        const release = await getReleaseForStaff(ctx, params.id, principal);
+      load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
+      async handle({ params, body, loaded: release }) {
         const attachment = await updateAttachment(ctx, release, params.attachmentId, body);
         return { status: 200, body: presentAttachment(attachment, ctx.config.publicUrl) };
       },
@@ -47,8 +47,8 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       access: 'token',
       params: attachmentParams,
       responses: { 204: { description: 'Removed' } },
-      async handle({ params, principal }) {
-        const release = await getReleaseForStaff(ctx, params.id, principal);
+      load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
+      async handle({ params, loaded: release }) {
         await removeAttachment(ctx, release, params.attachmentId);
         return { status: 204 };
       },

@@ -32,8 +32,8 @@ export function tokenRoutes(ctx: AppContext) {
       responses: {
         201: { description: 'Created', schema: z.object({ id: z.string(), token: z.string(), name: z.string(), createdAt: z.string() }) },
       },
-      async handle({ params, body }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
+      load: ({ params }) => getNewsroom(ctx, params.slug),
+      async handle({ body, loaded: newsroom }) {
         const minted = mintToken();
         const createdAt = isoTime(ctx.clock.now());
         await insertToken(ctx.db, { id: minted.id, newsroomId: newsroom.id, name: body.name, secretHash: minted.secretHash, createdAt });
@@ -48,8 +48,8 @@ export function tokenRoutes(ctx: AppContext) {
       access: 'admin',
       params: slugParams,
       responses: { 200: { description: 'The tokens', schema: z.array(tokenResponse) } },
-      async handle({ params }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
+      load: ({ params }) => getNewsroom(ctx, params.slug),
+      async handle({ loaded: newsroom }) {
         const rows = await listTokens(ctx.db, newsroom.id);
         return {
           status: 200,
@@ -65,8 +65,8 @@ export function tokenRoutes(ctx: AppContext) {
       access: 'admin',
       params: slugParams.extend({ tokenId: id }),
       responses: { 204: { description: 'Revoked' } },
-      async handle({ params }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
+      load: ({ params }) => getNewsroom(ctx, params.slug),
+      async handle({ params, loaded: newsroom }) {
         if (!(await revokeToken(ctx.db, newsroom.id, params.tokenId, isoTime(ctx.clock.now())))) {
           throw notFound('Token');
         }

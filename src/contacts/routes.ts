@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { authorizeNewsroom } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { defineRoute } from '../lib/routes.js';
-import { getNewsroom } from '../newsrooms/operations.js';
+import { getNewsroomForStaff } from '../newsrooms/operations.js';
 import { slugParams } from '../newsrooms/schemas.js';
 import { createContact, deleteContact, getContactForStaff, updateContact } from './operations.js';
 import { presentContact } from './presenter.js';
@@ -33,9 +32,8 @@ export function contactRoutes(ctx: AppContext) {
       params: slugParams,
       body: createContactBody,
       responses: { 201: { description: 'Created', schema: contactResponse } },
-      async handle({ params, body, principal }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
-        authorizeNewsroom(principal, newsroom.id);
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ body, loaded: newsroom }) {
         const contact = await createContact(ctx, newsroom, body);
         return { status: 201, body: presentContact(contact, newsroom.slug) };
       },
@@ -48,9 +46,8 @@ export function contactRoutes(ctx: AppContext) {
       access: 'token',
       params: slugParams,
       responses: { 200: { description: 'The contacts', schema: z.array(contactResponse) } },
-      async handle({ params, principal }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
-        authorizeNewsroom(principal, newsroom.id);
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ loaded: newsroom }) {
         const contacts = await listContacts(ctx.db, newsroom.id);
         return { status: 200, body: contacts.map((c) => presentContact(c, newsroom.slug)) };
       },
@@ -64,10 +61,8 @@ export function contactRoutes(ctx: AppContext) {
         access: 'token',
         params,
         responses: { 200: { description: 'The contact', schema: contactResponse } },
-        async handle({ params, principal }) {
-          const { contact, newsroom } = await getContactForStaff(ctx, params.id, principal, slugOf(params));
-          return { status: 200, body: presentContact(contact, newsroom.slug) };
-        },
+        load: ({ params, principal }) => getContactForStaff(ctx, params.id, principal, slugOf(params)),
+        handle: ({ loaded: { contact, newsroom } }) => ({ status: 200, body: presentContact(contact, newsroom.slug) }),
       }),
       defineRoute({
         method: 'patch',
@@ -78,8 +73,8 @@ export function contactRoutes(ctx: AppContext) {
         params,
         body: updateContactBody,
         responses: { 200: { description: 'Updated', schema: contactResponse } },
-        async handle({ params, body, principal }) {
-          const { contact, newsroom } = await getContactForStaff(ctx, params.id, principal, slugOf(params));
+        load: ({ params, principal }) => getContactForStaff(ctx, params.id, principal, slugOf(params)),
+        async handle({ body, loaded: { contact, newsroom } }) {
           const updated = await updateContact(ctx, newsroom, contact, body);
           return { status: 200, body: presentContact(updated, newsroom.slug) };
         },
@@ -92,8 +87,8 @@ export function contactRoutes(ctx: AppContext) {
         access: 'token',
         params,
         responses: { 204: { description: 'Removed' } },
-        async handle({ params, principal }) {
-          const { contact } = await getContactForStaff(ctx, params.id, principal, slugOf(params));
+        load: ({ params, principal }) => getContactForStaff(ctx, params.id, principal, slugOf(params)),
+        async handle({ loaded: { contact } }) {
           await deleteContact(ctx, contact);
           return { status: 204 };
         },

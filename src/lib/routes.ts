@@ -22,11 +22,15 @@ export interface Reply {
 type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
 
-export interface RouteInput<P, Q, B, A extends Access> {
+type PrincipalOf<A extends Access> = A extends 'public' ? Principal | undefined : Principal;
+
+export interface RouteInput<P, Q, B, A extends Access, L> {
   params: Out<P>;
   query: Out<Q>;
   body: Out<B>;
-  principal: A extends 'public' ? Principal | undefined : Principal;
+  principal: PrincipalOf<A>;
+  /** What `load` gave. */
+  loaded: L;
   req: Request;
   res: Response;
 }
@@ -36,6 +40,7 @@ export interface RouteDefinition<
   Q extends Schema | undefined = Schema | undefined,
   B extends Schema | undefined = Schema | undefined,
   A extends Access = Access,
+  L = unknown,
 > {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   /** Express path, e.g. /api/releases/:id */
@@ -50,8 +55,13 @@ export interface RouteDefinition<
   /** Describes a multipart body for the API document; the handler parses it. */
   multipart?: Schema;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
+  /**
+   * Loads and authorizes the resource the path names, before the body is read: a client
+   * learns it may not act here (404, 403) before it learns what is wrong with its body.
+   */
+  load?(input: { params: Out<P>; principal: PrincipalOf<A> }): Promise<L>;
   /** Return a Reply to have it sent as JSON, or write to `res` and return nothing. */
-  handle(input: RouteInput<P, Q, B, A>): Promise<Reply | void> | Reply | void;
+  handle(input: RouteInput<P, Q, B, A, L>): Promise<Reply | void> | Reply | void;
 }
 
 /** Keeps the generic types of one route while letting a list hold routes of any shape. */
@@ -60,15 +70,16 @@ export function defineRoute<
   Q extends Schema | undefined = undefined,
   B extends Schema | undefined = undefined,
   A extends Access = Access,
->(route: RouteDefinition<P, Q, B, A>): RouteDefinition {
+  L = undefined,
+>(route: RouteDefinition<P, Q, B, A, L>): RouteDefinition {
   return route as unknown as RouteDefinition;
 }
 
 export type Authenticate = (req: Request) => Promise<Principal | undefined>;
 
 /**
- * Mounts routes as: authenticate -> validate -> handler (which authorizes against the
- * resource, runs the command and presents the result).
+ * Mounts routes as: authenticate -> validate path and query -> load and authorize the
+ * resource -> validate the body -> handler (command, then presenter).
  */
 export function mountRoutes(router: Router, routes: readonly RouteDefinition[], authenticate: Authenticate): void {
   for (const route of routes) {
@@ -80,6 +91,7 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
       }
       const params = parse(route.params, req.params, 'params');
       const query = parse(route.query, req.query, 'query');
+      const loaded = await route.load?.({ params, principal } as never);
       let body: unknown;
       if (route.body) {
         const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
@@ -93,7 +105,7 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
         }
         body = parse(route.body, req.body ?? {}, 'body');
       }
-      const reply = await route.handle({ params, query, body, principal, req, res } as never);
+      const reply = await route.handle({ params, query, body, principal, loaded, req, res } as never);
       if (!reply) return;
       if (reply.headers) res.set(reply.headers);
       if (reply.body === undefined) res.status(reply.status).end();

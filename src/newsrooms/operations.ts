@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { authorizeNewsroom } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { conflict, type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { renderMarkdown } from '../lib/html.js';
+import type { Principal } from '../lib/routes.js';
 import { foreignLanguages } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import {
@@ -16,6 +18,13 @@ import type { CreateNewsroomInput, UpdateNewsroomInput } from './schemas.js';
 export async function getNewsroom(ctx: AppContext, slug: string): Promise<Newsroom> {
   const newsroom = await findNewsroomBySlug(ctx.db, slug);
   if (!newsroom) throw notFound(`Newsroom "${slug}"`);
+  return newsroom;
+}
+
+/** The newsroom, if the principal may act in it: 404 if unknown, 403 if another's. */
+export async function getNewsroomForStaff(ctx: AppContext, slug: string, principal: Principal | undefined): Promise<Newsroom> {
+  const newsroom = await getNewsroom(ctx, slug);
+  authorizeNewsroom(principal, newsroom.id);
   return newsroom;
 }
 

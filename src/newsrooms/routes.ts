@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { authorizeNewsroom } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { defineRoute } from '../lib/routes.js';
-import { createNewsroom, getNewsroom, updateNewsroom } from './operations.js';
+import { createNewsroom, getNewsroom, getNewsroomForStaff, updateNewsroom } from './operations.js';
 import { presentNewsroom } from './presenter.js';
 import { listNewsrooms } from './repository.js';
 import { createNewsroomBody, newsroomResponse, slugParams, updateNewsroomBody } from './schemas.js';
@@ -42,9 +41,8 @@ export function newsroomRoutes(ctx: AppContext) {
       access: 'public',
       params: slugParams,
       responses: { 200: { description: 'The newsroom', schema: newsroomResponse } },
-      async handle({ params }) {
-        return { status: 200, body: presentNewsroom(await getNewsroom(ctx, params.slug), base) };
-      },
+      load: ({ params }) => getNewsroom(ctx, params.slug),
+      handle: ({ loaded }) => ({ status: 200, body: presentNewsroom(loaded, base) }),
     }),
     defineRoute({
       method: 'patch',
@@ -55,10 +53,9 @@ export function newsroomRoutes(ctx: AppContext) {
       params: slugParams,
       body: updateNewsroomBody,
       responses: { 200: { description: 'Updated', schema: newsroomResponse } },
-      async handle({ params, body, principal }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
-        authorizeNewsroom(principal, newsroom.id);
-        return { status: 200, body: presentNewsroom(await updateNewsroom(ctx, newsroom, body), base) };
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ body, loaded }) {
+        return { status: 200, body: presentNewsroom(await updateNewsroom(ctx, loaded, body), base) };
       },
     }),
   ];

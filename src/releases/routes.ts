@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { authorizeNewsroom } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
-import { defineRoute } from '../lib/routes.js';
+import { defineRoute, type Principal } from '../lib/routes.js';
 import { isoTime } from '../lib/time.js';
-import { getNewsroom } from '../newsrooms/operations.js';
+import { getNewsroomForStaff } from '../newsrooms/operations.js';
 import { findNewsroomById } from '../newsrooms/repository.js';
 import {
   createRelease,
@@ -31,6 +30,8 @@ import {
 export function releaseRoutes(ctx: AppContext) {
   const present = (release: Release) => presentRelease(release, ctx.config.publicUrl, ctx.clock.now());
   const ok = (release: Release) => ({ status: 200, body: present(release) });
+  const loadRelease = ({ params, principal }: { params: { id: string }; principal: Principal }) =>
+    getReleaseForStaff(ctx, params.id, principal);
 
   /** The lifecycle actions share one shape: load, authorize, act, present. */
   const action = (name: string, summary: string, act: (release: Release) => Promise<Release>) =>
@@ -42,9 +43,8 @@ export function releaseRoutes(ctx: AppContext) {
       access: 'token',
       params: releaseParams,
       responses: { 200: { description: 'The release after the change', schema: releaseResponse } },
-      async handle({ params, principal }) {
-        return ok(await act(await getReleaseForStaff(ctx, params.id, principal)));
-      },
+      load: loadRelease,
+      handle: async ({ loaded }) => ok(await act(loaded)),
     });
 
   return [
@@ -57,9 +57,8 @@ export function releaseRoutes(ctx: AppContext) {
       params: listReleasesParams,
       body: createReleaseBody,
       responses: { 201: { description: 'Created', schema: releaseResponse } },
-      async handle({ params, body, principal }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
-        authorizeNewsroom(principal, newsroom.id);
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ body, loaded: newsroom }) {
         return { status: 201, body: present(await createRelease(ctx, newsroom, body)) };
       },
     }),
@@ -72,9 +71,8 @@ export function releaseRoutes(ctx: AppContext) {
       params: listReleasesParams,
       query: listReleasesQuery,
       responses: { 200: { description: 'The releases', schema: z.array(releaseResponse) } },
-      async handle({ params, query, principal, req }) {
-        const newsroom = await getNewsroom(ctx, params.slug);
-        authorizeNewsroom(principal, newsroom.id);
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ query, loaded: newsroom, req }) {
         const releases = await listReleases(ctx.db, newsroom.id, { ...query, now: isoTime(ctx.clock.now()) });
         const headers: Record<string, string> = {};
         if (releases.length === query.limit) {
@@ -94,9 +92,8 @@ export function releaseRoutes(ctx: AppContext) {
       access: 'token',
       params: releaseParams,
       responses: { 200: { description: 'The release', schema: releaseResponse } },
-      async handle({ params, principal }) {
-        return ok(await getReleaseForStaff(ctx, params.id, principal));
-      },
+      load: loadRelease,
+      handle: ({ loaded }) => ok(loaded),
     }),
     defineRoute({
       method: 'patch',
@@ -107,8 +104,8 @@ export function releaseRoutes(ctx: AppContext) {
       params: releaseParams,
       body: updateReleaseBody,
       responses: { 200: { description: 'Updated', schema: releaseResponse } },
-      async handle({ params, body, principal }) {
-        const release = await getReleaseForStaff(ctx, params.id, principal);
+      load: loadRelease,
+      async handle({ body, loaded: release }) {
         const newsroom = (await findNewsroomById(ctx.db, release.newsroomId))!;
         return ok(await updateRelease(ctx, newsroom, release, body));
       },
@@ -121,8 +118,9 @@ export function releaseRoutes(ctx: AppContext) {
       access: 'token',
       params: releaseParams,
       responses: { 204: { description: 'Deleted' } },
-      async handle({ params, principal }) {
-        await deleteRelease(ctx, await getReleaseForStaff(ctx, params.id, principal));
+      load: loadRelease,
+      async handle({ loaded }) {
+        await deleteRelease(ctx, loaded);
         return { status: 204 };
       },
     }),
@@ -135,9 +133,8 @@ export function releaseRoutes(ctx: AppContext) {
       params: releaseParams,
       body: scheduleBody,
       responses: { 200: { description: 'Scheduled', schema: releaseResponse } },
-      async handle({ params, body, principal }) {
-        return ok(await scheduleRelease(ctx, await getReleaseForStaff(ctx, params.id, principal), body.publishAt));
-      },
+      load: loadRelease,
+      handle: async ({ body, loaded }) => ok(await scheduleRelease(ctx, loaded, body.publishAt)),
     }),
     action('unschedule', 'Take a scheduled release back to draft', (r) => unscheduleRelease(ctx, r)),
     action('publish', 'Publish now', (r) => publishRelease(ctx, r)),
@@ -152,8 +149,8 @@ export function releaseRoutes(ctx: AppContext) {
       access: 'token',
       params: releaseParams,
       responses: { 200: { description: 'Counts by delivery state', schema: deliveriesResponse } },
-      async handle({ params, principal }) {
-        const release = await getReleaseForStaff(ctx, params.id, principal);
+      load: loadRelease,
+      async handle({ loaded: release }) {
         const counts = await countDeliveries(ctx.db, release.id);
         const of = (state: string) => counts[state] ?? 0;
         return {
