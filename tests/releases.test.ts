@@ -163,6 +163,8 @@ describe('access', () => {
   it('answers 404 for an unknown release', async () => {
     const res = await t.http.get('/api/releases/00000000-0000-4000-8000-000000000000').set(newsroom.auth).expect(404);
     expect(res.body).toMatchObject({ status: 404, title: 'Not Found' });
+    await t.http.get('/api/releases/does-not-exist').set(newsroom.auth).expect(404);
+    await t.http.post('/api/releases/does-not-exist/publish').set(newsroom.auth).expect(404);
   });
 });
 

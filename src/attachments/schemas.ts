@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, perLanguage } from '../lib/schemas.js';
+import { pathKey, perLanguage } from '../lib/schemas.js';
 
 export const limits = {
   caption: 500,
@@ -33,8 +33,7 @@ export const updateAttachmentBody = z.strictObject({
 
 export type UpdateAttachmentInput = z.output<typeof updateAttachmentBody>;
 
-export const attachmentParams = z.object({ id, attachmentId: id });
+export const attachmentParams = z.object({ id: pathKey, attachmentId: pathKey });
 
-// Public file URLs answer 404, not 400, for any id that names nothing.
-export const fileParams = z.object({ attachmentId: z.string(), filename: z.string() });
-export const renditionParams = z.object({ attachmentId: z.string() });
+export const fileParams = z.object({ attachmentId: pathKey, filename: z.string() });
+export const renditionParams = z.object({ attachmentId: pathKey });

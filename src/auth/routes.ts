@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { notFound } from '../lib/errors.js';
 import { defineRoute } from '../lib/routes.js';
-import { id } from '../lib/schemas.js';
+import { pathKey } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { getNewsroom } from '../newsrooms/operations.js';
 import { slugParams } from '../newsrooms/schemas.js';
@@ -63,7 +63,7 @@ export function tokenRoutes(ctx: AppContext) {
       tag: 'Tokens',
       summary: 'Revoke a newsroom token',
       access: 'admin',
-      params: slugParams.extend({ tokenId: id }),
+      params: slugParams.extend({ tokenId: pathKey }),
       responses: { 204: { description: 'Revoked' } },
       load: ({ params }) => getNewsroom(ctx, params.slug),
       async handle({ params, loaded: newsroom }) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { email, id, perLanguage } from '../lib/schemas.js';
+import { email, pathKey, perLanguage } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 
 const phone = z
@@ -22,8 +22,8 @@ export const updateContactBody = z.strictObject({
   email: email.nullable().optional(),
 });
 
-export const contactParams = z.object({ id });
-export const newsroomContactParams = slugParams.extend({ id });
+export const contactParams = z.object({ id: pathKey });
+export const newsroomContactParams = slugParams.extend({ id: pathKey });
 
 export type CreateContactInput = z.output<typeof createContactBody>;
 export type UpdateContactInput = z.output<typeof updateContactBody>;

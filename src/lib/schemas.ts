@@ -8,6 +8,12 @@ export const languageCode = z
 
 export const id = z.uuid('must be an id');
 
+/**
+ * An id or slug in a path. Any text is taken: one that names nothing is a 404
+ * ("unknown resource"), whatever its form.
+ */
+export const pathKey = z.string().min(1).max(1000);
+
 /** A time with an explicit offset, given back as a Date. */
 export const instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+02:00' })

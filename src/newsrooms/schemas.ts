@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl, languageCode, perLanguage } from '../lib/schemas.js';
+import { httpUrl, languageCode, pathKey, perLanguage } from '../lib/schemas.js';
 
 /** Top-level path segments of the public site that a newsroom slug may not take. */
 const reservedSlugs = new Set(['api', 'files', 'healthz', 'readyz', 'metrics', 'static', 'assets', 'admin', 'staff', 'subscriptions', 'unsubscribe', 'sitemap.xml', 'robots.txt', 'favicon.ico']);
@@ -61,7 +61,7 @@ export const updateNewsroomBody = z.strictObject({
   social: social.optional(),
 });
 
-export const slugParams = z.object({ slug: z.string().max(200) });
+export const slugParams = z.object({ slug: pathKey });
 
 export type CreateNewsroomInput = z.output<typeof createNewsroomBody>;
 export type UpdateNewsroomInput = z.output<typeof updateNewsroomBody>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { contactResponse } from '../contacts/schemas.js';
-import { id, instant, perLanguage } from '../lib/schemas.js';
+import { id, instant, pathKey, perLanguage } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 import { releaseStatuses } from './visibility.js';
 
@@ -49,7 +49,7 @@ export const updateReleaseBody = z.strictObject({
 
 export const scheduleBody = z.strictObject({ publishAt: instant });
 
-export const releaseParams = z.object({ id });
+export const releaseParams = z.object({ id: pathKey });
 
 export const listReleasesQuery = z.object({
   status: z.enum(releaseStatuses).optional(),
