@@ -126,7 +126,6 @@ export async function updateRelease(
     },
     release.translations,
   );
-  if (effectiveStatus(release, ctx.clock.now()) !== 'draft') checkPublishable(content.translations);
   if (!(await updateReleaseContent(ctx.db, release.id, release.version, content, isoTime(ctx.clock.now())))) {
     throw changedMeanwhile();
   }
@@ -145,14 +144,6 @@ function requireStatus(release: Release, now: Date, allowed: ReleaseStatus[], ac
   const status = effectiveStatus(release, now);
   if (!allowed.includes(status)) throw conflict(`A ${status} release cannot be ${action}.`);
   return status;
-}
-
-/** What a release needs before it can go out, and keep while it is out or due. */
-function checkPublishable(translations: readonly Translation[]): void {
-  const errors = translations
-    .filter((t) => t.body.trim() === '')
-    .map((t) => ({ path: `translations.${t.lang}.body`, message: 'the body is empty' }));
-  if (errors.length) throw unprocessable('The release is not ready to publish.', errors);
 }
 
 async function transition(
@@ -177,7 +168,6 @@ export async function scheduleRelease(ctx: AppContext, release: Release, publish
       { path: 'publishAt', message: 'must be in the future' },
     ]);
   }
-  checkPublishable(release.translations);
   const at = isoTime(publishAt);
   const updated = await transition(ctx, release, { status: 'scheduled', publishAt: at }, now, true);
   if (release.status === 'scheduled' && release.publishAt && release.publishAt !== at) {
@@ -198,7 +188,6 @@ export async function unscheduleRelease(ctx: AppContext, release: Release): Prom
 export async function publishRelease(ctx: AppContext, release: Release): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['draft', 'scheduled'], 'published');
-  checkPublishable(release.translations);
   const at = isoTime(now);
   const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, true);
   if (release.status === 'scheduled') await ctx.publication.unschedule(release.id, release.publishAt!);
