@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from './support/app.js';
-import { buildNewsroom } from './support/factories.js';
+import { buildNewsroom, buildRelease } from './support/factories.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -94,6 +94,16 @@ describe('newsrooms', () => {
     expect(res.body.languages).toEqual(['fi', 'sv', 'en']);
     expect(res.body.links.web.en).toBe(`https://news.example.test/${a.slug}/en`);
     await t.http.patch(`/api/newsrooms/${a.slug}`).set(b.auth).send({ timezone: 'UTC' }).expect(403);
+  });
+});
+
+describe('languages in use', () => {
+  it('keeps a language that releases are written in or have keywords in', async () => {
+    const newsroom = await buildNewsroom(t);
+    await buildRelease(t, newsroom, { translations: { fi: { title: 'Otsikko' } }, keywords: { sv: ['nyckel'] } });
+    const res = await t.http.patch(`/api/newsrooms/${newsroom.slug}`).set(newsroom.auth).send({ languages: ['fi'] }).expect(422);
+    expect(res.body.errors).toEqual([{ path: 'languages', message: 'releases use "sv"' }]);
+    await t.http.patch(`/api/newsrooms/${newsroom.slug}`).set(newsroom.auth).send({ languages: ['fi', 'sv', 'en'] }).expect(200);
   });
 });
 

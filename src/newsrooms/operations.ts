@@ -77,8 +77,8 @@ export async function updateNewsroom(ctx: AppContext, newsroom: Newsroom, input:
   const stillUsed = (await languagesInUse(ctx.db, newsroom.id)).filter((lang) => dropped.includes(lang));
   if (stillUsed.length) {
     throw unprocessable(
-      'A language that releases are written in cannot be removed.',
-      stillUsed.map((lang) => ({ path: 'languages', message: `releases are written in "${lang}"` })),
+      'A language that releases use cannot be removed.',
+      stillUsed.map((lang) => ({ path: 'languages', message: `releases use "${lang}"` })),
     );
   }
   const kept = (texts: Record<string, string>, given: Record<string, string> = {}) =>

@@ -102,14 +102,16 @@ export async function saveNewsroom(db: Db, newsroom: Newsroom, isNew: boolean): 
   });
 }
 
-/** Languages that releases of the newsroom are written in. */
+/** Languages that releases of the newsroom are written in, or have keywords in. */
 export async function languagesInUse(db: Db, newsroomId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('release_translations')
-    .innerJoin('releases', 'releases.id', 'release_translations.release_id')
-    .select('release_translations.lang')
-    .distinct()
-    .where('releases.newsroom_id', '=', newsroomId)
-    .execute();
-  return rows.map((r) => r.lang);
+  const ofReleases = (table: 'release_translations' | 'release_keywords') =>
+    db
+      .selectFrom(table)
+      .innerJoin('releases', 'releases.id', `${table}.release_id`)
+      .select(`${table}.lang as lang`)
+      .distinct()
+      .where('releases.newsroom_id', '=', newsroomId)
+      .execute();
+  const [translations, keywords] = await Promise.all([ofReleases('release_translations'), ofReleases('release_keywords')]);
+  return [...new Set([...translations, ...keywords].map((r) => r.lang))];
 }
