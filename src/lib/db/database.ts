@@ -14,6 +14,8 @@ export interface Store {
   dialect: Dialect;
   /** PostgreSQL schema the tables live in, when not the default one. */
   schema?: string;
+  /** The SQLite file's own connection, for what Kysely does not cover. */
+  sqlite?: SQLite.Database;
   destroy(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export function openStore(databaseUrl: string, options: { schema?: string } = {}
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-    return { db, dialect: 'sqlite', destroy: () => db.destroy() };
+    return { db, dialect: 'sqlite', sqlite: database, destroy: () => db.destroy() };
   }
 
   const pool = new pg.Pool({
@@ -58,14 +60,21 @@ export async function migrate(store: Store): Promise<void> {
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(store.dialect),
   };
+  // Kysely locks SQLite within this process only: two processes starting on a new file
+  // (web and worker) would both migrate. An immediate transaction around the whole run
+  // makes the second wait, then find nothing left to do.
+  const sqlite = store.sqlite;
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
+    disableTransactions: !!sqlite,
     // Without this, Kysely looks for its bookkeeping tables in every schema on the path.
     ...(store.schema ? { migrationTableSchema: store.schema } : {}),
   });
+  sqlite?.exec('begin immediate');
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
+  sqlite?.exec(error || failed ? 'rollback' : 'commit');
   if (error || failed) {
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
