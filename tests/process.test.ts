@@ -111,6 +111,15 @@ describe('the service process', () => {
     expect(await run.exited).toBe(0);
   }, 60_000);
 
+  it('lets two processes start together on a new SQLite file (one migrates, the other waits)', async () => {
+    const database = { DATABASE_URL: `sqlite:${path.join(dir, 'together.db')}` };
+    const runs = [start({ PORT: '0', ...database }, ['--role=web']), start({ PORT: '1', ...database }, ['--role=worker'])];
+    await waitFor(runs[0]!, /newsroom listening/);
+    await waitFor(runs[1]!, /publication worker started/);
+    for (const run of runs) run.child.kill('SIGTERM');
+    expect(await Promise.all(runs.map((run) => run.exited))).toEqual([0, 0]);
+  }, 60_000);
+
   it('runs the worker role alone, without an HTTP server', async () => {
     const run = start({ PORT: '1' }, ['--role=worker']);
     await waitFor(run, /publication worker started/);
