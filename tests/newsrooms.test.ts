@@ -80,6 +80,15 @@ describe('newsrooms', () => {
     const notJson = await t.http.post('/api/newsrooms').set(t.admin).set('Content-Type', 'application/json').send('{"slug": ').expect(400);
     expect(notJson.body.detail).toMatch(/not valid JSON/);
     await t.http.post('/api/newsrooms').set(t.admin).send(['west-example']).expect(400);
+    const latin1 = Buffer.concat([Buffer.from('{"slug":"x","languages":["fi"],"name":{"fi":"'), Buffer.from([0xe4]), Buffer.from('"}}')]);
+    const notUtf8 = await t.http
+      .post('/api/newsrooms')
+      .set(t.admin)
+      .set('Content-Type', 'application/json')
+      .serialize((bytes) => bytes) // raw bytes, not re-encoded as JSON
+      .send(latin1)
+      .expect(400);
+    expect(notUtf8.body.detail).toMatch(/UTF-8/);
   });
 
   it('lets a newsroom token update its own newsroom only', async () => {

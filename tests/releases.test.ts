@@ -127,6 +127,9 @@ describe('writing releases', () => {
     const next = new URL(/<([^>]+)>; rel="next"/.exec(page.headers.link!)![1]!);
     const rest = await t.http.get(next.pathname + next.search).set(own.auth).expect(200);
     expect(rest.body.map((r: { id: string }) => r.id)).toEqual([a.id]);
+    expect(rest.headers.link).toBeUndefined();
+    const exact = await t.http.get(`/api/newsrooms/${own.slug}/releases?limit=3`).set(own.auth).expect(200);
+    expect([exact.body.length, exact.headers.link]).toEqual([3, undefined]);
 
     await t.http.get(`/api/newsrooms/${own.slug}/releases?status=live`).set(own.auth).expect(400);
   });

@@ -100,6 +100,8 @@ function toAppError(err: unknown): AppError | undefined {
   switch (e.type) {
     case 'entity.parse.failed':
       return badRequest('The request body is not valid JSON.');
+    case 'encoding.invalid':
+      return badRequest('The request body is not valid UTF-8.');
     case 'entity.too.large':
       return payloadTooLarge('The request body is too large.');
     case 'encoding.unsupported':

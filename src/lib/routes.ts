@@ -98,11 +98,6 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
         if (hasBody && !req.is('application/json')) {
           throw unsupportedMediaType('Send the body as application/json.');
         }
-        // The JSON parser also decodes UTF-16 and UTF-32; the contract is UTF-8 only.
-        const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
-        if (hasBody && charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-          throw unsupportedMediaType('Only UTF-8 JSON is accepted.');
-        }
         body = parse(route.body, req.body ?? {}, 'body');
       }
       const reply = await route.handle({ params, query, body, principal, loaded, req, res } as never);

@@ -73,15 +73,21 @@ export function releaseRoutes(ctx: AppContext) {
       responses: { 200: { description: 'The releases', schema: z.array(releaseResponse) } },
       load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
       async handle({ query, loaded: newsroom, req }) {
-        const releases = await listReleases(ctx.db, newsroom.id, { ...query, now: isoTime(ctx.clock.now()) });
+        // One more than asked tells whether a next page exists.
+        const releases = await listReleases(ctx.db, newsroom.id, {
+          ...query,
+          limit: query.limit + 1,
+          now: isoTime(ctx.clock.now()),
+        });
         const headers: Record<string, string> = {};
-        if (releases.length === query.limit) {
-          const next = new URL(req.originalUrl, ctx.config.publicUrl);
+        if (releases.length > query.limit) {
+          // PUBLIC_URL may carry a path of its own (a proxy's prefix): append, don't resolve.
+          const next = new URL(ctx.config.publicUrl + req.originalUrl);
           next.searchParams.set('offset', String(query.offset + query.limit));
           next.searchParams.set('limit', String(query.limit));
           headers.Link = `<${next.href}>; rel="next"`;
         }
-        return { status: 200, body: releases.map(present), headers };
+        return { status: 200, body: releases.slice(0, query.limit).map(present), headers };
       },
     }),
     defineRoute({
