@@ -24,6 +24,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const store = openStore(config.databaseUrl, { schema: options.databaseSchema });
   await migrate(store);
   const files = createFileStore(config.storageDir, store.db);
+  await files.checkWritable();
   await files.removeStaleTemp(STALE_UPLOAD_MS);
   return {
     config,

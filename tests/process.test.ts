@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -48,6 +48,14 @@ describe('the service process', () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/PORT:/);
     expect(run.output()).toMatch(/REDIS_URL:/);
+  });
+
+  it('stops at start when STORAGE_DIR cannot be written', async () => {
+    const notADirectory = path.join(dir, 'a-file');
+    writeFileSync(notADirectory, '');
+    const run = start({ STORAGE_DIR: path.join(notADirectory, 'files') });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/STORAGE_DIR: cannot write files/);
   });
 
   it('runs the web role, prints a generated admin token once, and stops cleanly on SIGTERM', async () => {

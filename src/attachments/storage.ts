@@ -21,6 +21,8 @@ export interface FileStore {
   forgetUnused(sha256s: readonly string[]): Promise<void>;
   /** Deletes temp files left by uploads that a crash cut off. */
   removeStaleTemp(olderThanMs: number): Promise<void>;
+  /** Fails, naming STORAGE_DIR, when files cannot be written there: better at start than at the first upload. */
+  checkWritable(): Promise<void>;
 }
 
 const exists = (file: string) => stat(file).then(
@@ -75,6 +77,15 @@ export function createFileStore(root: string, db: Db): FileStore {
         if (used) continue;
         await rm(blobPath(sha256), { force: true });
         await rm(renditionPath(sha256), { force: true });
+      }
+    },
+    async checkWritable() {
+      try {
+        const probe = await tempPath();
+        await writeFile(probe, '');
+        await rm(probe);
+      } catch (error) {
+        throw new Error(`STORAGE_DIR: cannot write files under ${root}: ${(error as Error).message}`);
       }
     },
     async removeStaleTemp(olderThanMs) {
