@@ -182,6 +182,10 @@ describe('lifecycle', () => {
       .expect(200);
     expect(scheduled.body).toMatchObject({ status: 'scheduled', publishAt: '2099-11-24T07:00:00.000Z', publishedAt: null });
 
+    // ISO 8601 allows the offset without a colon, and the time without seconds.
+    const basic = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: '2099-11-24T09:00+0200' }).expect(200);
+    expect(basic.body.publishAt).toBe('2099-11-24T07:00:00.000Z');
+
     const moved = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: at.toISOString() }).expect(200);
     expect(moved.body.publishAt).toBe(at.toISOString());
 

@@ -14,10 +14,27 @@ export const id = z.uuid('must be an id');
  */
 export const pathKey = z.string().min(1).max(1000);
 
+/** ISO 8601 date and time with an offset; seconds optional; offset as Z, +02:00, +0200 or +02. */
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)$/;
+const rfc3339 = z.iso.datetime({ offset: true });
+const instantMessage = 'must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+02:00';
+
 /** A time with an explicit offset, given back as a Date. */
-export const instant = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+02:00' })
-  .transform((value) => new Date(value));
+export const instant = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const match = ISO_TIME.exec(value);
+    const offset = match?.[3]?.replace(/^([+-]\d{2}):?(\d{2})?$/, (_, hours, minutes = '00') => `${hours}:${minutes}`);
+    // Written out in full, the calendar check (no 30 February, no hour 24) is zod's.
+    const full = match && `${match[1]}${match[2] ?? ':00'}${offset}`;
+    if (!full || !rfc3339.safeParse(full).success) {
+      ctx.addIssue({ code: 'custom', message: instantMessage });
+      return z.NEVER;
+    }
+    return new Date(full);
+  })
+  .meta({ format: 'date-time', description: instantMessage });
 
 export const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000);
 
