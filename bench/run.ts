@@ -29,10 +29,10 @@ const config = loadConfig({
   STORAGE_DIR: path.join(dir, 'files'),
   ADMIN_TOKEN: ADMIN,
   LOG_LEVEL: 'silent',
+  QUEUE_PREFIX: `bench-${process.pid}`,
 });
 const ctx = await createContext(config, {
   logger: pino({ level: 'silent' }),
-  queuePrefix: `bench-${process.pid}`,
   databaseSchema: `bench_${process.pid}`, // PostgreSQL only: leaves the database as it found it
 });
 const server = buildApp(ctx).listen(0, '127.0.0.1');

@@ -12,8 +12,6 @@ const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
 export interface ContextOptions {
   logger?: Logger;
   clock?: Clock;
-  /** Redis key prefix of the queues; tests give each run its own. */
-  queuePrefix?: string;
   /** PostgreSQL schema to use; tests give each test file its own. */
   databaseSchema?: string;
 }
@@ -33,7 +31,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     logger,
     clock: options.clock ?? systemClock,
     files,
-    publication: createPublicationQueue(config.redisUrl, logger, options.queuePrefix),
+    publication: createPublicationQueue(config.redisUrl, logger, config.queuePrefix),
   };
 }
 

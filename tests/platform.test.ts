@@ -16,6 +16,7 @@ describe('configuration', () => {
       role: 'all',
       uploadMaxBytes: 50 * 1024 * 1024,
       adminTokenGenerated: true,
+      queuePrefix: 'newsroom',
     });
     expect(config.adminToken.length).toBeGreaterThanOrEqual(32);
     expect(Object.isFrozen(config)).toBe(true);
@@ -27,6 +28,7 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
     [{ SMTP_URL: 'nonsense' }, 'SMTP_URL'],
     [{ ROLE: 'both' }, 'ROLE'],
+    [{ QUEUE_PREFIX: 'news:room' }, 'QUEUE_PREFIX'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ NODE_ENV: 'production' }, 'ADMIN_TOKEN'],
   ])('stops on a bad value, naming the variable: %j', (env, variable) => {

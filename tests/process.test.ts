@@ -18,6 +18,7 @@ function start(env: Record<string, string>, args: string[] = []) {
       DATABASE_URL: `sqlite:${path.join(dir, 'newsroom.db')}`,
       STORAGE_DIR: path.join(dir, 'files'),
       LOG_LEVEL: 'info',
+      QUEUE_PREFIX: `process-test-${process.pid}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

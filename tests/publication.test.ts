@@ -27,10 +27,9 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ti
 
 describe('the publication worker (real Redis, BullMQ delayed jobs)', () => {
   let worker: PublicationWorker;
-  const prefix = () => t.ctx.publication.queue.opts.prefix;
 
   beforeAll(async () => {
-    worker = await startPublicationWorker(t.ctx, prefix());
+    worker = await startPublicationWorker(t.ctx);
   });
   afterAll(() => worker.close());
 

@@ -42,7 +42,7 @@ async function until(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise
 beforeAll(async () => {
   await startRedis();
   t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}` });
-  worker = await startPublicationWorker(t.ctx, t.ctx.publication.queue.opts.prefix);
+  worker = await startPublicationWorker(t.ctx);
   newsroom = await buildNewsroom(t);
 });
 afterAll(async () => {

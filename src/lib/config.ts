@@ -32,6 +32,7 @@ const envSchema = z.object({
   UPLOAD_MAX_MB: z.coerce.number().positive().max(2048),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ROLE: z.enum(roles),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be letters, digits, - or _ (no colons)'),
 });
 
 export interface Config {
@@ -51,6 +52,8 @@ export interface Config {
   readonly outboxDir: string;
   readonly uploadMaxBytes: number;
   readonly logLevel: string;
+  /** Redis key prefix of the queues: installations sharing one Redis each take their own. */
+  readonly queuePrefix: string;
 }
 
 export class ConfigError extends Error {}
@@ -89,5 +92,6 @@ export function loadConfig(
     outboxDir: path.resolve(e.OUTBOX_DIR),
     uploadMaxBytes: Math.floor(e.UPLOAD_MAX_MB * 1024 * 1024),
     logLevel: e.LOG_LEVEL,
+    queuePrefix: e.QUEUE_PREFIX,
   });
 }

@@ -23,6 +23,7 @@ export interface PublicationQueue {
   unschedule(releaseId: string, publishAt: string): Promise<void>;
   /** Calls back each time the connection to Redis is (re-)established. */
   onReady(listener: () => void): void;
+  isReady(): boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -47,7 +48,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function createPublicationQueue(redisUrl: string, logger: Logger, prefix = 'newsroom'): PublicationQueue {
+export function createPublicationQueue(redisUrl: string, logger: Logger, prefix: string): PublicationQueue {
   const connection = createRedis(redisUrl, { failFast: true });
   const queue = new Queue<PublishJob>(PUBLICATION_QUEUE, { connection, prefix });
   queue.on('error', (err) => logger.warn({ err: err.message }, 'publication queue: redis error'));
@@ -85,6 +86,7 @@ export function createPublicationQueue(redisUrl: string, logger: Logger, prefix 
     onReady(listener) {
       connection.on('ready', listener);
     },
+    isReady: () => connection.status === 'ready',
     async ping() {
       if (connection.status !== 'ready') throw new Error(`Redis is ${connection.status}`);
       await withTimeout(connection.ping(), ENQUEUE_TIMEOUT_MS);

@@ -29,13 +29,17 @@ export interface PublicationWorker {
   close(): Promise<void>;
 }
 
-export async function startPublicationWorker(ctx: AppContext, prefix = 'newsroom'): Promise<PublicationWorker> {
+export async function startPublicationWorker(ctx: AppContext): Promise<PublicationWorker> {
   const { logger } = ctx;
   const connection = createRedis(ctx.config.redisUrl, { failFast: false });
   const worker = new Worker<PublishJob>(
     PUBLICATION_QUEUE,
-    (job: Job<PublishJob>) => completeDuePublications(ctx, job.data.releaseId),
-    { connection, prefix, concurrency: 4 },
+    async (job: Job<PublishJob>) => {
+      // A job of another shape (an older version's) has nothing to tell: the sweep covers it.
+      if (typeof job.data?.releaseId !== 'string') return [];
+      return completeDuePublications(ctx, job.data.releaseId);
+    },
+    { connection, prefix: ctx.config.queuePrefix, concurrency: 4 },
   );
   worker.on('error', (err) => logger.warn({ err: err.message }, 'publication worker: redis error'));
   worker.on('failed', (job, err) => logger.error({ err, jobId: job?.id }, 'publication job failed'));
@@ -51,7 +55,7 @@ export async function startPublicationWorker(ctx: AppContext, prefix = 'newsroom
       .then((queued) => logger.info({ queued }, 'publication jobs rebuilt from the database'))
       .catch((err) => logger.error({ err }, 'could not rebuild publication jobs'));
   ctx.publication.onReady(rebuild);
-  await rebuild();
+  if (ctx.publication.isReady()) await rebuild();
   logger.info('publication worker started');
 
   return {

@@ -52,13 +52,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     STORAGE_DIR: path.join(dir, 'files'),
     OUTBOX_DIR: path.join(dir, 'outbox'),
     LOG_LEVEL: 'silent',
+    QUEUE_PREFIX: `test-${randomBytes(6).toString('hex')}`,
     ...env,
   });
   const clock = new TestClock();
   const ctx = await createContext(config, {
     clock,
     logger: pino({ level: 'silent' }),
-    queuePrefix: `test-${randomBytes(6).toString('hex')}`,
     databaseSchema: usePostgres ? schema : undefined,
   });
   const app = buildApp(ctx);
