@@ -71,7 +71,8 @@ export function fieldErrorsOf(error: z.ZodError, prefix?: string): FieldError[] 
  */
 export function invalidInput(where: 'body' | 'query' | 'params', errors: FieldError[], malformed = false): AppError {
   if (where === 'body' && !malformed) return unprocessable('The request body breaks the rules of this endpoint.', errors);
-  return badRequest(where === 'body' ? 'The request body must be a JSON object.' : `The request ${where} is not valid.`, errors);
+  const detail = { body: 'The request body must be a JSON object.', query: 'The query parameters are not valid.', params: 'The path parameters are not valid.' };
+  return badRequest(detail[where], errors);
 }
 
 export function invalidSchemaInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
