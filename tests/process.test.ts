@@ -4,12 +4,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { minimalPdf } from './support/factories.js';
 
 /* The service as `npm start` runs it: a real process, its own SQLite file, real Redis. */
 
 const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-process-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const queuePrefix = `process-test-${process.pid}`;
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  // The processes' queues, left in the shared Redis.
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const keys = await redis.keys(`${queuePrefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
 
 function start(env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
@@ -18,7 +27,7 @@ function start(env: Record<string, string>, args: string[] = []) {
       DATABASE_URL: `sqlite:${path.join(dir, 'newsroom.db')}`,
       STORAGE_DIR: path.join(dir, 'files'),
       LOG_LEVEL: 'info',
-      QUEUE_PREFIX: `process-test-${process.pid}`,
+      QUEUE_PREFIX: queuePrefix,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
