@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { defineRoute, type RouteDefinition } from '../lib/routes.js';
+import { defineRoute, type Principal, type RouteDefinition } from '../lib/routes.js';
 import { getReleaseForStaff } from '../releases/operations.js';
 import { attachmentResponse, releaseParams } from '../releases/schemas.js';
 import { addAttachment, removeAttachment, updateAttachment } from './operations.js';
@@ -8,6 +8,8 @@ import { attachmentParams, fileParams, renditionParams, updateAttachmentBody, up
 import { serveAttachmentFile } from './serve.js';
 
 export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
+  const loadRelease = ({ params, principal }: { params: { id: string }; principal: Principal }) =>
+    getReleaseForStaff(ctx, params.id, principal);
   return [
     defineRoute({
       method: 'post',
@@ -18,7 +20,7 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       params: releaseParams,
       multipart: uploadForm,
       responses: { 201: { description: 'Attached', schema: attachmentResponse } },
-      load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
+      load: loadRelease,
       async handle({ loaded: release, req }) {
         const attachment = await addAttachment(ctx, release, req);
         return { status: 201, body: presentAttachment(attachment, ctx.config.publicUrl) };
@@ -33,7 +35,7 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       params: attachmentParams,
       body: updateAttachmentBody,
       responses: { 200: { description: 'Updated', schema: attachmentResponse } },
-      load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
+      load: loadRelease,
       async handle({ params, body, loaded: release }) {
         const attachment = await updateAttachment(ctx, release, params.attachmentId, body);
         return { status: 200, body: presentAttachment(attachment, ctx.config.publicUrl) };
@@ -47,7 +49,7 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       access: 'token',
       params: attachmentParams,
       responses: { 204: { description: 'Removed' } },
-      load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
+      load: loadRelease,
       async handle({ params, loaded: release }) {
         await removeAttachment(ctx, release, params.attachmentId);
         return { status: 204 };
