@@ -1,6 +1,8 @@
 import type { Config } from './lib/config.js';
 import type { Db, Store } from './lib/db/database.js';
 import type { Logger } from './lib/logger.js';
+import type { Mailer } from './lib/mailer.js';
+import type { QueueSettings } from './lib/queue.js';
 import type { Clock } from './lib/time.js';
 import type { PublicationQueue } from './publication/queue.js';
 import type { FileStore } from './attachments/storage.js';
@@ -13,5 +15,8 @@ export interface AppContext {
   logger: Logger;
   clock: Clock;
   files: FileStore;
+  /** Where every component's queues live (Redis URL, key prefix, logger). */
+  queueSettings: QueueSettings;
   publication: PublicationQueue;
+  mailer: Mailer;
 }

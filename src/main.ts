@@ -2,8 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './lib/config.js';
-import { startPublicationWorker, type PublicationWorker } from './publication/worker.js';
+import type { RunningWorker } from './lib/queue.js';
 import { closeContext, createContext } from './runtime.js';
+import { closeWorkers, startWorkers } from './workers.js';
 
 const SHUTDOWN_GRACE_MS = 15_000;
 
@@ -23,10 +24,10 @@ async function main(): Promise<void> {
   const { logger } = ctx;
 
   let server: Server | undefined;
-  let worker: PublicationWorker | undefined;
+  let workers: RunningWorker[] = [];
 
   if (config.role === 'all' || config.role === 'worker') {
-    worker = await startPublicationWorker(ctx);
+    workers = await startWorkers(ctx);
   }
   if (config.role === 'all' || config.role === 'web') {
     const app = buildApp(ctx);
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
             resolve();
           });
         }),
-      worker?.close(),
+      closeWorkers(workers),
     ]);
     await closeContext(ctx);
     logger.info('stopped');

@@ -3,6 +3,7 @@ import type { Config } from './lib/config.js';
 import type { AppContext } from './context.js';
 import { migrate, openStore } from './lib/db/database.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createMailer } from './lib/mailer.js';
 import { type Clock, systemClock } from './lib/time.js';
 import { createPublicationQueue } from './publication/queue.js';
 
@@ -24,18 +25,22 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const files = createFileStore(config.storageDir, store.db);
   await files.checkWritable();
   await files.removeStaleTemp(STALE_UPLOAD_MS);
+  const queueSettings = { redisUrl: config.redisUrl, prefix: config.queuePrefix, logger };
   return {
     config,
+    queueSettings,
     store,
     db: store.db,
     logger,
     clock: options.clock ?? systemClock,
     files,
-    publication: createPublicationQueue(config.redisUrl, logger, config.queuePrefix),
+    publication: createPublicationQueue(queueSettings),
+    mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir }),
   };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.publication.close();
+  ctx.mailer.close();
   await ctx.store.destroy();
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunningWorker } from '../src/lib/queue.js';
 import { publishJobId } from '../src/publication/queue.js';
-import { type PublicationWorker, reconcilePublicationJobs, startPublicationWorker } from '../src/publication/worker.js';
+import { reconcilePublicationJobs, startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 
@@ -26,7 +27,7 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ti
 }
 
 describe('the publication worker (real Redis, BullMQ delayed jobs)', () => {
-  let worker: PublicationWorker;
+  let worker: RunningWorker;
 
   beforeAll(async () => {
     worker = await startPublicationWorker(t.ctx);

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RunningWorker } from '../src/lib/queue.js';
 import { publishJobId } from '../src/publication/queue.js';
-import { type PublicationWorker, startPublicationWorker } from '../src/publication/worker.js';
+import { startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 
@@ -14,7 +15,7 @@ import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/fac
 const port = 20000 + Math.floor(Math.random() * 20000);
 let redis: ChildProcess;
 let t: TestApp;
-let worker: PublicationWorker;
+let worker: RunningWorker;
 let newsroom: NewsroomFixture;
 
 async function startRedis(): Promise<void> {

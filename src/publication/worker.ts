@@ -1,8 +1,9 @@
-import { type Job, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { AppContext } from '../context.js';
+import { type RunningWorker, startQueueWorker } from '../lib/queue.js';
 import { isoTime } from '../lib/time.js';
 import { markDuePublished, scheduledReleases } from '../releases/repository.js';
-import { createRedis, PUBLICATION_QUEUE, type PublishJob } from './queue.js';
+import { PUBLICATION_QUEUE, type PublishJob } from './queue.js';
 
 /** The sweep reads only the database, so publication is recorded even with Redis away. */
 const SWEEP_EVERY_MS = 30_000;
@@ -25,24 +26,18 @@ export async function reconcilePublicationJobs(ctx: AppContext): Promise<number>
   return scheduled.length;
 }
 
-export interface PublicationWorker {
-  close(): Promise<void>;
-}
-
-export async function startPublicationWorker(ctx: AppContext): Promise<PublicationWorker> {
+export async function startPublicationWorker(ctx: AppContext): Promise<RunningWorker> {
   const { logger } = ctx;
-  const connection = createRedis(ctx.config.redisUrl, { failFast: false });
-  const worker = new Worker<PublishJob>(
+  const worker = startQueueWorker<PublishJob>(
     PUBLICATION_QUEUE,
+    ctx.queueSettings,
     async (job: Job<PublishJob>) => {
       // A job of another shape (an older version's) has nothing to tell: the sweep covers it.
       if (typeof job.data?.releaseId !== 'string') return [];
       return completeDuePublications(ctx, job.data.releaseId);
     },
-    { connection, prefix: ctx.config.queuePrefix, concurrency: 4 },
+    { concurrency: 4 },
   );
-  worker.on('error', (err) => logger.warn({ err: err.message }, 'publication worker: redis error'));
-  worker.on('failed', (job, err) => logger.error({ err, jobId: job?.id }, 'publication job failed'));
 
   const sweep = () =>
     completeDuePublications(ctx).catch((err) => logger.error({ err }, 'publication sweep failed'));
@@ -59,10 +54,10 @@ export async function startPublicationWorker(ctx: AppContext): Promise<Publicati
   logger.info('publication worker started');
 
   return {
+    name: 'publication',
     async close() {
       clearInterval(sweeper);
-      await worker.close();
-      connection.disconnect();
+      await worker.closeAll();
     },
   };
 }

@@ -266,3 +266,100 @@ export async function countDeliveries(db: Db, releaseId: string): Promise<Record
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
 }
+
+export interface PublicListFilter {
+  now: string;
+  newsroomId?: string;
+  /** Only releases written in this language. */
+  lang?: string;
+  /** Only releases with this keyword (any case) in `lang`, or in any language without one. */
+  keyword?: string;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Public releases, newest publication first. Call it through releases/public.ts, which
+ * owns what "public" means for every reader.
+ */
+export async function listPublicReleaseRows(db: Db, filter: PublicListFilter): Promise<Release[]> {
+  let query = releasesWithSlug(db).where(hasStatus('published', filter.now));
+  if (filter.newsroomId) query = query.where('releases.newsroom_id', '=', filter.newsroomId);
+  if (filter.lang) {
+    const lang = filter.lang;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('release_translations')
+          .select('release_translations.release_id')
+          .whereRef('release_translations.release_id', '=', 'releases.id')
+          .where('release_translations.lang', '=', lang),
+      ),
+    );
+  }
+  if (filter.keyword !== undefined) {
+    const key = filter.keyword.toLowerCase();
+    const lang = filter.lang;
+    query = query.where((eb) => {
+      let sub = eb
+        .selectFrom('release_keywords')
+        .select('release_keywords.release_id')
+        .whereRef('release_keywords.release_id', '=', 'releases.id')
+        .where('release_keywords.keyword_key', '=', key);
+      if (lang) sub = sub.where('release_keywords.lang', '=', lang);
+      return eb.exists(sub);
+    });
+  }
+  const rows = await query
+    .orderBy((eb) => eb.fn.coalesce('releases.published_at', 'releases.publish_at'), 'desc')
+    .orderBy('releases.id')
+    .limit(filter.limit)
+    .offset(filter.offset)
+    .execute();
+  return hydrate(db, rows);
+}
+
+/**
+ * What decides what the public sees of a newsroom (or of all newsrooms) right now: the
+ * last change to any of its releases, contacts or texts or the last publication, how
+ * many releases are public,
+ * and when the next scheduled one becomes public. Cheap enough to read per request, so
+ * that caches in several processes agree on embargo without talking to each other.
+ */
+export async function publicState(
+  db: Db,
+  now: string,
+  newsroomId?: string,
+): Promise<{ lastChange: string | null; publicCount: number; nextPublication: string | null }> {
+  const scope = <T extends { where: (...args: any[]) => T }>(q: T, column: string): T =>
+    newsroomId ? q.where(column, '=', newsroomId) : q;
+  const [releases, due, next, contacts, newsrooms] = await Promise.all([
+    scope(db.selectFrom('releases').select((eb) => eb.fn.max('updated_at').as('last')), 'newsroom_id').executeTakeFirst(),
+    scope(
+      db
+        .selectFrom('releases')
+        .select((eb) => [
+          eb.fn.countAll<number>().as('count'),
+          eb.fn.max(eb.fn.coalesce('published_at', 'publish_at')).as('last'),
+        ])
+        .where(hasStatus('published', now)),
+      'newsroom_id',
+    ).executeTakeFirst(),
+    scope(
+      db
+        .selectFrom('releases')
+        .select((eb) => eb.fn.min('publish_at').as('next'))
+        .where('status', '=', 'scheduled')
+        .where('publish_at', '>', now),
+      'newsroom_id',
+    ).executeTakeFirst(),
+    scope(db.selectFrom('contacts').select((eb) => eb.fn.max('updated_at').as('last')), 'newsroom_id').executeTakeFirst(),
+    scope(db.selectFrom('newsrooms').select((eb) => eb.fn.max('updated_at').as('last')), 'id').executeTakeFirst(),
+  ]);
+  const times = [releases?.last, due?.last, contacts?.last, newsrooms?.last].filter((t): t is string => typeof t === 'string');
+  return {
+    lastChange: times.length ? times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) : null,
+    publicCount: Number(due?.count ?? 0),
+    nextPublication: (next?.next as string | null | undefined) ?? null,
+  };
+}

@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { projectRoot } from './config.js';
+import { formatDate, formatDateTime, t } from './i18n.js';
+
+/*
+ * Handlebars over templates/: one environment for pages and email text, compiled once
+ * per process. `{{t "site.key" name=value}}` takes the language from the root's `lang`;
+ * `{{datetime iso}}` and `{{date iso}}` also take the root's `timezone`. Stored HTML
+ * (already sanitised by lib/html.ts) is output with `{{{ }}}`; everything else is escaped.
+ * Partials are the files under templates/<area>/partials/, named `<area>/<file>`.
+ */
+
+const templatesDir = path.join(projectRoot, 'templates');
+const hbs = Handlebars.create();
+
+type Root = { lang?: string; timezone?: string };
+const rootOf = (options: Handlebars.HelperOptions): Root => (options.data?.root ?? {}) as Root;
+
+hbs.registerHelper('t', function (key: string, options: Handlebars.HelperOptions) {
+  return t(rootOf(options).lang ?? 'en', key, options.hash as Record<string, string>);
+});
+hbs.registerHelper('datetime', function (iso: string, options: Handlebars.HelperOptions) {
+  const root = rootOf(options);
+  return iso ? formatDateTime(root.lang ?? 'en', iso, root.timezone ?? 'UTC') : '';
+});
+hbs.registerHelper('date', function (iso: string, options: Handlebars.HelperOptions) {
+  const root = rootOf(options);
+  return iso ? formatDate(root.lang ?? 'en', iso, root.timezone ?? 'UTC') : '';
+});
+hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+
+for (const area of readdirSync(templatesDir, { withFileTypes: true })) {
+  if (!area.isDirectory()) continue;
+  const dir = path.join(templatesDir, area.name, 'partials');
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    continue;
+  }
+  for (const file of files.filter((f) => f.endsWith('.hbs'))) {
+    hbs.registerPartial(`${area.name}/${file.slice(0, -'.hbs'.length)}`, readFileSync(path.join(dir, file), 'utf8'));
+  }
+}
+
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+/** The template `templates/<name>` (e.g. `site/release.hbs`), compiled on first use. */
+export function template<T = unknown>(name: string): (data: T) => string {
+  let fn = compiled.get(name);
+  if (!fn) {
+    fn = hbs.compile(readFileSync(path.join(templatesDir, name), 'utf8'), { strict: false, noEscape: false });
+    compiled.set(name, fn);
+  }
+  return fn as (data: T) => string;
+}
+
+/** Registers a helper for every template; components call it once at import. */
+export function registerHelper(name: string, helper: Handlebars.HelperDelegate): void {
+  hbs.registerHelper(name, helper);
+}

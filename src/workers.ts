@@ -1,0 +1,16 @@
+import type { AppContext } from './context.js';
+import type { RunningWorker } from './lib/queue.js';
+import { startPublicationWorker } from './publication/worker.js';
+
+/** Every background worker of the worker role; main.ts starts them in order and closes them all. */
+const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [startPublicationWorker];
+
+export async function startWorkers(ctx: AppContext): Promise<RunningWorker[]> {
+  const started: RunningWorker[] = [];
+  for (const start of workerStarters) started.push(await start(ctx));
+  return started;
+}
+
+export async function closeWorkers(workers: readonly RunningWorker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.close()));
+}
