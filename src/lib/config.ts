@@ -27,6 +27,7 @@ const envSchema = z.object({
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_FROM: z.string().regex(mailbox, 'must be an email address'),
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   STORAGE_DIR: z.string().min(1),
   OUTBOX_DIR: z.string().min(1),
   UPLOAD_MAX_MB: z.coerce.number().positive().max(2048),
@@ -48,6 +49,8 @@ export interface Config {
   readonly adminToken: string;
   /** True when no ADMIN_TOKEN was given and one was made for this run. */
   readonly adminTokenGenerated: boolean;
+  /** Key of the HMAC that signs links which need no login (unsubscribe, preferences). */
+  readonly signingSecret: string;
   readonly storageDir: string;
   readonly outboxDir: string;
   readonly uploadMaxBytes: number;
@@ -77,6 +80,9 @@ export function loadConfig(
   if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_TOKEN: required when NODE_ENV=production');
   }
+  if (e.NODE_ENV === 'production' && !e.SIGNING_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  SIGNING_SECRET: required when NODE_ENV=production');
+  }
   return Object.freeze({
     env: e.NODE_ENV,
     role: e.ROLE,
@@ -88,6 +94,7 @@ export function loadConfig(
     mailFrom: e.MAIL_FROM,
     adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     adminTokenGenerated: !e.ADMIN_TOKEN,
+    signingSecret: e.SIGNING_SECRET ?? randomBytes(32).toString('base64url'),
     storageDir: path.resolve(e.STORAGE_DIR),
     outboxDir: path.resolve(e.OUTBOX_DIR),
     uploadMaxBytes: Math.floor(e.UPLOAD_MAX_MB * 1024 * 1024),

@@ -31,7 +31,11 @@ const common: Section = {
 };
 
 /** The public site and feeds (site/, feeds/). */
-const site: Section = { fi: {}, sv: {}, en: {} };
+const site: Section = {
+  fi: { siteName: 'Uutishuone', skipToContent: 'Siirry sisältöön' },
+  sv: { siteName: 'Nyhetsrum', skipToContent: 'Hoppa till innehållet' },
+  en: { siteName: 'Newsroom', skipToContent: 'Skip to content' },
+};
 
 /** Subscription pages and confirmation emails (subscriptions/). */
 const subscriptions: Section = { fi: {}, sv: {}, en: {} };

@@ -32,3 +32,52 @@ export function slugify(title: string): string {
     .replace(/-+$/, '');
   return slug || 'release';
 }
+
+/* Feeds of a newsroom in one language (RSS is above: its URL is in the API's links). */
+export const newsroomAtomUrl = (base: string, newsroom: string, lang: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/atom.xml`;
+
+export const newsroomJsonFeedUrl = (base: string, newsroom: string, lang: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/feed.json`;
+
+/** Keywords are matched case-insensitively: their URL segment is the lower-cased keyword. */
+const keywordSeg = (keyword: string) => seg(keyword.toLowerCase());
+
+export const keywordPageUrl = (base: string, newsroom: string, lang: string, keyword: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/keyword/${keywordSeg(keyword)}`;
+
+export const keywordFeedUrl = (
+  base: string,
+  newsroom: string,
+  lang: string,
+  keyword: string,
+  format: 'rss.xml' | 'atom.xml' | 'feed.json',
+) => `${keywordPageUrl(base, newsroom, lang, keyword)}/${format}`;
+
+export const searchPageUrl = (base: string, newsroom: string, lang: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/search`;
+
+/** A contact's vCard (contacts belong to the newsroom, not to a language). */
+export const contactVcardUrl = (base: string, newsroom: string, contactId: string) =>
+  `${base}/${seg(newsroom)}/contacts/${seg(contactId)}.vcf`;
+
+/** The front page and the feeds of every newsroom together. */
+export const frontPageUrl = (base: string) => `${base}/`;
+export const allFeedUrl = (base: string, format: 'rss.xml' | 'atom.xml' | 'feed.json') => `${base}/${format}`;
+
+export const sitemapUrl = (base: string) => `${base}/sitemap.xml`;
+
+/** The site's own stylesheets and images (no third-party request from any page). */
+export const staticUrl = (base: string, file: string) => `${base}/static/${file}`;
+
+/** Where the subscribe form posts (the API endpoint also takes a plain HTML form). */
+export const subscribeUrl = (base: string, newsroom: string) => `${base}/api/newsrooms/${seg(newsroom)}/subscriptions`;
+
+/** Subscription links in emails: `token` is opaque (a confirmation token, or a signed subscriber id). */
+export const confirmSubscriptionUrl = (base: string, token: string) => `${base}/subscriptions/confirm/${seg(token)}`;
+export const preferencesUrl = (base: string, token: string) => `${base}/subscriptions/preferences/${seg(token)}`;
+export const unsubscribeUrl = (base: string, token: string) => `${base}/unsubscribe/${seg(token)}`;
+
+/** Staff preview of a release page, whatever its status. */
+export const previewUrl = (base: string, releaseId: string, lang: string) =>
+  `${base}/api/releases/${seg(releaseId)}/preview/${seg(lang)}`;

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { initial } from './migrations/0001_initial.js';
+import { subscribers } from './migrations/0002_subscribers.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -59,6 +60,7 @@ export async function migrate(store: Store): Promise<void> {
   if (store.schema) await sql`create schema if not exists ${sql.id(store.schema)}`.execute(store.db);
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(store.dialect),
+    '0002_subscribers': subscribers(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

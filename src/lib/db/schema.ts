@@ -108,6 +108,31 @@ export interface DeliveryTable {
   updated_at: string;
 }
 
+export interface SubscriberTable {
+  id: string;
+  newsroom_id: string;
+  email: string;
+  email_key: string; // lower-cased, for matching
+  languages: string; // JSON array
+  keywords: string; // JSON array
+  status: string; // pending | confirmed | unsubscribed
+  consent_at: string | null;
+  consent_ip: string | null;
+  consent_user_agent: string | null;
+  consent_text: string | null;
+  consent_source: string | null;
+  created_at: string;
+  updated_at: string;
+  confirmed_at: string | null;
+  unsubscribed_at: string | null;
+  hard_bounces: Generated<number>;
+}
+
+export interface SubscriberKeywordTable {
+  subscriber_id: string;
+  keyword_key: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -119,9 +144,12 @@ export interface Database {
   release_contacts: ReleaseContactTable;
   attachments: AttachmentTable;
   deliveries: DeliveryTable;
+  subscribers: SubscriberTable;
+  subscriber_keywords: SubscriberKeywordTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
 export type ContactRow = Selectable<ContactTable>;
 export type ReleaseRow = Selectable<ReleaseTable>;
 export type AttachmentRow = Selectable<AttachmentTable>;
+export type SubscriberRow = Selectable<SubscriberTable>;
