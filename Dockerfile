@@ -1,7 +1,9 @@
-# syntax=docker/dockerfile:1
+# Node 22 LTS. Where Docker Hub cannot be reached, build a local stand-in first
+# (docker/base-image.sh) and pass it: --build-arg NODE_IMAGE=newsroom-node:22
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # Build: compile TypeScript and the native SQLite binding, then drop dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -12,10 +14,12 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-# Run: production dependencies and compiled code only, as an unprivileged user.
-FROM node:20-bookworm-slim
+# Run: production dependencies and compiled code only, as uid 1000 (the image's `node`
+# user). Writes go to /app/data only, so a read-only root filesystem works.
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     PORT=3000 \
+    HEALTH_PORT=3001 \
     DATABASE_URL=sqlite:/app/data/newsroom.db \
     STORAGE_DIR=/app/data/files \
     OUTBOX_DIR=/app/data/outbox
@@ -25,11 +29,14 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
 COPY templates ./templates
-RUN mkdir -p /app/data && chown node:node /app/data
-USER node
+RUN mkdir -p /app/data && chown 1000:1000 /app/data
+USER 1000:1000
 VOLUME ["/app/data"]
 EXPOSE 3000
+# Every role (web, worker or all) answers GET /healthz on HEALTH_PORT, outside the
+# request log; the check asks it there, so a worker-only container is healthy too.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# ADMIN_TOKEN must be given (NODE_ENV=production); --role=web or --role=worker to split roles.
-CMD ["node", "dist/main.js"]
+  CMD ["node", "dist/healthcheck.js"]
+# Arguments after the image name go to the service: docker run IMAGE --role=worker
+# (or -e ROLE=worker). Needs ADMIN_TOKEN, SIGNING_SECRET and PUBLIC_URL (or *_FILE).
+ENTRYPOINT ["node", "dist/main.js"]

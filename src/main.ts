@@ -1,12 +1,41 @@
-import type { Server } from 'node:http';
+import http, { type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './lib/config.js';
+import { type Config, ConfigError, loadConfig } from './lib/config.js';
+import type { Logger } from './lib/logger.js';
 import type { RunningWorker } from './lib/queue.js';
+import { healthListener } from './health/server.js';
 import { closeContext, createContext } from './runtime.js';
 import { closeWorkers, startWorkers } from './workers.js';
 
-const SHUTDOWN_GRACE_MS = 15_000;
+class StartError extends Error {}
+
+/** Listens on `port`, or fails saying which port is taken (Express 5 would call back with the error). */
+function listen(handler: RequestListener, port: number, variable: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer(handler);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new StartError(`${variable}: port ${port} is already in use by another process; stop it or set another ${variable}`));
+      } else if (error.code === 'EACCES') {
+        reject(new StartError(`${variable}: not allowed to listen on port ${port} (ports below 1024 need privileges); set another ${variable}`));
+      } else {
+        reject(error);
+      }
+    });
+    server.listen(port, () => resolve(server));
+  });
+}
+
+/** Outside production the admin token is made once and kept: shown on the first start, located afterwards. */
+function announceAdminToken(config: Config, logger: Logger): void {
+  if (config.adminTokenOrigin === 'created') {
+    // To the terminal only, once: afterwards the file holds it.
+    console.log(`\nAdmin token, made on this first start and kept in ${config.adminTokenFile} (readable by you only):\n  ${config.adminToken}\n`);
+  } else if (config.adminTokenOrigin === 'kept') {
+    logger.info({ adminTokenFile: config.adminTokenFile }, `admin token: kept in ${config.adminTokenFile} (set ADMIN_TOKEN to choose your own)`);
+  }
+}
 
 async function main(): Promise<void> {
   let config;
@@ -22,52 +51,50 @@ async function main(): Promise<void> {
 
   const ctx = await createContext(config);
   const { logger } = ctx;
+  announceAdminToken(config, logger);
 
-  let server: Server | undefined;
-  let workers: RunningWorker[] = [];
-
-  if (config.role === 'all' || config.role === 'worker') {
-    workers = await startWorkers(ctx);
-  }
-  if (config.role === 'all' || config.role === 'web') {
-    const app = buildApp(ctx);
-    server = app.listen(config.port, () => {
-      const { port } = server!.address() as AddressInfo;
-      logger.info({ port, publicUrl: config.publicUrl, role: config.role }, 'newsroom listening');
-      if (config.adminTokenGenerated) {
-        // Printed once, to the terminal only: set ADMIN_TOKEN to keep one across restarts.
-        console.log(`\nAdmin token for this run (set ADMIN_TOKEN to choose your own):\n  ${config.adminToken}\n`);
-      }
-    });
-    server.on('error', (err) => {
-      logger.fatal({ err }, 'could not listen');
-      process.exit(1);
-    });
-  }
-
+  const hasWeb = config.role === 'all' || config.role === 'web';
+  const hasWorkers = config.role === 'all' || config.role === 'worker';
   let stopping = false;
+
+  // The web port first: if it is taken, nothing else has started.
+  const server = hasWeb ? await listen(buildApp(ctx), config.port, 'PORT') : undefined;
+  if (server) {
+    const { port } = server.address() as AddressInfo;
+    logger.info({ port, publicUrl: config.publicUrl, role: config.role }, 'newsroom listening');
+  }
+  const workers: RunningWorker[] = hasWorkers ? await startWorkers(ctx) : [];
+  // Every role answers its health on HEALTH_PORT, unless the web server already has that port.
+  const healthServer =
+    config.healthPort !== undefined && !(server && config.healthPort === config.port)
+      ? await listen(healthListener(ctx, { role: config.role, alive: () => !stopping }), config.healthPort, 'HEALTH_PORT')
+      : undefined;
+  if (healthServer) {
+    logger.info({ healthPort: (healthServer.address() as AddressInfo).port, role: config.role }, 'health endpoint listening');
+  }
+
+  const closeServer = (s: Server | undefined) =>
+    s &&
+    new Promise<void>((resolve) => {
+      // Keep-alive connections close as soon as their request is answered, not at their timeout.
+      const closeIdle = setInterval(() => s.closeIdleConnections(), 100);
+      s.close(() => {
+        clearInterval(closeIdle);
+        resolve();
+      });
+    });
+
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, graceSeconds: config.shutdownGraceMs / 1000 }, 'shutting down');
     const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
+      logger.error({ graceSeconds: config.shutdownGraceMs / 1000 }, 'shutdown took longer than SHUTDOWN_GRACE_SECONDS; exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, config.shutdownGraceMs);
     force.unref();
     // Stop taking requests and jobs, let the ones under way finish, then close connections.
-    await Promise.all([
-      server &&
-        new Promise<void>((resolve) => {
-          // Keep-alive connections close as soon as their request is answered, not at their timeout.
-          const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
-          server.close(() => {
-            clearInterval(closeIdle);
-            resolve();
-          });
-        }),
-      closeWorkers(workers),
-    ]);
+    await Promise.all([closeServer(server), closeServer(healthServer), closeWorkers(workers)]);
     await closeContext(ctx);
     logger.info('stopped');
     process.exit(0);

@@ -1,7 +1,7 @@
 import { createFileStore } from './attachments/storage.js';
 import type { Config } from './lib/config.js';
 import type { AppContext } from './context.js';
-import { migrate, openStore } from './lib/db/database.js';
+import { installationId, migrate, openStore } from './lib/db/database.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMailer } from './lib/mailer.js';
 import { type Clock, systemClock } from './lib/time.js';
@@ -19,11 +19,12 @@ export interface ContextOptions {
 
 /** Opens the database (migrating it), the queues and the file store. */
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, { pretty: config.env !== 'production' && process.stdout.isTTY === true });
   const store = openStore(config.databaseUrl, { schema: options.databaseSchema });
   await migrate(store);
   const files = createFileStore(config.storageDir, store.db);
   await files.checkWritable();
+  await files.claim(await installationId(store));
   await files.removeStaleTemp(STALE_UPLOAD_MS);
   const queueSettings = { redisUrl: config.redisUrl, prefix: config.queuePrefix, logger };
   return {

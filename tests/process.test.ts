@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -20,8 +21,10 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-function start(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+function start(env: Record<string, string>, args: string[] = [], options: { uid?: number; script?: string } = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', options.script ?? 'src/main.ts', ...args], {
+    uid: options.uid,
+    gid: options.uid,
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: `sqlite:${path.join(dir, 'newsroom.db')}`,
@@ -37,6 +40,39 @@ function start(env: Record<string, string>, args: string[] = []) {
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => output };
+}
+
+/** Secrets good enough for production, so that a test's process makes no files of its own. */
+const secrets = {
+  ADMIN_TOKEN: 'process-admin-token-0123456789abcdef',
+  SIGNING_SECRET: 'process-signing-secret-0123456789abcdef',
+};
+
+/** A folder of its own for one test (readable by the unprivileged user some tests run as). */
+function freshDir(name: string): string {
+  const home = path.join(dir, name);
+  mkdirSync(home, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  return home;
+}
+
+/** Database and files inside `home`: a data folder of their own. */
+const inside = (home: string) => ({
+  DATABASE_URL: `sqlite:${path.join(home, 'newsroom.db')}`,
+  STORAGE_DIR: path.join(home, 'files'),
+  OUTBOX_DIR: path.join(home, 'outbox'),
+});
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function startRedis(port: number): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
 }
 
 /** Waits for a line of the service's output; fails with all of it if the process ends first. */
@@ -57,8 +93,88 @@ describe('the service process', () => {
     const run = start({ PORT: 'eighty', REDIS_URL: 'mysql://nope' });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/PORT:/);
-    expect(run.output()).toMatch(/REDIS_URL:/);
+    expect(run.output()).toMatch(/REDIS_URL: has the scheme "mysql:"; it must be redis: or rediss:/);
   });
+
+  it('stops at start on an unknown command-line argument', async () => {
+    const run = start({ PORT: '0' }, ['--rol=web']);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/Unknown command-line argument "--rol=web"/);
+    expect(run.output()).not.toMatch(/listening/);
+  });
+
+  it('says which port is taken, and exits non-zero', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const run = start({ PORT: String(port), ...secrets }, ['--role=web']);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(new RegExp(`PORT: port ${port} is already in use`));
+      expect(run.output()).not.toMatch(/TypeError/);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('requires PUBLIC_URL in production', async () => {
+    const run = start({ NODE_ENV: 'production', ...secrets });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/PUBLIC_URL: required when NODE_ENV=production/);
+  });
+
+  it('reads secrets from files named by *_FILE, and refuses a variable given both ways', async () => {
+    const home = freshDir('file-secrets');
+    writeFileSync(path.join(home, 'admin'), `${secrets.ADMIN_TOKEN}\n`);
+    writeFileSync(path.join(home, 'signing'), secrets.SIGNING_SECRET);
+    const production = {
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://news.example.org',
+      PORT: '0',
+      ...inside(home),
+      ADMIN_TOKEN_FILE: path.join(home, 'admin'),
+      SIGNING_SECRET_FILE: path.join(home, 'signing'),
+    };
+    const run = start(production, ['--role=web']);
+    const port = (await waitFor(run, /"port":(\d+).*"msg":"newsroom listening"/))[1];
+    const list = await fetch(`http://127.0.0.1:${port}/api/newsrooms`, { headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}` } });
+    expect(list.status).toBe(200);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+
+    const both = start({ ...production, ADMIN_TOKEN: secrets.ADMIN_TOKEN });
+    expect(await both.exited).toBe(1);
+    expect(both.output()).toMatch(/ADMIN_TOKEN: set either ADMIN_TOKEN or ADMIN_TOKEN_FILE, not both/);
+    const missing = start({ ...production, SIGNING_SECRET_FILE: path.join(home, 'nothing-here') });
+    expect(await missing.exited).toBe(1);
+    expect(missing.output()).toMatch(/SIGNING_SECRET_FILE: cannot read .*nothing-here: ENOENT/);
+  }, 60_000);
+
+  it('refuses a STORAGE_DIR marked by another database, naming it', async () => {
+    const home = freshDir('shared-storage');
+    const storage = path.join(home, 'files');
+    const first = start({ PORT: '0', ...secrets, STORAGE_DIR: storage, DATABASE_URL: `sqlite:${path.join(home, 'one.db')}` }, ['--role=web']);
+    await waitFor(first, /newsroom listening/);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = start({ PORT: '0', ...secrets, STORAGE_DIR: storage, DATABASE_URL: `sqlite:${path.join(home, 'two.db')}` }, ['--role=web']);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(new RegExp(`STORAGE_DIR: ${storage} holds the files of another database`));
+    expect(second.output()).not.toMatch(/listening/);
+  }, 60_000);
+
+  it('names the data folder and the permission problem when it cannot write there', async () => {
+    const home = freshDir('read-only');
+    const data = path.join(home, 'data');
+    mkdirSync(data);
+    chmodSync(data, 0o555);
+    // Root may write anywhere: the service then runs as nobody, like uid 1000 on a root-owned bind mount.
+    const uid = process.getuid?.() === 0 ? 65534 : undefined;
+    const run = start({ PORT: '0', ...secrets, ...inside(data) }, ['--role=web'], { uid });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(new RegExp(`DATABASE_URL: cannot open the SQLite database ${data}/newsroom.db: ${data} is not writable by this user`));
+  }, 60_000);
 
   it('stops at start when STORAGE_DIR cannot be written', async () => {
     const notADirectory = path.join(dir, 'a-file');
@@ -68,18 +184,35 @@ describe('the service process', () => {
     expect(run.output()).toMatch(/STORAGE_DIR: cannot write files/);
   });
 
-  it('runs the web role, prints a generated admin token once, and stops cleanly on SIGTERM', async () => {
-    const run = start({ PORT: '0' }, ['--role=web']);
+  it('runs the web role, makes an admin token once, keeps it for every role, and stops cleanly on SIGTERM', async () => {
+    const home = freshDir('kept-token');
+    const run = start({ PORT: '0', ...inside(home) }, ['--role=web']);
     const port = (await waitFor(run, /"port":(\d+).*"msg":"newsroom listening"/))[1];
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    const token = (await waitFor(run, /Admin token for this run.*\n\s+(\S+)/))[1];
+    const [, file, token] = await waitFor(run, /Admin token, made on this first start and kept in (\S+) .*\n\s+(\S+)/);
+    expect(file).toBe(path.join(home, 'admin-token'));
+    expect(statSync(file!).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file!, 'utf8').trim()).toBe(token);
     const list = await fetch(`http://127.0.0.1:${port}/api/newsrooms`, { headers: { Authorization: `Bearer ${token}` } });
     expect(list.status).toBe(200);
     expect(run.output()).not.toMatch(/publication worker started/);
-
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/"msg":"stopped"/);
+
+    // The worker role, and the web role again, use the same token and only say where it is.
+    const worker = start({ PORT: '1', ...inside(home) }, ['--role=worker']);
+    await waitFor(worker, /publication worker started/);
+    const again = start({ PORT: '0', ...inside(home) }, ['--role=web']);
+    const portAgain = (await waitFor(again, /"port":(\d+).*"msg":"newsroom listening"/))[1];
+    for (const later of [worker, again]) {
+      expect(later.output()).toContain(`admin token: kept in ${file}`);
+      expect(later.output()).not.toContain(token);
+    }
+    const listAgain = await fetch(`http://127.0.0.1:${portAgain}/api/newsrooms`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(listAgain.status).toBe(200);
+    for (const later of [worker, again]) later.child.kill('SIGTERM');
+    expect(await Promise.all([worker.exited, again.exited])).toEqual([0, 0]);
   }, 60_000);
 
   it('finishes an upload under way when told to stop, then exits', async () => {
@@ -144,5 +277,48 @@ describe('the service process', () => {
     expect(run.output()).not.toMatch(/listening/);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
+  }, 60_000);
+
+  it('gives a worker-only process a health endpoint that the health check command asks, without logging probes', async () => {
+    const healthPort = await freePort();
+    const run = start({ PORT: '1', HEALTH_PORT: String(healthPort) }, ['--role=worker']);
+    await waitFor(run, /health endpoint listening/);
+    await waitFor(run, /publication worker started/);
+    const health = await fetch(`http://127.0.0.1:${healthPort}/healthz`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok', role: 'worker' }]);
+    const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { status: 'ok', role: 'worker', checks: { database: 'ok', storage: 'ok', redis: 'ok' } },
+    ]);
+    const probe = start({ HEALTH_PORT: String(healthPort) }, [], { script: 'src/healthcheck.ts' });
+    expect(await probe.exited).toBe(0);
+    expect(run.output()).not.toMatch(/healthz|request completed/);
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const after = start({ HEALTH_PORT: String(healthPort) }, [], { script: 'src/healthcheck.ts' });
+    expect(await after.exited).toBe(1);
+  }, 60_000);
+
+  it('stops quickly when Redis has gone away, without waiting out the grace', async () => {
+    const redisPort = await freePort();
+    const redis = startRedis(redisPort);
+    try {
+      const run = start({ PORT: '0', REDIS_URL: `redis://127.0.0.1:${redisPort}`, SHUTDOWN_GRACE_SECONDS: '8' });
+      await waitFor(run, /publication worker started/);
+      await waitFor(run, /publication jobs rebuilt/);
+      const gone = new Promise((resolve) => redis.once('exit', resolve));
+      redis.kill('SIGKILL');
+      await gone;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const asked = Date.now();
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(Date.now() - asked).toBeLessThan(4000);
+      expect(run.output()).not.toMatch(/took longer/);
+    } finally {
+      redis.kill('SIGKILL');
+    }
   }, 60_000);
 });

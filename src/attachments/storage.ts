@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../lib/db/database.js';
 
@@ -23,7 +23,16 @@ export interface FileStore {
   removeStaleTemp(olderThanMs: number): Promise<void>;
   /** Fails, naming STORAGE_DIR, when files cannot be written there: better at start than at the first upload. */
   checkWritable(): Promise<void>;
+  /**
+   * Marks the folder as this database's (by its installation id) at first use, and fails,
+   * naming STORAGE_DIR, when another database marked it: two databases sharing one folder
+   * would delete each other's files.
+   */
+  claim(installationId: string): Promise<void>;
 }
+
+/** The marker file in STORAGE_DIR holding the id of the database that uses it. */
+export const STORAGE_MARKER = 'newsroom-installation';
 
 const exists = (file: string) => stat(file).then(
   () => true,
@@ -82,10 +91,27 @@ export function createFileStore(root: string, db: Db): FileStore {
     async checkWritable() {
       try {
         const probe = await tempPath();
-        await writeFile(probe, '');
+        // A few bytes, not an empty file: a full disk still has inodes but no blocks.
+        await writeFile(probe, 'newsroom write probe\n');
         await rm(probe);
       } catch (error) {
         throw new Error(`STORAGE_DIR: cannot write files under ${root}: ${(error as Error).message}`);
+      }
+    },
+    async claim(installationId) {
+      const marker = path.join(root, STORAGE_MARKER);
+      // Written aside, then linked into place: two processes starting together agree on one.
+      const temp = await tempPath();
+      await writeFile(temp, `${installationId}\n`);
+      await link(temp, marker).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      }).finally(() => rm(temp, { force: true }));
+      const owner = (await readFile(marker, 'utf8')).trim();
+      if (owner !== installationId) {
+        throw new Error(
+          `STORAGE_DIR: ${root} holds the files of another database (installation ${owner}); this DATABASE_URL is installation ${installationId}. ` +
+            `Give each database its own STORAGE_DIR (or restore the database that goes with these files).`,
+        );
       }
     },
     async removeStaleTemp(olderThanMs) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -16,17 +16,45 @@ export type Role = (typeof roles)[number];
 
 const mailbox = /^[^\s@<>]+@[^\s@<>]+$/;
 
+/** Variables that may instead be read from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). */
+export const FILE_VARIABLES = ['ADMIN_TOKEN', 'SIGNING_SECRET', 'SMTP_URL', 'DKIM_PRIVATE_KEY'] as const;
+
+/** A bearer token goes in a header as it is: URL-safe characters only, long and varied enough to guess. */
+const secretToken = (minLength: number) =>
+  z
+    .string()
+    .min(minLength, `must be at least ${minLength} characters`)
+    .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits and . _ ~ - (no spaces)')
+    .refine((s) => new Set(s).size >= 12, 'is too easy to guess: use a random value, e.g. `openssl rand -hex 24`');
+
+/** Like z.url with a protocol list, but says which schemes are allowed when another one is given. */
+const urlWithScheme = (...schemes: string[]) =>
+  z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `is not a URL (expected ${schemes.map((s) => `${s}://...`).join(' or ')})` });
+      return;
+    }
+    const scheme = url.protocol.slice(0, -1);
+    if (!schemes.includes(scheme)) {
+      ctx.addIssue({ code: 'custom', message: `has the scheme "${scheme}:"; it must be ${schemes.map((s) => `${s}:`).join(' or ')}` });
+    }
+  });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:PATH or postgres://...'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
-  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  REDIS_URL: urlWithScheme('redis', 'rediss'),
+  SMTP_URL: urlWithScheme('smtp', 'smtps').optional(),
   MAIL_FROM: z.string().regex(mailbox, 'must be an email address'),
-  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  ADMIN_TOKEN: secretToken(32).optional(),
   SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   STORAGE_DIR: z.string().min(1),
   OUTBOX_DIR: z.string().min(1),
@@ -34,12 +62,18 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ROLE: z.enum(roles),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be letters, digits, - or _ (no colons)'),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(3600),
 });
+
+/** Where a secret came from: the environment, a file made on this start, or one made before. */
+export type SecretOrigin = 'environment' | 'created' | 'kept';
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly role: Role;
   readonly port: number;
+  /** Port of the small health server every role opens when set (the container's HEALTHCHECK asks it). */
+  readonly healthPort: number | undefined;
   /** Absolute base URL without a trailing slash. */
   readonly publicUrl: string;
   readonly databaseUrl: string;
@@ -47,58 +81,139 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly adminToken: string;
-  /** True when no ADMIN_TOKEN was given and one was made for this run. */
-  readonly adminTokenGenerated: boolean;
+  /** Where the admin token came from; outside production one is made once and kept in `adminTokenFile`. */
+  readonly adminTokenOrigin: SecretOrigin;
+  readonly adminTokenFile: string | undefined;
   /** Key of the HMAC that signs links which need no login (unsubscribe, preferences). */
   readonly signingSecret: string;
   readonly storageDir: string;
   readonly outboxDir: string;
+  /** The folder holding STORAGE_DIR, where secrets made outside production are kept. */
+  readonly dataDir: string;
   readonly uploadMaxBytes: number;
   readonly logLevel: string;
   /** Redis key prefix of the queues: installations sharing one Redis each take their own. */
   readonly queuePrefix: string;
+  /** How long SIGTERM waits for requests and jobs under way; below `docker stop`'s 10 s by default. */
+  readonly shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
 
+const fail = (lines: string[]) => new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+
+/** The command line takes `--role=ROLE` only; anything else is a typo better caught at start. */
+function parseArguments(argv: readonly string[]): { ROLE?: string } {
+  const given: { ROLE?: string } = {};
+  for (const arg of argv) {
+    if (arg.startsWith('--role=')) given.ROLE = arg.slice('--role='.length);
+    else throw new ConfigError(`Unknown command-line argument "${arg}". The service takes --role=all, --role=web or --role=worker.`);
+  }
+  return given;
+}
+
+/** `<NAME>_FILE` names a file holding the value of NAME (trailing newline dropped); never both. */
+function readFileVariables(given: Record<string, string>): Record<string, string> {
+  const resolved = { ...given };
+  const problems: string[] = [];
+  for (const name of FILE_VARIABLES) {
+    const file = given[`${name}_FILE`];
+    if (file === undefined) continue;
+    delete resolved[`${name}_FILE`];
+    if (given[name] !== undefined) {
+      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${name}_FILE: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  if (problems.length) throw fail(problems);
+  return resolved;
+}
+
+/**
+ * A secret made once and kept in `file` (mode 0600), so that restarts and every role
+ * share it. Written to a temp file, then linked into place: two processes starting
+ * together agree on one, and nobody reads a half-written file.
+ */
+function keptSecret(variable: string, file: string, make: () => string): { value: string; origin: SecretOrigin } {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(temp, `${make()}\n`, { mode: 0o600 });
+    let origin: SecretOrigin = 'created';
+    try {
+      linkSync(temp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      origin = 'kept';
+    } finally {
+      rmSync(temp, { force: true });
+    }
+    chmodSync(file, 0o600);
+    const value = readFileSync(file, 'utf8').trim();
+    if (!value) throw new Error(`${file} is empty; delete it to make a new one`);
+    return { value, origin };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' || e.code === 'EPERM'
+      ? `permission denied: the folder must be writable by this user (uid ${process.getuid?.() ?? '?'})`
+      : e.message;
+    throw fail([`${variable}: not set, and cannot keep a generated one in ${file}: ${why}`]);
+  }
+}
+
 /**
  * Reads the configuration once, from the environment over config/defaults.json.
  * Empty variables count as unset. A bad value throws a ConfigError naming the variable.
+ * Outside production, a missing ADMIN_TOKEN or SIGNING_SECRET is generated once and kept
+ * in the data folder (the folder holding STORAGE_DIR).
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   argv: readonly string[] = [],
 ): Config {
-  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const roleArg = argv.find((a) => a.startsWith('--role='))?.slice('--role='.length);
-  const parsed = envSchema.safeParse({ ...defaults, ...given, ...(roleArg ? { ROLE: roleArg } : {}) });
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  const parsed = envSchema.safeParse({ ...defaults, ...readFileVariables(given), ...parseArguments(argv) });
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+    throw fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
   }
   const e = parsed.data;
-  if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
-    throw new ConfigError('Invalid configuration:\n  ADMIN_TOKEN: required when NODE_ENV=production');
+  if (e.NODE_ENV === 'production') {
+    const missing = (['ADMIN_TOKEN', 'SIGNING_SECRET', 'PUBLIC_URL'] as const).filter((name) => !e[name]);
+    if (missing.length) throw fail(missing.map((name) => `${name}: required when NODE_ENV=production`));
   }
-  if (e.NODE_ENV === 'production' && !e.SIGNING_SECRET) {
-    throw new ConfigError('Invalid configuration:\n  SIGNING_SECRET: required when NODE_ENV=production');
-  }
+  const storageDir = path.resolve(e.STORAGE_DIR);
+  const dataDir = path.dirname(storageDir);
+  const adminTokenFile = e.ADMIN_TOKEN ? undefined : path.join(dataDir, 'admin-token');
+  const adminToken = adminTokenFile
+    ? keptSecret('ADMIN_TOKEN', adminTokenFile, () => randomBytes(24).toString('base64url'))
+    : { value: e.ADMIN_TOKEN!, origin: 'environment' as const };
+  const signingSecret = e.SIGNING_SECRET
+    ?? keptSecret('SIGNING_SECRET', path.join(dataDir, 'signing-secret'), () => randomBytes(32).toString('base64url')).value;
   return Object.freeze({
     env: e.NODE_ENV,
     role: e.ROLE,
     port: e.PORT,
+    healthPort: e.HEALTH_PORT,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
-    adminToken: e.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
-    adminTokenGenerated: !e.ADMIN_TOKEN,
-    signingSecret: e.SIGNING_SECRET ?? randomBytes(32).toString('base64url'),
-    storageDir: path.resolve(e.STORAGE_DIR),
+    adminToken: adminToken.value,
+    adminTokenOrigin: adminToken.origin,
+    adminTokenFile,
+    signingSecret,
+    storageDir,
     outboxDir: path.resolve(e.OUTBOX_DIR),
+    dataDir,
     uploadMaxBytes: Math.floor(e.UPLOAD_MAX_MB * 1024 * 1024),
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
   });
 }

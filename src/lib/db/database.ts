@@ -1,10 +1,20 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  type DatabaseConnection,
+  Kysely,
+  type Migration,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { initial } from './migrations/0001_initial.js';
 import { subscribers } from './migrations/0002_subscribers.js';
+import { installation } from './migrations/0003_installation.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -15,6 +25,8 @@ export interface Store {
   dialect: Dialect;
   /** PostgreSQL schema the tables live in, when not the default one. */
   schema?: string;
+  /** DATABASE_URL, for messages. */
+  url?: string;
   /** The SQLite file's own connection, for what Kysely does not cover. */
   sqlite?: SQLite.Database;
   destroy(): Promise<void>;
@@ -30,13 +42,12 @@ const INT8_OID = 20;
 export function openStore(databaseUrl: string, options: { schema?: string } = {}): Store {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const database = new SQLite(file);
+    const database = openSqliteFile(file);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new SqliteRollbackSafeDialect(database) });
     return { db, dialect: 'sqlite', sqlite: database, destroy: () => db.destroy() };
   }
 
@@ -53,14 +64,100 @@ export function openStore(databaseUrl: string, options: { schema?: string } = {}
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', schema: options.schema, destroy: () => db.destroy() };
+  return { db, dialect: 'postgres', schema: options.schema, url: databaseUrl, destroy: () => db.destroy() };
+}
+
+const whoAmI = () => `this user (uid ${process.getuid?.() ?? '?'})`;
+
+/**
+ * Opens (creating) the SQLite file, or says plainly which folder or file this user may
+ * not write: SQLite itself only says "unable to open database file".
+ */
+function openSqliteFile(file: string): SQLite.Database {
+  if (file === ':memory:') return new SQLite(file);
+  const absolute = path.resolve(file);
+  const folder = path.dirname(absolute);
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, constants.W_OK | constants.X_OK);
+    if (existsSync(absolute)) accessSync(absolute, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const denied = e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS';
+    throw new Error(
+      `DATABASE_URL: cannot open the SQLite database ${absolute}: ` +
+        (denied
+          ? `${e.path ?? folder} is not writable by ${whoAmI()} (${e.code}); SQLite also writes its -wal and -shm files next to the database, so the folder must be writable`
+          : e.message),
+    );
+  }
+  try {
+    return new SQLite(absolute);
+  } catch (error) {
+    throw new Error(`DATABASE_URL: cannot open the SQLite database ${absolute}: ${(error as Error).message}`);
+  }
+}
+
+/*
+ * When a statement fails with SQLITE_FULL or SQLITE_IOERR, SQLite has already rolled the
+ * transaction back; Kysely's rollback then fails with "cannot rollback - no transaction
+ * is active", and that error replaces the real one. Skip the rollback when nothing is open.
+ */
+class SqliteRollbackSafeDialect extends SqliteDialect {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database });
+  }
+
+  override createDriver() {
+    const database = this.database;
+    return new (class extends SqliteDriver {
+      override async rollbackTransaction(connection: DatabaseConnection) {
+        if (database.inTransaction) await super.rollbackTransaction(connection);
+      }
+    })({ database });
+  }
+}
+
+/** A PostgreSQL connection error, reworded for someone setting DATABASE_URL. */
+function explainPostgresError(error: unknown, databaseUrl: string): Error {
+  const e = error as { code?: string; message?: string };
+  let url: URL | undefined;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    // The configuration checked the shape; keep the original message if it still fails.
+  }
+  const name = decodeURIComponent(url?.pathname.slice(1) || url?.username || 'postgres');
+  const where = `${url?.hostname || 'localhost'}:${url?.port || '5432'}`;
+  switch (e.code) {
+    case '3D000':
+      return new Error(`DATABASE_URL: the PostgreSQL database "${name}" does not exist on ${where}. Create it first: createdb ${name}`);
+    case '28P01':
+    case '28000':
+      return new Error(`DATABASE_URL: PostgreSQL on ${where} refused the user or password: ${e.message}`);
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'ETIMEDOUT':
+      return new Error(`DATABASE_URL: cannot reach PostgreSQL on ${where} (${e.code})`);
+    default:
+      return new Error(`DATABASE_URL: cannot use the PostgreSQL database "${name}" on ${where}: ${e.message ?? String(error)}`);
+  }
 }
 
 export async function migrate(store: Store): Promise<void> {
+  if (store.dialect === 'postgres') {
+    // Connect once before migrating, so that a missing database says so (not "migration failed").
+    try {
+      await sql`select 1`.execute(store.db);
+    } catch (error) {
+      throw explainPostgresError(error, store.url ?? '');
+    }
+  }
   if (store.schema) await sql`create schema if not exists ${sql.id(store.schema)}`.execute(store.db);
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(store.dialect),
     '0002_subscribers': subscribers(store.dialect),
+    '0003_installation': installation(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run
@@ -78,7 +175,8 @@ export async function migrate(store: Store): Promise<void> {
   const failed = results?.find((r) => r.status === 'Error');
   sqlite?.exec(error || failed ? 'rollback' : 'commit');
   if (error || failed) {
-    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+    const which = failed ? `Database migration ${failed.migrationName}` : 'Database migration';
+    throw new Error(`${which} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -89,4 +187,20 @@ export async function dropSchema(store: Store): Promise<void> {
 
 export async function pingStore(store: Store): Promise<void> {
   await sql`select 1`.execute(store.db);
+}
+
+/** The table of 0003_installation, outside `Database` since only this file uses it. */
+type InstallationTable = {
+  installation: { id: string; created_at: string; checked_at: string | null; one_row: number };
+};
+
+/** The database's identity (made by the migration), which STORAGE_DIR is marked with. */
+export async function installationId(store: Store): Promise<string> {
+  const row = await store.db.withTables<InstallationTable>().selectFrom('installation').select('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** A small write, for readiness: a full disk or a read-only database fails here. */
+export async function probeStoreWrite(store: Store): Promise<void> {
+  await store.db.withTables<InstallationTable>().updateTable('installation').set({ checked_at: new Date().toISOString() }).execute();
 }
