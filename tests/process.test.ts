@@ -179,7 +179,7 @@ describe('the service process', () => {
   it('stops at start when STORAGE_DIR cannot be written', async () => {
     const notADirectory = path.join(dir, 'a-file');
     writeFileSync(notADirectory, '');
-    const run = start({ STORAGE_DIR: path.join(notADirectory, 'files') });
+    const run = start({ ...secrets, STORAGE_DIR: path.join(notADirectory, 'files') });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/STORAGE_DIR: cannot write files/);
   });
@@ -263,7 +263,7 @@ describe('the service process', () => {
   }, 60_000);
 
   it('lets two processes start together on a new SQLite file (one migrates, the other waits)', async () => {
-    const database = { DATABASE_URL: `sqlite:${path.join(dir, 'together.db')}` };
+    const database = inside(freshDir('together'));
     const runs = [start({ PORT: '0', ...database }, ['--role=web']), start({ PORT: '1', ...database }, ['--role=worker'])];
     await waitFor(runs[0]!, /newsroom listening/);
     await waitFor(runs[1]!, /publication worker started/);

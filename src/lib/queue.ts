@@ -83,6 +83,9 @@ export function createBestEffortQueue<T>(name: string, settings: QueueSettings):
       await withTimeout(connection.ping(), ENQUEUE_TIMEOUT_MS);
     },
     async close() {
+      // With Redis away there is nothing to close gracefully: drop the connection first,
+      // or closing waits on a reconnect that may never come.
+      if (connection.status !== 'ready') connection.disconnect();
       await queue.close();
       connection.disconnect();
     },
@@ -97,7 +100,7 @@ export interface RunningWorker {
 
 /**
  * Starts a BullMQ worker on its own (blocking) connection. `close()` lets jobs under
- * way finish, then drops the connection.
+ * way finish, then drops the connection; with Redis away it does not wait.
  */
 export function startQueueWorker<T>(
   name: string,
@@ -112,7 +115,11 @@ export function startQueueWorker<T>(
   worker.on('failed', (job, err) => logger.error({ err, jobId: job?.id, queue: name }, 'job failed'));
   return Object.assign(worker, {
     async closeAll() {
-      await worker.close();
+      // Jobs under way can only be finished through Redis: with it away, stop at once
+      // (they stay in Redis, and the sweep covers what they were for).
+      const redisAway = connection.status !== 'ready';
+      if (redisAway) connection.disconnect();
+      await worker.close(redisAway);
       connection.disconnect();
     },
   });
