@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import express, { type Express, Router } from 'express';
 import helmet from 'helmet';
@@ -51,21 +50,7 @@ export function buildApp(ctx: AppContext): Express {
       },
     }),
   );
-  app.use(
-    express.json({
-      limit: '5mb',
-      type: ['application/json', 'application/*+json'],
-      verify: (req, _res, bytes) => {
-        // The parser also decodes UTF-16 and UTF-32; the contract is UTF-8 only.
-        const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
-        if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-          throw Object.assign(new Error(`charset ${charset}`), { type: 'charset.unsupported' });
-        }
-        // The decoder would quietly turn bytes that are not UTF-8 into U+FFFD: refuse them instead.
-        if (!isUtf8(bytes)) throw Object.assign(new Error('not UTF-8'), { type: 'encoding.invalid' });
-      },
-    }),
-  );
+  // No body parser here: bodies are read per route, after authentication (lib/routes.ts).
 
   const routes: RouteDefinition[] = [
     ...apiRoutes(ctx),

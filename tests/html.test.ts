@@ -1,9 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
-import { renderMarkdown } from '../src/lib/html.js';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { closeRenderer, renderMarkdown } from '../src/lib/html.js';
+import { exceedsBounds, MAX_NESTING, MAX_TAGS } from '../src/lib/html-worker.js';
+
+afterAll(() => closeRenderer());
 
 describe('renderMarkdown, the one sanitiser', () => {
-  it('keeps ordinary formatting, links, tables and allowed video players', () => {
-    const html = renderMarkdown(
+  it('keeps ordinary formatting, links, tables and allowed video players', async () => {
+    const html = await renderMarkdown(
       '# Otsikko\n\n**lihava** _kursiivi_ [linkki](https://example.org)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<iframe src="https://www.youtube-nocookie.com/embed/x"></iframe>',
     );
     expect(html).toContain('<h2>Otsikko</h2>');
@@ -25,16 +28,58 @@ describe('renderMarkdown, the one sanitiser', () => {
     ['an inline style', '<p style="position:fixed">x</p>', 'style'],
     ['a form', '<form action="https://evil.example"><input name="p"></form>', '<form'],
     ['an SVG with a handler', '<svg onload="alert(1)"><circle/></svg>', 'onload'],
-  ])('removes %s', (_name, source, forbidden) => {
-    expect(renderMarkdown(source).toLowerCase()).not.toContain(forbidden.toLowerCase());
+  ])('removes %s', async (_name, source, forbidden) => {
+    expect((await renderMarkdown(source)).toLowerCase()).not.toContain(forbidden.toLowerCase());
   });
 
   it.each([
     ['quotes nested 5000 deep', '> '.repeat(5000) + 'x'],
-    ['emphasis nested 2500 deep', `${'*'.repeat(2500)}a${'*'.repeat(2500)}`],
     ['200 000 characters of alternating emphasis', '_a'.repeat(100_000)],
     ['100 000 open brackets', '['.repeat(100_000)],
-  ])('renders hostile Markdown (%s) without failing', (_name, source) => {
-    expect(typeof renderMarkdown(source)).toBe('string');
+  ])('renders hostile Markdown (%s) without failing', async (_name, source) => {
+    expect(typeof (await renderMarkdown(source))).toBe('string');
+  });
+});
+
+describe('bounds that keep the sanitiser linear (issue 9)', () => {
+  it('refuses emphasis nested 2500 deep (1250 elements deep) with a 422 rather than render it', async () => {
+    await expect(renderMarkdown(`${'*'.repeat(2500)}a${'*'.repeat(2500)}`)).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('refuses a run of unclosed tags with a 422 naming the field', async () => {
+    // 200 000 characters of `<a>` took the sanitiser 8.5 s before.
+    await expect(renderMarkdown('<a>'.repeat(66_000), 'translations.fi.body')).rejects.toMatchObject({
+      status: 422,
+      errors: [{ path: 'translations.fi.body', message: expect.stringContaining(`more than ${MAX_NESTING}`) }],
+    });
+  });
+
+  it('refuses more elements than the bound, even when they are closed', async () => {
+    await expect(renderMarkdown('<b>x</b>'.repeat(MAX_TAGS + 1))).rejects.toMatchObject({
+      status: 422,
+      errors: [{ path: 'body', message: `has more than ${MAX_TAGS} HTML elements` }],
+    });
+  });
+
+  it('keeps long ordinary texts, and many void elements', async () => {
+    const long = Array.from({ length: 2000 }, (_, i) => `Kappale ${i} [linkki](https://example.org/${i}) **lihava**.`).join('\n\n');
+    expect(await renderMarkdown(long)).toContain('<p>Kappale 1999 <a href="https://example.org/1999"');
+    expect(exceedsBounds('<p>' + 'a<br>'.repeat(5000) + '</p>')).toBeUndefined();
+  });
+
+  it('counts tags in one look at each "<", whatever follows it', () => {
+    expect(exceedsBounds('<'.repeat(1_000_000))).toBeUndefined();
+    expect(exceedsBounds('</a>'.repeat(100_000) + '<i>')).toBeUndefined();
+    expect(exceedsBounds('<i>'.repeat(MAX_NESTING + 1))).toMatch(/nests/);
+  });
+
+  it('stops a render that takes longer than its time limit, with a 422', async () => {
+    const long = 'Pitkä teksti **korostuksin** ja [linkein](https://example.org). '.repeat(3000);
+    await expect(renderMarkdown(long, 'boilerplate.fi', 1)).rejects.toMatchObject({
+      status: 422,
+      errors: [{ path: 'boilerplate.fi', message: expect.stringContaining('longer than 1 ms') }],
+    });
+    // The pool goes on rendering after a thread was stopped.
+    expect(await renderMarkdown('*ok*')).toBe('<p><em>ok</em></p>');
   });
 });

@@ -80,14 +80,18 @@ export function invalidSchemaInput(error: z.ZodError, where: 'body' | 'query' | 
   return invalidInput(where, fieldErrorsOf(error, where === 'body' ? undefined : where), malformed);
 }
 
+/** An answer lists at most this many field errors: a body of a million bad keys must not get a bigger answer. */
+export const MAX_LISTED_ERRORS = 50;
+
 export function problemBody(error: AppError, instance?: string) {
+  const more = error.errors.length - MAX_LISTED_ERRORS;
   return {
     type: `urn:newsroom:problem:${error.code}`,
     title: error.title,
     status: error.status,
-    detail: error.message,
+    detail: more > 0 ? `${error.message} The first ${MAX_LISTED_ERRORS} of ${error.errors.length} errors are listed.` : error.message,
     ...(instance ? { instance } : {}),
-    errors: error.errors,
+    errors: more > 0 ? error.errors.slice(0, MAX_LISTED_ERRORS) : error.errors,
   };
 }
 
@@ -106,6 +110,8 @@ function toAppError(err: unknown): AppError | undefined {
     case 'entity.too.large':
       return payloadTooLarge('The request body is too large.');
     case 'encoding.unsupported':
+      if ('encoding' in e) return unsupportedMediaType('Compressed request bodies are not accepted: send it without Content-Encoding.');
+      return unsupportedMediaType('Only UTF-8 is accepted.');
     case 'charset.unsupported':
       return unsupportedMediaType('Only UTF-8 JSON is accepted.');
   }

@@ -1,52 +1,65 @@
-import MarkdownIt from 'markdown-it';
-import sanitizeHtml from 'sanitize-html';
+import { Piscina } from 'piscina';
+import { AppError, unprocessable } from './errors.js';
 
 /*
- * The one sanitiser. Everything a user writes is rendered to HTML here, once, on
- * write; web pages, feeds and emails all use the stored result.
+ * The one sanitiser (the rendering itself is in html-worker.ts). Markdown is rendered
+ * in worker threads, so that a costly body never holds the event loop, and under a time
+ * limit, so that it never holds a worker for long either.
  */
 
-// markdown-it: linear time and bounded nesting on hostile input (marked was quadratic on
-// some of it, and overflowed the stack on deep nesting). Raw HTML passes to the sanitiser.
-const markdown = new MarkdownIt({ html: true, linkify: true });
+/** A render taking longer is stopped (its thread ends) and the text refused with a 422. */
+export const RENDER_TIME_LIMIT_MS = 3000;
 
-/** Video hosts whose players may be embedded; every other iframe is dropped. */
-const embedHosts = ['www.youtube.com', 'www.youtube-nocookie.com', 'player.vimeo.com'];
+/** Under tsx or the tests the modules are TypeScript: the worker then loads tsx itself. */
+const fromSource = import.meta.url.endsWith('.ts');
 
-const policy: sanitizeHtml.IOptions = {
-  allowedTags: [
-    'p', 'br', 'hr', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'code',
-    'strong', 'b', 'em', 'i', 'u', 's', 'del', 'sub', 'sup', 'mark', 'small', 'abbr',
-    'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'a', 'img', 'figure', 'figcaption',
-    'table', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'caption', 'iframe',
-  ],
-  allowedAttributes: {
-    a: ['href', 'title', 'rel'],
-    img: ['src', 'alt', 'title', 'width', 'height'],
-    abbr: ['title'],
-    th: ['colspan', 'rowspan', 'scope'],
-    td: ['colspan', 'rowspan'],
-    ol: ['start'],
-    iframe: ['src', 'width', 'height', 'title', 'allowfullscreen'],
-  },
-  allowedSchemes: ['https', 'http', 'mailto', 'tel'],
-  allowedSchemesByTag: { img: ['https', 'http'], iframe: ['https'] },
-  allowProtocolRelative: false,
-  allowedIframeHostnames: embedHosts,
-  // A release's own heading is its title: headings in the body start one level lower.
-  transformTags: {
-    h1: 'h2',
-    a: (tagName, attribs) => ({
-      tagName,
-      attribs: { ...attribs, rel: 'noopener noreferrer nofollow' },
-    }),
-  },
-  disallowedTagsMode: 'discard',
-  // An iframe whose source was not an allowed player loses its src: drop it whole.
-  exclusiveFilter: (frame) => frame.tag === 'iframe' && !frame.attribs.src,
-};
+let pool: Piscina | undefined;
 
-/** Markdown (with any inline HTML in it) to HTML that is safe in every output. */
-export function renderMarkdown(source: string): string {
-  return sanitizeHtml(markdown.render(source), policy).trim();
+function renderPool(): Piscina {
+  pool ??= new Piscina({
+    filename: new URL(fromSource ? './html-worker.ts' : './html-worker.js', import.meta.url).href,
+    execArgv: fromSource && !process.execArgv.some((arg) => arg.includes('tsx'))
+      ? [...process.execArgv, '--import', 'tsx']
+      : process.execArgv,
+    // Two cores are the norm where this runs; idle threads end (and never keep the process up).
+    minThreads: 0,
+    maxThreads: 2,
+    idleTimeout: 60_000,
+    maxQueue: 'auto',
+  });
+  return pool;
+}
+
+/** Stops the render threads (at shutdown; a later render starts new ones). */
+export async function closeRenderer(): Promise<void> {
+  const closing = pool;
+  pool = undefined;
+  await closing?.destroy();
+}
+
+/**
+ * Markdown (with any inline HTML in it) to HTML that is safe in every output. `field`
+ * is the path a refusal names: 422 when the HTML has too many elements, nests too
+ * deep or takes too long to render; 503 when every render thread is busy and the queue
+ * is full.
+ */
+export async function renderMarkdown(source: string, field = 'body', timeLimitMs = RENDER_TIME_LIMIT_MS): Promise<string> {
+  if (source === '') return '';
+  let result: { html: string } | { refused: string };
+  try {
+    result = await renderPool().run(source, { signal: AbortSignal.timeout(timeLimitMs) });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'AbortError' || name === 'TimeoutError') {
+      throw unprocessable('A text takes too long to render.', [
+        { path: field, message: `takes longer than ${timeLimitMs} ms to render; simplify its HTML` },
+      ]);
+    }
+    if (/queue is at limit/i.test((error as Error).message)) {
+      throw new AppError(503, 'busy', 'Too many texts are being rendered right now; try again in a moment.');
+    }
+    throw error;
+  }
+  if ('refused' in result) throw unprocessable('A text is too complex to render.', [{ path: field, message: result.refused }]);
+  return result.html;
 }

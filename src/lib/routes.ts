@@ -1,6 +1,17 @@
-import type { Request, Response, Router } from 'express';
+import { isUtf8 } from 'node:buffer';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { AppError, type FieldError, forbidden, invalidInput, invalidSchemaInput, unauthorized, unsupportedMediaType } from './errors.js';
+import {
+  AppError,
+  badRequest,
+  type FieldError,
+  forbidden,
+  invalidInput,
+  invalidSchemaInput,
+  unauthorized,
+  unprocessable,
+  unsupportedMediaType,
+} from './errors.js';
 
 /** Who is calling: the service admin, or a token of one newsroom. */
 export type Principal =
@@ -50,11 +61,26 @@ export interface RouteDefinition<
   access: A;
   params?: P;
   query?: Q;
-  /** JSON body schema. */
+  /** JSON body schema. The body is read only for routes that have one, after `load`. */
   body?: B;
+  /**
+   * Schema of an `application/x-www-form-urlencoded` body (HTML forms, the one-click
+   * unsubscribe POST `List-Unsubscribe=One-Click`): read like `body`, at most
+   * FORM_LIMIT bytes; a field given once is a string, a field given more than once
+   * (checkboxes) an array of strings. Its output is `body` in the handler.
+   */
+  form?: B;
   /** Describes a multipart body for the API document; the handler parses it. */
   multipart?: Schema;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
+  /**
+   * Error statuses this route gives beyond those its shape implies (see openapi.ts:
+   * 400 for parameters, 401/403 for access, 404 for a path key, 413/415/422 for a body),
+   * e.g. 409 for a lifecycle conflict, 410 for a withdrawn release.
+   */
+  errors?: number[];
+  /** The OpenAPI operationId; derived from the method and path when not given. */
+  operationId?: string;
   /**
    * Loads and authorizes the resource the path names, before the body is read: a client
    * learns it may not act here (404, 403) before it learns what is wrong with its body.
@@ -94,11 +120,15 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
       const loaded = await route.load?.({ params, principal } as never);
       let body: unknown;
       if (route.body) {
-        const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
-        if (hasBody && !req.is('application/json')) {
-          throw unsupportedMediaType('Send the body as application/json.');
-        }
+        if (hasBody(req) && !req.is('application/json')) throw unsupportedMediaType('Send the body as application/json.');
+        await run(readJson, req, res);
         body = parse(route.body, req.body ?? {}, 'body');
+      } else if (route.form) {
+        if (hasBody(req) && !req.is('application/x-www-form-urlencoded')) {
+          throw unsupportedMediaType('Send the form as application/x-www-form-urlencoded.');
+        }
+        await run(readForm, req, res);
+        body = parse(route.form, { ...req.body }, 'body');
       }
       const reply = await route.handle({ params, query, body, principal, loaded, req, res } as never);
       if (!reply) return;
@@ -121,6 +151,121 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
       }
       throw new AppError(405, 'method-not-allowed', `${req.method} is not allowed here; use ${allow}.`);
     });
+  }
+}
+
+/* ------------------------------------------------------------------ request bodies */
+
+/** A JSON body at most this large; its nesting at most JSON_DEPTH levels deep. */
+export const JSON_LIMIT = '5mb';
+export const JSON_DEPTH = 32;
+/** A form body at most this large (a subscribe form, an unsubscribe POST), with at most FORM_FIELDS fields. */
+export const FORM_LIMIT = '16kb';
+const FORM_FIELDS = 50;
+
+const hasBody = (req: Request) =>
+  Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+
+/** Runs a body parser middleware as a step of the route. */
+function run(parser: RequestHandler, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    void parser(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
+  });
+}
+
+/**
+ * UTF-8 only, as the contract says: a declared charset other than UTF-8 is a 415, and
+ * bytes that are not UTF-8 are a 400 (the decoder would turn them into U+FFFD unseen).
+ */
+function checkUtf8(req: Request, bytes: Buffer): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+    throw Object.assign(new Error(`charset ${charset}`), { type: 'charset.unsupported' });
+  }
+  if (!isUtf8(bytes)) throw Object.assign(new Error('not UTF-8'), { type: 'encoding.invalid' });
+}
+
+/*
+ * Bodies are read per route, after authentication and the resource load, so that
+ * nobody without a right to act makes the service parse anything. Compressed bodies
+ * are refused (415): a few KB of gzip may inflate to megabytes of work.
+ */
+const readJson = express.json({
+  limit: JSON_LIMIT,
+  inflate: false,
+  type: 'application/json',
+  verify: (req, _res, bytes) => {
+    checkUtf8(req as Request, bytes);
+    checkJsonShape(bytes, JSON_DEPTH);
+  },
+});
+
+const readForm = express.urlencoded({
+  limit: FORM_LIMIT,
+  inflate: false,
+  extended: false,
+  parameterLimit: FORM_FIELDS,
+  type: 'application/x-www-form-urlencoded',
+  verify: (req, _res, bytes) => checkUtf8(req as Request, bytes),
+});
+
+const BRACE = 0x7b, BRACKET = 0x5b, CLOSE_BRACE = 0x7d, CLOSE_BRACKET = 0x5d, QUOTE = 0x22, BACKSLASH = 0x5c, COLON = 0x3a, COMMA = 0x2c;
+
+/**
+ * Refuses, in one pass over the bytes and before JSON.parse runs, a body that is not a
+ * JSON object (400) or that nests deeper than `maxDepth` (422, at the path where it
+ * does): parsing and validating deep input costs time and stack for nothing.
+ */
+export function checkJsonShape(bytes: Uint8Array, maxDepth: number): void {
+  let start = 0;
+  while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x09)) start++;
+  if (start === bytes.length) return; // empty: the schema says what is missing
+  if (bytes[start] !== BRACE) throw badRequest('The request body must be a JSON object.');
+  // Per open container: the key (objects) or index (arrays) now being read.
+  const path: (string | number)[] = [];
+  const containers: number[] = [];
+  let inString = false;
+  let stringStart = 0;
+  let lastString = '';
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) {
+        inString = false;
+        // Only keys are needed, for the error path; long ones are cut.
+        lastString = Buffer.from(bytes.subarray(stringStart, Math.min(i, stringStart + 100))).toString('utf8');
+      }
+      continue;
+    }
+    switch (byte) {
+      case QUOTE:
+        inString = true;
+        stringStart = i + 1;
+        break;
+      case BRACE:
+      case BRACKET:
+        containers.push(byte);
+        path.push(byte === BRACKET ? 0 : '');
+        if (containers.length > maxDepth) {
+          const at = path.slice(0, -1).map(String).join('.');
+          throw unprocessable('The request body is nested too deeply.', [
+            { path: at, message: `nests more than ${maxDepth} levels deep` },
+          ]);
+        }
+        break;
+      case CLOSE_BRACE:
+      case CLOSE_BRACKET:
+        containers.pop();
+        path.pop();
+        break;
+      case COLON:
+        if (containers.at(-1) === BRACE) path[path.length - 1] = lastString;
+        break;
+      case COMMA:
+        if (containers.at(-1) === BRACKET) path[path.length - 1] = Number(path.at(-1)) + 1;
+        break;
+    }
   }
 }
 

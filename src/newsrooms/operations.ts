@@ -40,8 +40,10 @@ function checkTexts(languages: string[], name: Record<string, string>, boilerpla
   if (errors.length) throw unprocessable('The newsroom texts do not match its languages.', errors);
 }
 
-const renderAll = (texts: Record<string, string>) =>
-  Object.fromEntries(Object.entries(texts).map(([lang, text]) => [lang, renderMarkdown(text)]));
+const renderAll = async (texts: Record<string, string>) =>
+  Object.fromEntries(
+    await Promise.all(Object.entries(texts).map(async ([lang, text]) => [lang, await renderMarkdown(text, `boilerplate.${lang}`)])),
+  );
 
 export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput): Promise<Newsroom> {
   checkTexts(input.languages, input.name, input.boilerplate);
@@ -53,7 +55,7 @@ export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput
     languages: input.languages,
     name: input.name,
     boilerplate: input.boilerplate,
-    boilerplateHtml: renderAll(input.boilerplate),
+    boilerplateHtml: await renderAll(input.boilerplate),
     timezone: input.timezone,
     website: input.website,
     social: input.social as Record<string, string>,
@@ -95,7 +97,7 @@ export async function updateNewsroom(ctx: AppContext, newsroom: Newsroom, input:
     languages,
     name,
     boilerplate,
-    boilerplateHtml: renderAll(boilerplate),
+    boilerplateHtml: await renderAll(boilerplate),
     timezone: input.timezone ?? newsroom.timezone,
     website: input.website === undefined ? newsroom.website : input.website,
     social: (input.social as Record<string, string> | undefined) ?? newsroom.social,

@@ -69,13 +69,16 @@ async function buildContent(
   });
   if (errors.length) throw unprocessable('The release does not fit its newsroom.', errors);
 
-  const translations = newsroom.languages.flatMap((lang) => {
-    const t = input.translations[lang];
-    if (!t) return [];
-    // Render Markdown only when it changed: it is the one costly step of a save.
-    const before = previous.find((p) => p.lang === lang && p.body === t.body);
-    return [{ lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: before?.bodyHtml ?? renderMarkdown(t.body) }];
-  });
+  const translations = await Promise.all(
+    newsroom.languages.flatMap((lang) => {
+      const t = input.translations[lang];
+      if (!t) return [];
+      // Render Markdown only when it changed: it is the one costly step of a save.
+      const before = previous.find((p) => p.lang === lang && p.body === t.body);
+      const bodyHtml = before ? Promise.resolve(before.bodyHtml) : renderMarkdown(t.body, `translations.${lang}.body`);
+      return [bodyHtml.then((html) => ({ lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: html }))];
+    }),
+  );
   return { type: input.type, translations, keywords: normaliseKeywords(input.keywords), contactIds };
 }
 
