@@ -50,3 +50,14 @@ const policy: sanitizeHtml.IOptions = {
 export function renderMarkdown(source: string): string {
   return sanitizeHtml(markdown.render(source), policy).trim();
 }
+
+const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&nbsp;': '\u00a0' };
+
+/** The text of stored (sanitised) HTML, for search and summaries: tags dropped, blocks apart. */
+export function htmlToText(html: string): string {
+  const text = sanitizeHtml(html.replace(/<\/(p|h[2-6]|li|dt|dd|blockquote|pre|tr|figcaption)>|<br\s*\/?>/gi, '$& '), {
+    allowedTags: [],
+    allowedAttributes: {},
+  });
+  return text.replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (entity) => entities[entity]!).replace(/\s+/g, ' ').trim();
+}
