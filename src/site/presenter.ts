@@ -65,7 +65,8 @@ export function contactCard(base: string, newsroom: Newsroom, contact: Contact, 
   return {
     name: contact.name,
     title: contact.title[lang] ?? '',
-    phone: contact.phone,
+    // Shown on one line: a number must not wrap at its spaces.
+    phone: contact.phone?.replace(/ /g, '\u00a0') ?? null,
     tel: contact.phone ? telUri(contact.phone) : null,
     email: contact.email,
     mailto: contact.email ? `mailto:${contact.email}` : null,
