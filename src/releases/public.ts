@@ -81,7 +81,7 @@ export async function publicStamp(ctx: AppContext, newsroomId?: string): Promise
   const state = await publicState(ctx.db, isoTime(now), newsroomId);
   const lastModified = new Date(state.lastChange ? Date.parse(state.lastChange) : 0);
   return {
-    version: `${state.lastChange ?? '-'}|${state.publicCount}|${state.nextPublication ?? '-'}`,
+    version: `${state.lastChange ?? '-'}|${state.publicCount}|${state.nextPublication ?? '-'}|${state.contactCount}`,
     lastModified,
     nextPublication: state.nextPublication ? new Date(state.nextPublication) : null,
   };

@@ -350,7 +350,7 @@ export async function publicState(
   db: Db,
   now: string,
   newsroomId?: string,
-): Promise<{ lastChange: string | null; publicCount: number; nextPublication: string | null }> {
+): Promise<{ lastChange: string | null; publicCount: number; nextPublication: string | null; contactCount: number }> {
   const scope = <T extends { where: (...args: any[]) => T }>(q: T, column: string): T =>
     newsroomId ? q.where(column, '=', newsroomId) : q;
   const [releases, due, next, contacts, newsrooms] = await Promise.all([
@@ -373,7 +373,10 @@ export async function publicState(
         .where('publish_at', '>', now),
       'newsroom_id',
     ).executeTakeFirst(),
-    scope(db.selectFrom('contacts').select((eb) => eb.fn.max('updated_at').as('last')), 'newsroom_id').executeTakeFirst(),
+    scope(
+      db.selectFrom('contacts').select((eb) => [eb.fn.max('updated_at').as('last'), eb.fn.countAll<number>().as('count')]),
+      'newsroom_id',
+    ).executeTakeFirst(),
     scope(db.selectFrom('newsrooms').select((eb) => eb.fn.max('updated_at').as('last')), 'id').executeTakeFirst(),
   ]);
   const times = [releases?.last, due?.last, contacts?.last, newsrooms?.last].filter((t): t is string => typeof t === 'string');
@@ -381,6 +384,8 @@ export async function publicState(
     lastChange: times.length ? times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) : null,
     publicCount: Number(due?.count ?? 0),
     nextPublication: (next?.next as string | null | undefined) ?? null,
+    // A deleted contact leaves no newer time behind: its absence shows in the count.
+    contactCount: Number(contacts?.count ?? 0),
   };
 }
 
