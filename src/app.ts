@@ -13,6 +13,7 @@ import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, mountRoutes, type RouteDefinition } from './lib/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
 import { releaseRoutes } from './releases/routes.js';
+import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
 
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -26,6 +27,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...releaseRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
+    ...sitePreviewRoutes(ctx),
   ];
 }
 
@@ -68,7 +70,9 @@ export function buildApp(ctx: AppContext): Express {
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);
+  app.use(siteRoutes(ctx));
 
+  app.use(sitePageNotFound(ctx));
   app.use(notFoundHandler);
   app.use(problemHandler(ctx.logger));
   return app;

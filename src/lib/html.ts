@@ -63,3 +63,14 @@ export async function renderMarkdown(source: string, field = 'body', timeLimitMs
   if ('refused' in result) throw unprocessable('A text is too complex to render.', [{ path: field, message: result.refused }]);
   return result.html;
 }
+
+const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&nbsp;': '\u00a0' };
+
+/** The text of stored (sanitised) HTML, for search and summaries: tags dropped, blocks apart. */
+export function htmlToText(html: string): string {
+  const text = sanitizeHtml(html.replace(/<\/(p|h[2-6]|li|dt|dd|blockquote|pre|tr|figcaption)>|<br\s*\/?>/gi, '$& '), {
+    allowedTags: [],
+    allowedAttributes: {},
+  });
+  return text.replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (entity) => entities[entity]!).replace(/\s+/g, ' ').trim();
+}

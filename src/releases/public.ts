@@ -1,7 +1,17 @@
 import type { AppContext } from '../context.js';
 import { gone, notFound } from '../lib/errors.js';
 import { isoTime } from '../lib/time.js';
-import { findRelease, listPublicReleaseRows, publicState, type Release } from './repository.js';
+import type { Contact } from '../contacts/repository.js';
+import {
+  findRelease,
+  listPublicContactRows,
+  listPublicReleaseRows,
+  MATCH_END,
+  MATCH_START,
+  publicState,
+  type Release,
+  searchPublicReleaseRows,
+} from './repository.js';
 import { effectivePublishedAt, effectiveStatus } from './visibility.js';
 
 /*
@@ -71,8 +81,49 @@ export async function publicStamp(ctx: AppContext, newsroomId?: string): Promise
   const state = await publicState(ctx.db, isoTime(now), newsroomId);
   const lastModified = new Date(state.lastChange ? Date.parse(state.lastChange) : 0);
   return {
-    version: `${state.lastChange ?? '-'}|${state.publicCount}|${state.nextPublication ?? '-'}`,
+    version: `${state.lastChange ?? '-'}|${state.publicCount}|${state.nextPublication ?? '-'}|${state.contactCount}`,
     lastModified,
     nextPublication: state.nextPublication ? new Date(state.nextPublication) : null,
   };
+}
+
+export { MATCH_END, MATCH_START };
+
+export interface PublicSearchHit {
+  release: PublicRelease;
+  /** Title and a passage with the matched words between MATCH_START and MATCH_END. */
+  title: string;
+  snippet: string;
+}
+
+/** The words a search takes from what a reader typed: letters and digits only, at most ten. */
+export const searchWords = (query: string): string[] =>
+  [...new Set((query.normalize('NFC').match(/[\p{L}\p{N}]+/gu) ?? []).map((w) => w.toLowerCase()))].slice(0, 10);
+
+/** Published releases of a newsroom in one language that contain every word of `query`, best first. */
+export async function searchPublicReleases(
+  ctx: AppContext,
+  options: { newsroomId: string; lang: string; query: string; limit: number },
+): Promise<PublicSearchHit[]> {
+  const now = ctx.clock.now();
+  const hits = await searchPublicReleaseRows(ctx.db, ctx.store.dialect, {
+    now: isoTime(now),
+    newsroomId: options.newsroomId,
+    lang: options.lang,
+    words: searchWords(options.query),
+    limit: options.limit,
+  });
+  return hits.map((hit) => ({ ...hit, release: asPublic(hit.release, now) }));
+}
+
+/** Contacts the public may see: those named on the newsroom's published releases, latest first. */
+export async function listPublicContacts(ctx: AppContext, newsroomId: string): Promise<Contact[]> {
+  return listPublicContactRows(ctx.db, { now: isoTime(ctx.clock.now()), newsroomId });
+}
+
+/** One contact if the public may see it (see listPublicContacts); else 404. */
+export async function getPublicContact(ctx: AppContext, newsroomId: string, contactId: string): Promise<Contact> {
+  const [contact] = await listPublicContactRows(ctx.db, { now: isoTime(ctx.clock.now()), newsroomId, contactId });
+  if (!contact) throw notFound('Contact');
+  return contact;
 }

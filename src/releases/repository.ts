@@ -1,6 +1,7 @@
 import { type Contact, toContact } from '../contacts/repository.js';
-import type { Db } from '../lib/db/database.js';
-import type { Transaction } from 'kysely';
+import type { Db, Dialect } from '../lib/db/database.js';
+import { type SqlBool, sql, type Transaction } from 'kysely';
+import { htmlToText } from '../lib/html.js';
 import type { AttachmentRow, Database, ReleaseRow } from '../lib/db/schema.js';
 import { hasStatus, type ReleaseStatus } from './visibility.js';
 
@@ -105,10 +106,28 @@ export async function listReleases(
   return hydrate(db, rows);
 }
 
+/** Search highlights are marked with these; indexed text must not contain them. */
+export const MATCH_START = '\ue000';
+export const MATCH_END = '\ue001';
+const indexable = (text: string) => text.replace(/[\ue000\ue001]/g, ' ');
+
+/** The search index rows of a release's content, one per language (see migration 0005_search). */
+function searchRows(releaseId: string, content: ReleaseContent) {
+  return content.translations.map((t) => ({
+    release_id: releaseId,
+    lang: t.lang,
+    title: indexable(t.title),
+    lead: indexable(t.lead),
+    body: indexable(htmlToText(t.bodyHtml)),
+    keywords: indexable((content.keywords[t.lang] ?? []).join(' ')),
+  }));
+}
+
 async function writeContent(trx: Transaction<Database>, releaseId: string, content: ReleaseContent): Promise<void> {
   await trx.deleteFrom('release_translations').where('release_id', '=', releaseId).execute();
   await trx.deleteFrom('release_keywords').where('release_id', '=', releaseId).execute();
   await trx.deleteFrom('release_contacts').where('release_id', '=', releaseId).execute();
+  await trx.deleteFrom('release_search').where('release_id', '=', releaseId).execute();
   await trx
     .insertInto('release_translations')
     .values(
@@ -127,6 +146,7 @@ async function writeContent(trx: Transaction<Database>, releaseId: string, conte
     list.map((keyword, position) => ({ release_id: releaseId, lang, position, keyword, keyword_key: keyword.toLowerCase() })),
   );
   if (keywords.length) await trx.insertInto('release_keywords').values(keywords).execute();
+  await trx.insertInto('release_search').values(searchRows(releaseId, content)).execute();
   if (content.contactIds.length) {
     await trx
       .insertInto('release_contacts')
@@ -330,7 +350,7 @@ export async function publicState(
   db: Db,
   now: string,
   newsroomId?: string,
-): Promise<{ lastChange: string | null; publicCount: number; nextPublication: string | null }> {
+): Promise<{ lastChange: string | null; publicCount: number; nextPublication: string | null; contactCount: number }> {
   const scope = <T extends { where: (...args: any[]) => T }>(q: T, column: string): T =>
     newsroomId ? q.where(column, '=', newsroomId) : q;
   const [releases, due, next, contacts, newsrooms] = await Promise.all([
@@ -353,7 +373,10 @@ export async function publicState(
         .where('publish_at', '>', now),
       'newsroom_id',
     ).executeTakeFirst(),
-    scope(db.selectFrom('contacts').select((eb) => eb.fn.max('updated_at').as('last')), 'newsroom_id').executeTakeFirst(),
+    scope(
+      db.selectFrom('contacts').select((eb) => [eb.fn.max('updated_at').as('last'), eb.fn.countAll<number>().as('count')]),
+      'newsroom_id',
+    ).executeTakeFirst(),
     scope(db.selectFrom('newsrooms').select((eb) => eb.fn.max('updated_at').as('last')), 'id').executeTakeFirst(),
   ]);
   const times = [releases?.last, due?.last, contacts?.last, newsrooms?.last].filter((t): t is string => typeof t === 'string');
@@ -361,5 +384,95 @@ export async function publicState(
     lastChange: times.length ? times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) : null,
     publicCount: Number(due?.count ?? 0),
     nextPublication: (next?.next as string | null | undefined) ?? null,
+    // A deleted contact leaves no newer time behind: its absence shows in the count.
+    contactCount: Number(contacts?.count ?? 0),
   };
+}
+
+export interface SearchFilter {
+  now: string;
+  newsroomId: string;
+  lang: string;
+  /** Words (letters and digits only), each matched as a prefix; all must match. */
+  words: string[];
+  limit: number;
+}
+
+export interface SearchHit {
+  release: Release;
+  /** The title and a passage of the text, with matches between MATCH_START and MATCH_END. */
+  title: string;
+  snippet: string;
+}
+
+/** PostgreSQL's text search configuration for a language, as migration 0005 indexes it. */
+const textSearchConfig = (lang: string) =>
+  ({ fi: 'finnish', sv: 'swedish', en: 'english' })[lang] ?? 'simple';
+
+/**
+ * Public releases of a newsroom in one language matching all the words, best first, with
+ * the database's own full-text search. Call it through releases/public.ts.
+ */
+export async function searchPublicReleaseRows(db: Db, dialect: Dialect, filter: SearchFilter): Promise<SearchHit[]> {
+  if (filter.words.length === 0) return [];
+  const base = releasesWithSlug(db)
+    .innerJoin('release_search as rs', 'rs.release_id', 'releases.id')
+    .where(hasStatus('published', filter.now))
+    .where('releases.newsroom_id', '=', filter.newsroomId)
+    .where('rs.lang', '=', filter.lang);
+  let rows: (ReleaseRow & { newsroom_slug: string; hit_title: string; hit_snippet: string })[];
+  if (dialect === 'postgres') {
+    const config = textSearchConfig(filter.lang);
+    const query = sql`to_tsquery(${config}::regconfig, ${filter.words.map((w) => `${w}:*`).join(' & ')})`;
+    const options = `StartSel=${MATCH_START}, StopSel=${MATCH_END}`;
+    rows = await base
+      .select([
+        sql<string>`ts_headline(${config}::regconfig, rs.title, ${query}, ${`${options}, HighlightAll=true`})`.as('hit_title'),
+        sql<string>`ts_headline(${config}::regconfig, rs.lead || ' ' || rs.body, ${query}, ${`${options}, MaxWords=35, MinWords=15`})`.as('hit_snippet'),
+      ])
+      .where(sql<SqlBool>`rs.document @@ ${query}`)
+      .orderBy(sql`ts_rank(rs.document, ${query})`, 'desc')
+      .orderBy('releases.id')
+      .limit(filter.limit)
+      .execute();
+  } else {
+    const match = filter.words.map((w) => `"${w}"*`).join(' ');
+    rows = await base
+      .innerJoin(sql`release_search_fts`.as('fts'), (join) => join.on(sql<SqlBool>`fts.rowid = rs.rowid`))
+      .select([
+        sql<string>`highlight(release_search_fts, 0, ${MATCH_START}, ${MATCH_END})`.as('hit_title'),
+        sql<string>`snippet(release_search_fts, -1, ${MATCH_START}, ${MATCH_END}, '…', 24)`.as('hit_snippet'),
+      ])
+      .where(sql<SqlBool>`release_search_fts match ${match}`)
+      // bm25: smaller is better; title and keywords weigh most.
+      .orderBy(sql`bm25(release_search_fts, 10.0, 4.0, 1.0, 8.0)`)
+      .orderBy('releases.id')
+      .limit(filter.limit)
+      .execute();
+  }
+  const releases = await hydrate(db, rows);
+  return rows.map((row, i) => ({ release: releases[i]!, title: row.hit_title, snippet: row.hit_snippet }));
+}
+
+/**
+ * Contacts named on the newsroom's public releases, most recently published first: the
+ * contacts the public may see (a contact only on a draft or an embargoed release is not).
+ */
+export async function listPublicContactRows(
+  db: Db,
+  filter: { now: string; newsroomId: string; contactId?: string },
+): Promise<Contact[]> {
+  let query = db
+    .selectFrom('contacts')
+    .innerJoin('release_contacts', 'release_contacts.contact_id', 'contacts.id')
+    .innerJoin('releases', 'releases.id', 'release_contacts.release_id')
+    .selectAll('contacts')
+    .select((eb) => eb.fn.max(eb.fn.coalesce('releases.published_at', 'releases.publish_at')).as('last_published'))
+    .where(hasStatus('published', filter.now))
+    .where('releases.newsroom_id', '=', filter.newsroomId)
+    .where('contacts.newsroom_id', '=', filter.newsroomId)
+    .groupBy(['contacts.id', 'contacts.newsroom_id', 'contacts.name', 'contacts.title', 'contacts.phone', 'contacts.email', 'contacts.created_at', 'contacts.updated_at']);
+  if (filter.contactId) query = query.where('contacts.id', '=', filter.contactId);
+  const rows = await query.orderBy('last_published', 'desc').orderBy('contacts.name').execute();
+  return rows.map(({ last_published: _l, ...row }) => toContact(row));
 }

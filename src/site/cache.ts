@@ -21,10 +21,20 @@ export interface Cacheable {
   /** Seconds a shared cache may reuse it; 0 for no reuse without revalidation. */
   maxAge: number;
   status?: number;
+  /** The strong ETag of `body` when already known (see `rendered`), to skip hashing it again. */
+  etag?: string;
 }
 
 export const strongEtag = (body: string | Buffer) =>
   `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+
+/** Rendered output with its ETag, the form worth keeping in a RenderCache. */
+export interface Rendered {
+  body: string;
+  etag: string;
+}
+
+export const rendered = (body: string): Rendered => ({ body, etag: strongEtag(body) });
 
 /** Seconds until `stamp`'s next publication, capped: how long what it describes stays true. */
 export function maxAgeUntilNextPublication(stamp: PublicStamp, now: Date, cap = MAX_AGE_SECONDS): number {
@@ -37,7 +47,7 @@ export function sendCacheable(req: Request, res: Response, page: Cacheable): voi
   const status = page.status ?? 200;
   res.set({
     'Content-Type': page.contentType,
-    ETag: strongEtag(page.body),
+    ETag: page.etag ?? strongEtag(page.body),
     'Last-Modified': page.lastModified.toUTCString(),
     'Cache-Control': page.maxAge > 0 ? `public, max-age=${page.maxAge}` : 'public, no-cache',
   });

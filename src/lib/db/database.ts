@@ -15,6 +15,7 @@ import pg from 'pg';
 import { initial } from './migrations/0001_initial.js';
 import { subscribers } from './migrations/0002_subscribers.js';
 import { installation } from './migrations/0003_installation.js';
+import { search } from './migrations/0005_search.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -158,6 +159,7 @@ export async function migrate(store: Store): Promise<void> {
     '0001_initial': initial(store.dialect),
     '0002_subscribers': subscribers(store.dialect),
     '0003_installation': installation(store.dialect),
+    '0005_search': search(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

@@ -99,6 +99,16 @@ export interface AttachmentTable {
   created_at: string;
 }
 
+/** Search text per release and language (see migration 0005_search for the index). */
+export interface ReleaseSearchTable {
+  release_id: string;
+  lang: string;
+  title: string;
+  lead: string;
+  body: string; // plain text of the body
+  keywords: string; // the language's keywords, space-separated
+}
+
 export interface DeliveryTable {
   id: string;
   release_id: string;
@@ -143,6 +153,7 @@ export interface Database {
   release_keywords: ReleaseKeywordTable;
   release_contacts: ReleaseContactTable;
   attachments: AttachmentTable;
+  release_search: ReleaseSearchTable;
   deliveries: DeliveryTable;
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;

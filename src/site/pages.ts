@@ -1,0 +1,302 @@
+import type { AppContext } from '../context.js';
+import { interfaceLanguage, t } from '../lib/i18n.js';
+import { template } from '../lib/templates.js';
+import type { Newsroom } from '../newsrooms/repository.js';
+import {
+  listPublicContacts,
+  listPublicReleases,
+  MATCH_END,
+  MATCH_START,
+  type PublicSearchHit,
+} from '../releases/public.js';
+import {
+  aboutNewsroom,
+  alternates,
+  attachmentViews,
+  bodyForPage,
+  contactCard,
+  feedLinks,
+  jsonLd,
+  keywordLinks,
+  languageVersions,
+  newsroomHome,
+  newsroomName,
+  releaseListItem,
+  searchBox,
+  type ShownRelease,
+  subscribeForm,
+  translationIn,
+  typeLabel,
+} from './presenter.js';
+import { assetUrl } from './static.js';
+import { frontPageUrl, keywordPageUrl, newsroomPageUrl, releasePageUrl, searchPageUrl } from './urls.js';
+
+/*
+ * Renders the public pages to HTML strings: gathers what a page shows (through
+ * releases/public.ts only), shapes it with presenter.ts and fills templates/site/.
+ */
+
+/** Releases per page of a newsroom or keyword list. */
+export const PAGE_SIZE = 20;
+const MORE_FROM_COUNT = 5;
+
+/** What every page's shell (templates/site/partials/layout.hbs) needs. */
+function shell(ctx: AppContext, lang: string, timezone: string, newsroom?: Newsroom) {
+  const base = ctx.config.publicUrl;
+  return {
+    lang,
+    timezone,
+    stylesheetUrl: assetUrl(base, 'site.css'),
+    printStylesheetUrl: assetUrl(base, 'print.css'),
+    iconUrl: assetUrl(base, 'favicon.svg'),
+    homeUrl: frontPageUrl(base),
+    newsroom: newsroom && newsroomHome(base, newsroom, lang),
+    search: newsroom && searchBox(base, newsroom, lang),
+  };
+}
+
+/** The parts of a newsroom every page of it shows: about, subscribe, feeds. */
+function newsroomParts(ctx: AppContext, newsroom: Newsroom, lang: string) {
+  const base = ctx.config.publicUrl;
+  return {
+    about: aboutNewsroom(newsroom, lang),
+    subscribe: subscribeForm(base, newsroom, lang),
+    feeds: feedLinks(base, newsroom, lang),
+  };
+}
+
+/**
+ * The page of a release in one language. `release.publishedAt` is the time it is (or, in
+ * a staff preview, will be) published at.
+ */
+export async function renderReleasePage(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  release: ShownRelease,
+  lang: string,
+): Promise<string> {
+  const base = ctx.config.publicUrl;
+  const tr = translationIn(release, lang)!;
+  const urlOf = (l: string) => releasePageUrl(base, newsroom.slug, l, release.id, translationIn(release, l)!.title);
+  const canonical = urlOf(lang);
+  const langs = release.translations.map((x) => x.lang);
+  const { images, files } = attachmentViews(base, release.attachments, lang);
+  const more = (await listPublicReleases(ctx, { newsroomId: newsroom.id, lang, limit: MORE_FROM_COUNT + 1 }))
+    .filter((r) => r.id !== release.id)
+    .slice(0, MORE_FROM_COUNT)
+    .map((r) => releaseListItem(base, r, lang));
+  const keywords = release.keywords[lang] ?? [];
+  const updated = Date.parse(release.updatedAt) > Date.parse(release.publishedAt) ? release.updatedAt : null;
+  const name = newsroomName(newsroom, lang);
+  const image = images[0];
+  const parts = newsroomParts(ctx, newsroom, lang);
+
+  return template('site/release.hbs')({
+    ...shell(ctx, lang, newsroom.timezone, newsroom),
+    ...parts,
+    pageTitle: `${tr.title} – ${name}`,
+    description: tr.lead,
+    canonical,
+    alternates: alternates(langs, urlOf),
+    languages: languageVersions(langs, lang, urlOf),
+    og: {
+      type: 'article',
+      title: tr.title,
+      description: tr.lead,
+      url: canonical,
+      siteName: name,
+      image: image?.src,
+      imageAlt: image?.caption,
+      publishedTime: release.publishedAt,
+    },
+    jsonLd: jsonLd({
+      '@context': 'https://schema.org',
+      '@type': 'NewsArticle',
+      headline: tr.title,
+      description: tr.lead || undefined,
+      url: canonical,
+      mainEntityOfPage: canonical,
+      datePublished: release.publishedAt,
+      dateModified: updated ?? release.publishedAt,
+      inLanguage: lang,
+      articleSection: typeLabel(release.type, lang),
+      keywords: keywords.length ? keywords.join(', ') : undefined,
+      image: images.length ? images.map((i) => i.src) : undefined,
+      publisher: { '@type': 'Organization', name, url: newsroom.website ?? newsroomPageUrl(base, newsroom.slug, lang) },
+      author: { '@type': 'Organization', name, url: newsroom.website ?? newsroomPageUrl(base, newsroom.slug, lang) },
+    }),
+    release: {
+      typeLabel: typeLabel(release.type, lang),
+      title: tr.title,
+      lead: tr.lead,
+      bodyHtml: bodyForPage(tr.bodyHtml, base, lang),
+      publishedAt: release.publishedAt,
+      updatedAt: updated,
+      keywords: keywordLinks(base, newsroom, lang, keywords),
+      contacts: release.contacts.map((c) => contactCard(base, newsroom, c, lang)),
+      images,
+      files,
+    },
+    more,
+  });
+}
+
+/** A list page's "newer / older" links; `urlOf(page)` is the URL of a page number. */
+function pagination(page: number, hasNext: boolean, urlOf: (page: number) => string) {
+  if (page === 1 && !hasNext) return null;
+  return {
+    page,
+    newer: page > 1 ? (page === 2 ? urlOf(1) : `${urlOf(page - 1)}?page=${page - 1}`) : null,
+    older: hasNext ? `${urlOf(page + 1)}?page=${page + 1}` : null,
+  };
+}
+
+/** A newsroom's page in one language, or undefined when `page` is past the last one. */
+export async function renderNewsroomPage(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  lang: string,
+  page: number,
+): Promise<string | undefined> {
+  const base = ctx.config.publicUrl;
+  const found = await listPublicReleases(ctx, { newsroomId: newsroom.id, lang, limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE });
+  if (page > 1 && found.length === 0) return undefined;
+  const urlOf = (l: string) => newsroomPageUrl(base, newsroom.slug, l);
+  const canonical = page === 1 ? urlOf(lang) : `${urlOf(lang)}?page=${page}`;
+  const contacts = await listPublicContacts(ctx, newsroom.id);
+  const name = newsroomName(newsroom, lang);
+  return template('site/newsroom.hbs')({
+    ...shell(ctx, lang, newsroom.timezone, newsroom),
+    ...newsroomParts(ctx, newsroom, lang),
+    pageTitle: page === 1 ? name : `${name} – ${t(lang, 'site.pageNumber', { page })}`,
+    heading: name,
+    description: newsroom.boilerplate[lang]?.slice(0, 300),
+    canonical,
+    alternates: page === 1 ? alternates(newsroom.languages, urlOf) : [],
+    languages: languageVersions(newsroom.languages, lang, urlOf),
+    og: { type: 'website', title: name, url: canonical, siteName: name, description: newsroom.boilerplate[lang]?.slice(0, 300) },
+    releases: found.slice(0, PAGE_SIZE).map((r) => releaseListItem(base, r, lang)),
+    pagination: pagination(page, found.length > PAGE_SIZE, () => urlOf(lang)),
+    contacts: contacts.map((c) => contactCard(base, newsroom, c, lang)),
+  });
+}
+
+/** A keyword's page, or undefined when no public release of the newsroom in `lang` has it. */
+export async function renderKeywordPage(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  lang: string,
+  keyword: string,
+  page: number,
+): Promise<string | undefined> {
+  const base = ctx.config.publicUrl;
+  const found = await listPublicReleases(ctx, {
+    newsroomId: newsroom.id,
+    lang,
+    keyword,
+    limit: PAGE_SIZE + 1,
+    offset: (page - 1) * PAGE_SIZE,
+  });
+  if (found.length === 0) return undefined;
+  // The keyword as the newest release writes it.
+  const shown = found[0]!.keywords[lang]?.find((k) => k.toLowerCase() === keyword.toLowerCase()) ?? keyword;
+  const pageUrl = keywordPageUrl(base, newsroom.slug, lang, shown);
+  const canonical = page === 1 ? pageUrl : `${pageUrl}?page=${page}`;
+  const name = newsroomName(newsroom, lang);
+  const heading = t(lang, 'site.keywordHeading', { keyword: shown });
+  return template('site/list.hbs')({
+    ...shell(ctx, lang, newsroom.timezone, newsroom),
+    ...newsroomParts(ctx, newsroom, lang),
+    pageTitle: `${heading} – ${name}`,
+    heading,
+    canonical,
+    og: { type: 'website', title: heading, url: canonical, siteName: name },
+    releases: found.slice(0, PAGE_SIZE).map((r) => releaseListItem(base, r, lang)),
+    pagination: pagination(page, found.length > PAGE_SIZE, () => pageUrl),
+  });
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Search text with its matches marked up: everything escaped, then the markers become <mark>. */
+export const highlight = (text: string) =>
+  escapeHtml(text).replaceAll(MATCH_START, '<mark>').replaceAll(MATCH_END, '</mark>');
+
+export function renderSearchPage(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  lang: string,
+  query: string,
+  hits: PublicSearchHit[],
+): string {
+  const base = ctx.config.publicUrl;
+  const name = newsroomName(newsroom, lang);
+  const heading = t(lang, 'site.searchHeading');
+  return template('site/search.hbs')({
+    ...shell(ctx, lang, newsroom.timezone, newsroom),
+    ...newsroomParts(ctx, newsroom, lang),
+    search: searchBox(base, newsroom, lang, query),
+    pageTitle: query ? `${t(lang, 'site.searchResultsFor', { query })} – ${name}` : `${heading} – ${name}`,
+    heading,
+    canonical: searchPageUrl(base, newsroom.slug, lang),
+    query,
+    results: hits.map((hit) => ({
+      ...releaseListItem(base, hit.release, lang),
+      titleHtml: highlight(hit.title),
+      snippetHtml: highlight(hit.snippet),
+    })),
+  });
+}
+
+/** The front page: every newsroom's latest releases, each in its first language. */
+export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[]): Promise<string> {
+  const base = ctx.config.publicUrl;
+  const lang = 'en';
+  const releases = await listPublicReleases(ctx, { limit: PAGE_SIZE });
+  const byId = new Map(newsrooms.map((n) => [n.id, n]));
+  return template('site/front.hbs')({
+    ...shell(ctx, lang, 'UTC'),
+    pageTitle: t(lang, 'site.siteName'),
+    heading: t(lang, 'site.frontHeading'),
+    canonical: frontPageUrl(base),
+    og: { type: 'website', title: t(lang, 'site.siteName'), url: frontPageUrl(base), siteName: t(lang, 'site.siteName') },
+    releases: releases.map((r) => {
+      const newsroom = byId.get(r.newsroomId);
+      const first = r.translations[0]!.lang;
+      return {
+        ...releaseListItem(base, r, first),
+        typeLabel: typeLabel(r.type, lang),
+        newsroom: newsroom && newsroomHome(base, newsroom, first),
+        // Each newsroom's own zone would be truer, but one page shows one zone: UTC, said so.
+      };
+    }),
+    newsrooms: newsrooms.map((n) => ({ ...newsroomHome(base, n, n.languages[0]!), lang: n.languages[0] })),
+  });
+}
+
+/**
+ * The 404 page: the same for an unknown address and an embargoed release, in the
+ * newsroom's language when the address names one (else English).
+ */
+export function renderNotFound(ctx: AppContext, lang: string, newsroom?: Newsroom): string {
+  const ui = newsroom ? lang : interfaceLanguage(lang);
+  return template('site/error.hbs')({
+    ...shell(ctx, ui, newsroom?.timezone ?? 'UTC', newsroom),
+    pageTitle: t(ui, 'site.notFoundTitle'),
+    heading: t(ui, 'site.notFoundTitle'),
+    text: t(ui, 'site.notFoundText'),
+    backUrl: newsroom ? newsroomPageUrl(ctx.config.publicUrl, newsroom.slug, lang) : frontPageUrl(ctx.config.publicUrl),
+  });
+}
+
+/** The 410 page of a withdrawn release: that it was withdrawn, and when. */
+export function renderGone(ctx: AppContext, newsroom: Newsroom, lang: string, withdrawnAt: string | undefined): string {
+  return template('site/error.hbs')({
+    ...shell(ctx, lang, newsroom.timezone, newsroom),
+    pageTitle: t(lang, 'site.goneTitle'),
+    heading: t(lang, 'site.goneTitle'),
+    withdrawnAt,
+    backUrl: newsroomPageUrl(ctx.config.publicUrl, newsroom.slug, lang),
+  });
+}

@@ -1,0 +1,247 @@
+import type { Contact } from '../contacts/repository.js';
+import type { AttachmentRow } from '../lib/db/schema.js';
+import { interfaceLanguage, t } from '../lib/i18n.js';
+import type { Newsroom } from '../newsrooms/repository.js';
+import type { Release, Translation } from '../releases/repository.js';
+import {
+  attachmentRenditionUrl,
+  attachmentUrl,
+  contactVcardUrl,
+  keywordPageUrl,
+  newsroomAtomUrl,
+  newsroomJsonFeedUrl,
+  newsroomPageUrl,
+  newsroomRssUrl,
+  releasePageUrl,
+  searchPageUrl,
+  subscribeUrl,
+} from './urls.js';
+import { telUri } from './vcard.js';
+
+/*
+ * View models of the public pages: plain data for the templates under templates/site/.
+ * Everything here is text that the templates escape, except `bodyHtml` and
+ * `boilerplateHtml` (stored, sanitised HTML) and `jsonLd` (escaped for a script element).
+ */
+
+/** The long side of the web rendition (see attachments/images.ts). */
+const RENDITION_SIZE = 1600;
+
+/** A release as a page shows it: with the time it is (or will be) published at. */
+export type ShownRelease = Release & { publishedAt: string };
+
+export const newsroomName = (newsroom: Newsroom, lang: string) =>
+  newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? Object.values(newsroom.name)[0] ?? newsroom.slug;
+
+export const translationIn = (release: Release, lang: string): Translation | undefined =>
+  release.translations.find((tr) => tr.lang === lang);
+
+/** A language's name in the page's language ("ruotsi"), or in itself with `own` ("svenska"). */
+export function languageName(code: string, inLang: string): string {
+  try {
+    const name = new Intl.DisplayNames([inLang], { type: 'language' }).of(code) ?? code;
+    return name.charAt(0).toLocaleUpperCase(inLang) + name.slice(1);
+  } catch {
+    return code;
+  }
+}
+
+export const typeLabel = (type: string, lang: string) => t(lang, `common.type.${type}`);
+
+/** A release in a list: title, link, time, type. */
+export function releaseListItem(base: string, release: ShownRelease, lang: string) {
+  const tr = translationIn(release, lang) ?? release.translations[0]!;
+  return {
+    lang: tr.lang,
+    title: tr.title,
+    lead: tr.lead,
+    url: releasePageUrl(base, release.newsroomSlug, tr.lang, release.id, tr.title),
+    publishedAt: release.publishedAt,
+    typeLabel: typeLabel(release.type, lang),
+  };
+}
+
+export function contactCard(base: string, newsroom: Newsroom, contact: Contact, lang: string) {
+  return {
+    name: contact.name,
+    title: contact.title[lang] ?? '',
+    // Shown on one line: a number must not wrap at its spaces.
+    phone: contact.phone?.replace(/ /g, '\u00a0') ?? null,
+    tel: contact.phone ? telUri(contact.phone) : null,
+    email: contact.email,
+    mailto: contact.email ? `mailto:${contact.email}` : null,
+    vcardUrl: contactVcardUrl(base, newsroom.slug, contact.id),
+  };
+}
+
+const fileTypes: Record<string, string> = {
+  'application/pdf': 'PDF',
+  'image/jpeg': 'JPEG',
+  'image/png': 'PNG',
+  'image/webp': 'WebP',
+  'image/gif': 'GIF',
+  'image/tiff': 'TIFF',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word',
+  'application/msword': 'Word',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'Excel',
+  'application/vnd.ms-excel': 'Excel',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'PowerPoint',
+  'application/vnd.ms-powerpoint': 'PowerPoint',
+  'application/vnd.oasis.opendocument.text': 'OpenDocument',
+  'audio/mpeg': 'MP3',
+  'video/mp4': 'MP4',
+};
+
+const fileType = (a: AttachmentRow) =>
+  fileTypes[a.content_type] ?? (/\.([a-z0-9]{1,8})$/i.exec(a.filename)?.[1]?.toUpperCase() || a.content_type);
+
+export function fileSize(bytes: number, lang: string): string {
+  const ui = interfaceLanguage(lang);
+  const [value, unit] =
+    bytes >= 1_000_000 ? [bytes / 1_000_000, 'megabyte'] : bytes >= 1000 ? [bytes / 1000, 'kilobyte'] : [bytes, 'byte'];
+  return new Intl.NumberFormat(ui, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
+}
+
+/** The size of the web rendition: the original fitted inside RENDITION_SIZE, never enlarged. */
+function renditionSize(width: number, height: number) {
+  const scale = Math.min(1, RENDITION_SIZE / Math.max(width, height));
+  return { width: Math.round(width * scale), height: Math.round(height * scale) };
+}
+
+export function attachmentViews(base: string, attachments: AttachmentRow[], lang: string) {
+  const images = [];
+  const files = [];
+  for (const a of attachments) {
+    const caption: Record<string, string> = JSON.parse(a.caption);
+    const common = {
+      filename: a.filename,
+      url: attachmentUrl(base, a.id, a.filename),
+      type: fileType(a),
+      size: fileSize(Number(a.size), lang),
+      caption: caption[lang] ?? '',
+      credit: a.credit,
+    };
+    if (a.rendition && a.width && a.height) {
+      const shown = renditionSize(a.width, a.height);
+      const src = attachmentRenditionUrl(base, a.id);
+      images.push({
+        ...common,
+        src,
+        srcset: `${src} ${shown.width}w`,
+        width: shown.width,
+        height: shown.height,
+        dimensions: `${a.width} × ${a.height}`,
+      });
+    } else {
+      files.push(common);
+    }
+  }
+  return { images, files };
+}
+
+/** Networks whose handles may become links, and the hosts their own URLs live on. */
+const networkHosts: Record<string, { label: string; hosts: string[] }> = {
+  x: { label: 'X', hosts: ['x.com', 'twitter.com'] },
+  twitter: { label: 'X', hosts: ['x.com', 'twitter.com'] },
+  facebook: { label: 'Facebook', hosts: ['facebook.com'] },
+  linkedin: { label: 'LinkedIn', hosts: ['linkedin.com'] },
+  youtube: { label: 'YouTube', hosts: ['youtube.com'] },
+  instagram: { label: 'Instagram', hosts: ['instagram.com'] },
+};
+
+/**
+ * Social links: a handle becomes a link only when it is an `https:` URL on the network's
+ * own host (or a subdomain of it); anything else is shown as text.
+ */
+export function socialLinks(social: Record<string, string>) {
+  return Object.entries(social).map(([network, handle]) => {
+    const known = networkHosts[network];
+    let href: string | null = null;
+    if (known) {
+      try {
+        const url = new URL(handle);
+        const host = url.hostname.toLowerCase();
+        if (url.protocol === 'https:' && !url.username && !url.password && known.hosts.some((h) => host === h || host.endsWith(`.${h}`))) {
+          href = url.href;
+        }
+      } catch {
+        // A handle, not a URL: shown as text.
+      }
+    }
+    return { label: known?.label ?? network, text: handle, href };
+  });
+}
+
+/** The newsroom's "about" block: name, boilerplate, website, social links. */
+export function aboutNewsroom(newsroom: Newsroom, lang: string) {
+  return {
+    name: newsroomName(newsroom, lang),
+    boilerplateHtml: newsroom.boilerplateHtml[lang] ?? '',
+    website: newsroom.website,
+    social: socialLinks(newsroom.social),
+  };
+}
+
+export function subscribeForm(base: string, newsroom: Newsroom, lang: string) {
+  const ui = interfaceLanguage(lang);
+  return {
+    action: subscribeUrl(base, newsroom.slug),
+    languages: newsroom.languages.map((code) => ({ code, name: languageName(code, ui), checked: code === lang })),
+  };
+}
+
+export function feedLinks(base: string, newsroom: Newsroom, lang: string) {
+  const name = newsroomName(newsroom, lang);
+  return [
+    { type: 'application/rss+xml', title: t(lang, 'site.feedRss', { name }), href: newsroomRssUrl(base, newsroom.slug, lang) },
+    { type: 'application/atom+xml', title: t(lang, 'site.feedAtom', { name }), href: newsroomAtomUrl(base, newsroom.slug, lang) },
+    { type: 'application/feed+json', title: t(lang, 'site.feedJson', { name }), href: newsroomJsonFeedUrl(base, newsroom.slug, lang) },
+  ];
+}
+
+/** hreflang alternates of a page that exists in `langs`, plus x-default (the first). */
+export function alternates(langs: string[], urlOf: (lang: string) => string) {
+  const links = langs.map((lang) => ({ hreflang: lang, href: urlOf(lang) }));
+  return links.length ? [...links, { hreflang: 'x-default', href: links[0]!.href }] : [];
+}
+
+/** Links to the other language versions of a page, each named in its own language. */
+export const languageVersions = (langs: string[], current: string, urlOf: (lang: string) => string) =>
+  langs.filter((lang) => lang !== current).map((lang) => ({ lang, name: languageName(lang, lang), href: urlOf(lang) }));
+
+/** Data for a `<script type="application/ld+json">`: `<` escaped so no text can close the element. */
+export const jsonLd = (data: unknown) =>
+  JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+/**
+ * The stored body as a page shows it: embedded players and images from other hosts become
+ * links, so that opening a page makes no request to a third party. The body is sanitised
+ * HTML (lib/html.ts), so its attributes are double-quoted and already escaped.
+ */
+export function bodyForPage(bodyHtml: string, base: string, lang: string): string {
+  const attr = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
+  return bodyHtml
+    .replace(/<iframe\b[^>]*>(?:<\/iframe>)?/g, (tag) => {
+      const src = attr(tag, 'src');
+      return src ? `<a href="${src}" rel="noopener noreferrer nofollow">${attr(tag, 'title') || t(lang, 'site.embeddedVideo')}</a>` : '';
+    })
+    .replace(/<img\b[^>]*>/g, (tag) => {
+      const src = attr(tag, 'src') ?? '';
+      if (src.startsWith(`${base}/`)) return tag;
+      return `<a href="${src}" rel="noopener noreferrer nofollow">${attr(tag, 'alt') || t(lang, 'site.externalImage')}</a>`;
+    });
+}
+
+/** Where a keyword links to. */
+export const keywordLinks = (base: string, newsroom: Newsroom, lang: string, keywords: string[]) =>
+  keywords.map((text) => ({ text, url: keywordPageUrl(base, newsroom.slug, lang, text) }));
+
+export const searchBox = (base: string, newsroom: Newsroom, lang: string, query = '') => ({
+  action: searchPageUrl(base, newsroom.slug, lang),
+  query,
+});
+
+export const newsroomHome = (base: string, newsroom: Newsroom, lang: string) => ({
+  name: newsroomName(newsroom, lang),
+  url: newsroomPageUrl(base, newsroom.slug, lang),
+});

@@ -1,0 +1,296 @@
+import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { AppError } from '../lib/errors.js';
+import { defineRoute, type RouteDefinition } from '../lib/routes.js';
+import { languageCode, pathKey } from '../lib/schemas.js';
+import { isoTime } from '../lib/time.js';
+import { findNewsroomById, findNewsroomBySlug, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
+import { getReleaseForStaff } from '../releases/operations.js';
+import {
+  getPublicContact,
+  getPublicRelease,
+  publicStamp,
+  type PublicStamp,
+  searchPublicReleases,
+  withdrawnAt,
+} from '../releases/public.js';
+import { maxAgeUntilNextPublication, RenderCache, type Rendered, rendered, sendCacheable } from './cache.js';
+import {
+  PAGE_SIZE,
+  renderFrontPage,
+  renderGone,
+  renderKeywordPage,
+  renderNewsroomPage,
+  renderNotFound,
+  renderReleasePage,
+  renderSearchPage,
+} from './pages.js';
+import { newsroomName, translationIn } from './presenter.js';
+import { serveStatic } from './static.js';
+import { newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
+import { contactVcard } from './vcard.js';
+
+/*
+ * The public site: release, newsroom, keyword, search and front pages, vCards and the
+ * static files. A handler that does not recognise its path passes it on (next), so the
+ * feeds and other routers mounted after this one still get theirs; sitePageNotFound,
+ * mounted last, answers what nobody took.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PAGE_NUMBER = /^[1-9][0-9]{0,4}$/;
+const HTML = 'text/html; charset=utf-8';
+
+/**
+ * Pages load only our own stylesheet and images and post forms only to us. No script at
+ * all: JSON-LD is a data block, which CSP does not govern. Embedded players in bodies are
+ * shown as links (see presenter.bodyForPage), so no frame is allowed either.
+ */
+export function pagePolicy(publicUrl: string): string {
+  const origin = new URL(publicUrl).origin;
+  return [
+    "default-src 'none'",
+    `style-src 'self' ${origin}`,
+    `img-src 'self' ${origin}`,
+    `form-action 'self' ${origin}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** Path parameters of the site's routes (each route has some of them). */
+const pathOf = (req: Request) => req.params as { slug: string; lang: string; id: string; title?: string; keyword: string };
+
+type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+
+export function siteRoutes(ctx: AppContext): Router {
+  const base = ctx.config.publicUrl;
+  const policy = pagePolicy(base);
+  const cache = new RenderCache<Rendered>();
+  const router = Router();
+
+  const page =
+    (handler: Handler): RequestHandler =>
+    (req, res, next) => {
+      res.set('Content-Security-Policy', policy);
+      return handler(req, res, next);
+    };
+
+  const sendPage = (req: Request, res: Response, html: Rendered, stamp: PublicStamp) =>
+    sendCacheable(req, res, {
+      ...html,
+      contentType: HTML,
+      lastModified: stamp.lastModified,
+      maxAge: maxAgeUntilNextPublication(stamp, ctx.clock.now()),
+    });
+
+  /** Error pages are never cached: a 404 under embargo must not outlive the embargo anywhere. */
+  const sendError = (res: Response, status: number, body: string) => {
+    res.status(status).set({ 'Content-Type': HTML, 'Cache-Control': 'no-store' }).send(body);
+  };
+  const notFoundPage = (res: Response, lang: string, newsroom?: Newsroom) =>
+    sendError(res, 404, renderNotFound(ctx, lang, newsroom));
+
+  /** The newsroom of `slug` if it publishes in `lang`. */
+  const newsroomIn = async (slug: string, lang: string) => {
+    const newsroom = await findNewsroomBySlug(ctx.db, slug);
+    return newsroom?.languages.includes(lang) ? newsroom : undefined;
+  };
+
+  /** `?page=N`: 1 when absent, undefined when not a page number. */
+  const pageNumber = (req: Request) => {
+    const given = req.query.page;
+    if (given === undefined) return 1;
+    return typeof given === 'string' && PAGE_NUMBER.test(given) ? Number(given) : undefined;
+  };
+
+  router.use('/static', serveStatic());
+
+  router.get(
+    '/',
+    page(async (req, res) => {
+      const stamp = await publicStamp(ctx);
+      const html = await cache.get(`front|${stamp.version}`, async () =>
+        rendered(await renderFrontPage(ctx, await listNewsrooms(ctx.db))),
+      );
+      sendPage(req, res, html, stamp);
+    }),
+  );
+
+  router.get(
+    '/:slug/contacts/:file',
+    page(async (req, res, next) => {
+      const id = /^(.+)\.vcf$/.exec(String(req.params.file))?.[1];
+      const newsroom = await findNewsroomBySlug(ctx.db, String(req.params.slug));
+      if (!id || !UUID.test(id) || !newsroom) return next();
+      const stamp = await publicStamp(ctx, newsroom.id);
+      const contact = await getPublicContact(ctx, newsroom.id, id).catch(() => undefined);
+      if (!contact) return notFoundPage(res, newsroom.languages[0]!, newsroom);
+      const lang = newsroom.languages[0]!;
+      res.set('Content-Disposition', `attachment; filename="${slugify(contact.name)}.vcf"`);
+      sendCacheable(req, res, {
+        ...rendered(
+          contactVcard({
+            contact,
+            organisation: newsroomName(newsroom, lang),
+            languages: newsroom.languages,
+            url: newsroomPageUrl(base, newsroom.slug, lang),
+          }),
+        ),
+        contentType: 'text/vcard; charset=utf-8',
+        lastModified: stamp.lastModified,
+        maxAge: maxAgeUntilNextPublication(stamp, ctx.clock.now()),
+      });
+    }),
+  );
+
+  router.get(
+    '/:slug/:lang',
+    page(async (req, res, next) => {
+      const { slug, lang } = pathOf(req);
+      const newsroom = await newsroomIn(slug, lang);
+      if (!newsroom) return next();
+      const number = pageNumber(req);
+      if (number === undefined) return notFoundPage(res, lang, newsroom);
+      const stamp = await publicStamp(ctx, newsroom.id);
+      const body = await cache
+        .get(`newsroom|${newsroom.id}|${lang}|${number}|${stamp.version}`, async () => {
+          const html = await renderNewsroomPage(ctx, newsroom, lang, number);
+          return rendered(html ?? '');
+        })
+        .then((r) => (r.body ? r : undefined));
+      if (!body) return notFoundPage(res, lang, newsroom);
+      sendPage(req, res, body, stamp);
+    }),
+  );
+
+  router.get(
+    '/:slug/:lang/search',
+    page(async (req, res, next) => {
+      const { slug, lang } = pathOf(req);
+      const newsroom = await newsroomIn(slug, lang);
+      if (!newsroom) return next();
+      const query = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
+      const stamp = await publicStamp(ctx, newsroom.id);
+      const hits = query ? await searchPublicReleases(ctx, { newsroomId: newsroom.id, lang, query, limit: PAGE_SIZE }) : [];
+      sendPage(req, res, rendered(renderSearchPage(ctx, newsroom, lang, query, hits)), stamp);
+    }),
+  );
+
+  router.get(
+    '/:slug/:lang/keyword/:keyword',
+    page(async (req, res, next) => {
+      const { slug, lang, keyword } = pathOf(req);
+      const newsroom = await newsroomIn(slug, lang);
+      if (!newsroom) return next();
+      const number = pageNumber(req);
+      const stamp = await publicStamp(ctx, newsroom.id);
+      const key = keyword.toLowerCase();
+      const html =
+        number &&
+        (await cache
+          .get(`keyword|${newsroom.id}|${lang}|${key}|${number}|${stamp.version}`, async () =>
+            rendered((await renderKeywordPage(ctx, newsroom, lang, key, number)) ?? ''),
+          )
+          .then((r) => (r.body ? r : undefined)));
+      if (!html) return notFoundPage(res, lang, newsroom);
+      sendPage(req, res, html, stamp);
+    }),
+  );
+
+  const releasePage = page(async (req, res, next) => {
+    const { slug, lang, id, title } = pathOf(req);
+    if (!UUID.test(id)) return next();
+    const newsroom = await newsroomIn(slug, lang);
+    if (!newsroom) return next();
+    const stamp = await publicStamp(ctx, newsroom.id);
+    let release;
+    try {
+      release = await getPublicRelease(ctx, id);
+    } catch (error) {
+      if (error instanceof AppError && error.status === 410) {
+        return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawnAt(ctx, id)));
+      }
+      if (error instanceof AppError && error.status === 404) return notFoundPage(res, lang, newsroom);
+      throw error;
+    }
+    const translation = translationIn(release, lang);
+    if (release.newsroomId !== newsroom.id || !translation) return notFoundPage(res, lang, newsroom);
+    if (title !== slugify(translation.title)) {
+      res.set('Cache-Control', `public, max-age=${maxAgeUntilNextPublication(stamp, ctx.clock.now())}`);
+      res.redirect(301, releasePageUrl(base, newsroom.slug, lang, release.id, translation.title));
+      return;
+    }
+    const html = await cache.get(`release|${id}|${lang}|${stamp.version}`, async () =>
+      rendered(await renderReleasePage(ctx, newsroom, release, lang)),
+    );
+    sendPage(req, res, html, stamp);
+  });
+  router.get('/:slug/:lang/:id/:title', releasePage);
+  // Without its title: sent on to the page's address.
+  router.get('/:slug/:lang/:id', releasePage);
+
+  return router;
+}
+
+/**
+ * The HTML 404 page for GET and HEAD of any address outside /api that nothing answered;
+ * mount it after every other router. In the newsroom's language when the path names one.
+ */
+export function sitePageNotFound(ctx: AppContext): RequestHandler {
+  const policy = pagePolicy(ctx.config.publicUrl);
+  return (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path === '/api' || req.path.startsWith('/api/')) return next();
+    void (async () => {
+      const [slug, lang] = req.path.split('/').slice(1).map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          return '';
+        }
+      });
+      const newsroom = slug ? await findNewsroomBySlug(ctx.db, slug) : undefined;
+      const shownLang = newsroom ? (lang && newsroom.languages.includes(lang) ? lang : newsroom.languages[0]!) : 'en';
+      res
+        .status(404)
+        .set({ 'Content-Type': HTML, 'Cache-Control': 'no-store', 'Content-Security-Policy': policy })
+        .send(renderNotFound(ctx, shownLang, newsroom));
+    })().catch(next);
+  };
+}
+
+/** The staff preview of a release page, under /api (newsroom token). */
+export function sitePreviewRoutes(ctx: AppContext): RouteDefinition[] {
+  const policy = pagePolicy(ctx.config.publicUrl);
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/releases/:id/preview/:lang',
+      tag: 'Releases',
+      summary: 'The release page in one language as it will be published, whatever its status (never cached)',
+      access: 'token',
+      params: z.object({ id: pathKey, lang: languageCode }),
+      responses: {
+        200: { description: 'The page', contentType: 'text/html' },
+        404: { description: 'No such release, or not in that language' },
+      },
+      load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
+      async handle({ params, loaded: release, res }) {
+        const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
+        if (!newsroom || !translationIn(release, params.lang)) throw new AppError(404, 'not-found', 'The release has no text in that language.');
+        const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
+        const html = await renderReleasePage(ctx, newsroom, { ...release, publishedAt }, params.lang);
+        res
+          .status(200)
+          .set({
+            'Content-Type': HTML,
+            'Cache-Control': 'no-store',
+            'Content-Security-Policy': policy,
+            'X-Robots-Tag': 'noindex',
+          })
+          .send(html);
+      },
+    }),
+  ];
+}
