@@ -7,6 +7,7 @@ import { attachmentRoutes, fileRoutes } from './attachments/routes.js';
 import { bearerAuthenticator } from './auth/authenticate.js';
 import { tokenRoutes } from './auth/routes.js';
 import { contactRoutes } from './contacts/routes.js';
+import { feedRoutes } from './feeds/routes.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health/routes.js';
 import { notFoundHandler, problemHandler } from './lib/errors.js';
@@ -83,6 +84,7 @@ export function buildApp(ctx: AppContext): Express {
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);
+  app.use(feedRoutes(ctx));
 
   app.use(notFoundHandler);
   app.use(problemHandler(ctx.logger));

@@ -50,3 +50,18 @@ const policy: sanitizeHtml.IOptions = {
 export function renderMarkdown(source: string): string {
   return sanitizeHtml(markdown.render(source), policy).trim();
 }
+
+const textEntities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"' };
+
+/**
+ * The text of HTML this module produced, for outputs that take no markup (feed and
+ * sitemap descriptions): tags dropped, blocks separated by a space. The sanitiser
+ * writes every other character as itself, so these four entities are all there is to decode.
+ */
+export function htmlToText(html: string): string {
+  const spaced = html.replace(/<br\s*\/?>|<\/(?:p|h[1-6]|li|dt|dd|blockquote|pre|tr|th|td|figcaption|caption)>/gi, '$& ');
+  return sanitizeHtml(spaced, { allowedTags: [], allowedAttributes: {} })
+    .replace(/&(amp|lt|gt|quot);/g, (_, name: string) => textEntities[name]!)
+    .replace(/\s+/g, ' ')
+    .trim();
+}

@@ -32,9 +32,36 @@ const common: Section = {
 
 /** The public site and feeds (site/, feeds/). */
 const site: Section = {
-  fi: { siteName: 'Uutishuone', skipToContent: 'Siirry sisältöön' },
-  sv: { siteName: 'Nyhetsrum', skipToContent: 'Hoppa till innehållet' },
-  en: { siteName: 'Newsroom', skipToContent: 'Skip to content' },
+  fi: {
+    siteName: 'Uutishuone',
+    skipToContent: 'Siirry sisältöön',
+    'feed.titleKeyword': '{newsroom}: {keyword}',
+    'feed.titleAll': 'Kaikkien uutishuoneiden tiedotteet',
+    'feed.descriptionNewsroom': 'Tiedotteet: {newsroom}',
+    'feed.descriptionKeyword': '{newsroom}: tiedotteet aiheesta {keyword}',
+    'feed.descriptionAll': 'Kaikkien uutishuoneiden uusimmat tiedotteet',
+    'feed.contacts': 'Lisätietoja',
+  },
+  sv: {
+    siteName: 'Nyhetsrum',
+    skipToContent: 'Hoppa till innehållet',
+    'feed.titleKeyword': '{newsroom}: {keyword}',
+    'feed.titleAll': 'Alla nyhetsrums meddelanden',
+    'feed.descriptionNewsroom': 'Meddelanden från {newsroom}',
+    'feed.descriptionKeyword': '{newsroom}: meddelanden om {keyword}',
+    'feed.descriptionAll': 'De senaste meddelandena från alla nyhetsrum',
+    'feed.contacts': 'Mer information',
+  },
+  en: {
+    siteName: 'Newsroom',
+    skipToContent: 'Skip to content',
+    'feed.titleKeyword': '{newsroom}: {keyword}',
+    'feed.titleAll': 'Releases of all newsrooms',
+    'feed.descriptionNewsroom': 'Releases of {newsroom}',
+    'feed.descriptionKeyword': 'Releases of {newsroom} about {keyword}',
+    'feed.descriptionAll': 'The latest releases of every newsroom',
+    'feed.contacts': 'More information',
+  },
 };
 
 /** Subscription pages and confirmation emails (subscriptions/). */

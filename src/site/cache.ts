@@ -21,6 +21,8 @@ export interface Cacheable {
   /** Seconds a shared cache may reuse it; 0 for no reuse without revalidation. */
   maxAge: number;
   status?: number;
+  /** The body's strong ETag when already known (computed once with a cached body). */
+  etag?: string;
 }
 
 export const strongEtag = (body: string | Buffer) =>
@@ -37,7 +39,7 @@ export function sendCacheable(req: Request, res: Response, page: Cacheable): voi
   const status = page.status ?? 200;
   res.set({
     'Content-Type': page.contentType,
-    ETag: strongEtag(page.body),
+    ETag: page.etag ?? strongEtag(page.body),
     'Last-Modified': page.lastModified.toUTCString(),
     'Cache-Control': page.maxAge > 0 ? `public, max-age=${page.maxAge}` : 'public, no-cache',
   });
@@ -65,6 +67,11 @@ export class RenderCache<V = string> {
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return value;
+  }
+
+  /** Drops one entry: for output that goes stale by time rather than by data. */
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   clear(): void {
