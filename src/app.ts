@@ -6,6 +6,7 @@ import { attachmentRoutes, fileRoutes } from './attachments/routes.js';
 import { bearerAuthenticator } from './auth/authenticate.js';
 import { tokenRoutes } from './auth/routes.js';
 import { contactRoutes } from './contacts/routes.js';
+import { feedRoutes } from './feeds/routes.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health/routes.js';
 import { notFoundHandler, problemHandler } from './lib/errors.js';
@@ -70,6 +71,8 @@ export function buildApp(ctx: AppContext): Express {
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);
+  // Feeds first: their paths are more specific than the site's release pages.
+  app.use(feedRoutes(ctx));
   app.use(siteRoutes(ctx));
 
   app.use(sitePageNotFound(ctx));

@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import sanitizeHtml from 'sanitize-html';
 import { AppError, unprocessable } from './errors.js';
 
 /*
@@ -66,9 +67,12 @@ export async function renderMarkdown(source: string, field = 'body', timeLimitMs
 
 const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&nbsp;': '\u00a0' };
 
-/** The text of stored (sanitised) HTML, for search and summaries: tags dropped, blocks apart. */
+/**
+ * The text of stored (sanitised) HTML, for search and for outputs that take no markup
+ * (feed and sitemap descriptions): tags dropped, blocks kept apart by a space.
+ */
 export function htmlToText(html: string): string {
-  const text = sanitizeHtml(html.replace(/<\/(p|h[2-6]|li|dt|dd|blockquote|pre|tr|figcaption)>|<br\s*\/?>/gi, '$& '), {
+  const text = sanitizeHtml(html.replace(/<\/(p|h[1-6]|li|dt|dd|blockquote|pre|tr|th|td|figcaption|caption)>|<br\s*\/?>/gi, '$& '), {
     allowedTags: [],
     allowedAttributes: {},
   });

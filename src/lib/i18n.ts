@@ -84,6 +84,12 @@ const site: Section = {
     backToNewsroom: 'Uutishuoneen etusivulle',
     embeddedVideo: 'Katso video',
     externalImage: 'Katso kuva',
+    'feed.titleKeyword': '{newsroom}: {keyword}',
+    'feed.titleAll': 'Kaikkien uutishuoneiden tiedotteet',
+    'feed.descriptionNewsroom': 'Tiedotteet: {newsroom}',
+    'feed.descriptionKeyword': '{newsroom}: tiedotteet aiheesta {keyword}',
+    'feed.descriptionAll': 'Kaikkien uutishuoneiden uusimmat tiedotteet',
+    'feed.contacts': 'Lisätietoja',
   },
   sv: {
     siteName: 'Nyhetsrum',
@@ -137,6 +143,12 @@ const site: Section = {
     backToNewsroom: 'Till nyhetsrummets startsida',
     embeddedVideo: 'Se videon',
     externalImage: 'Se bilden',
+    'feed.titleKeyword': '{newsroom}: {keyword}',
+    'feed.titleAll': 'Alla nyhetsrums meddelanden',
+    'feed.descriptionNewsroom': 'Meddelanden från {newsroom}',
+    'feed.descriptionKeyword': '{newsroom}: meddelanden om {keyword}',
+    'feed.descriptionAll': 'De senaste meddelandena från alla nyhetsrum',
+    'feed.contacts': 'Mer information',
   },
   en: {
     siteName: 'Newsroom',
@@ -190,6 +202,12 @@ const site: Section = {
     backToNewsroom: 'To the newsroom',
     embeddedVideo: 'Watch the video',
     externalImage: 'View the image',
+    'feed.titleKeyword': '{newsroom}: {keyword}',
+    'feed.titleAll': 'Releases of all newsrooms',
+    'feed.descriptionNewsroom': 'Releases of {newsroom}',
+    'feed.descriptionKeyword': 'Releases of {newsroom} about {keyword}',
+    'feed.descriptionAll': 'The latest releases of every newsroom',
+    'feed.contacts': 'More information',
   },
 };
 

@@ -69,6 +69,8 @@ export interface PublicStamp {
   lastModified: Date;
   /** When the next scheduled release becomes public: nothing may be cached past it. */
   nextPublication: Date | null;
+  /** When it was read: output cached under the stamp shows nothing published after it. */
+  at?: Date;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function publicStamp(ctx: AppContext, newsroomId?: string): Promise
     version: `${state.lastChange ?? '-'}|${state.publicCount}|${state.nextPublication ?? '-'}|${state.contactCount}`,
     lastModified,
     nextPublication: state.nextPublication ? new Date(state.nextPublication) : null,
+    at: now,
   };
 }
 
@@ -126,4 +129,19 @@ export async function getPublicContact(ctx: AppContext, newsroomId: string, cont
   const [contact] = await listPublicContactRows(ctx.db, { now: isoTime(ctx.clock.now()), newsroomId, contactId });
   if (!contact) throw notFound('Contact');
   return contact;
+}
+
+/**
+ * listPublicReleases as `stamp` saw them: a release whose time came (or that was
+ * published) after the stamp was read is left out, so that output cached under the
+ * stamp's version shows exactly that state, even to a request racing a publication.
+ */
+export async function listPublicReleasesAsOf(
+  ctx: AppContext,
+  options: PublicListOptions,
+  stamp: PublicStamp,
+): Promise<PublicRelease[]> {
+  const releases = await listPublicReleases(ctx, options);
+  const at = stamp.at?.getTime();
+  return at === undefined ? releases : releases.filter((r) => Date.parse(r.publishedAt) <= at);
 }

@@ -77,6 +77,11 @@ export class RenderCache<V = string> {
     return value;
   }
 
+  /** Drops one entry: for output that goes stale by time rather than by data. */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

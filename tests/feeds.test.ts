@@ -1,0 +1,443 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import { z } from 'zod';
+import { startTestApp, type TestApp } from './support/app.js';
+import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
+
+/*
+ * Feeds, sitemap and robots.txt, read the way aggregators read them: every feed parsed
+ * by Debian's python3-feedparser (not our code), the sitemap by Python's XML parser,
+ * JSON Feed checked against the structure of its 1.1 specification.
+ */
+
+const BASE = 'https://news.example.test';
+const formats = ['rss.xml', 'atom.xml', 'feed.json'] as const;
+
+let t: TestApp;
+let newsroom: NewsroomFixture;
+let contact: Record<string, any>;
+let release: Record<string, any>; // fi + sv, image and PDF, contact, keywords
+let finnishOnly: Record<string, any>;
+let image: Record<string, any>;
+let pdf: Record<string, any>;
+
+const path = (url: string) => url.replace(BASE, '');
+
+/** GET as text, whatever the content type. */
+function get(url: string, headers: Record<string, string> = {}) {
+  return t.http
+    .get(path(url))
+    .set(headers)
+    .buffer(true)
+    .parse((res, done) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => done(null, text));
+    });
+}
+
+const python = (script: string, input: string) =>
+  JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input, maxBuffer: 64 * 1024 * 1024 }).toString());
+
+const FEEDPARSER = `
+import sys, json, feedparser
+d = feedparser.parse(sys.stdin.buffer.read())
+def entry(e):
+    return {
+        'id': e.get('id'), 'guidislink': e.get('guidislink'), 'title': e.get('title'), 'link': e.get('link'),
+        'author': e.get('author'), 'published': e.get('published'), 'summary': e.get('summary'),
+        'content': [c['value'] for c in e.get('content', [])],
+        'tags': [x['term'] for x in e.get('tags', [])],
+        'enclosures': [{'href': x.get('href'), 'length': x.get('length'), 'type': x.get('type')} for x in e.get('enclosures', [])],
+    }
+print(json.dumps({
+    'bozo': int(d.bozo), 'error': str(d.get('bozo_exception', '')), 'version': d.version,
+    'feed': {'title': d.feed.get('title'), 'link': d.feed.get('link'), 'language': d.feed.get('language'),
+             'subtitle': d.feed.get('subtitle'), 'updated': d.feed.get('updated'),
+             'links': [{'rel': l.get('rel'), 'href': l.get('href'), 'type': l.get('type')} for l in d.feed.get('links', [])]},
+    'entries': [entry(e) for e in d.entries],
+}))
+`;
+
+const SITEMAP_PARSER = `
+import sys, json, xml.etree.ElementTree as ET
+NS = {'s': 'http://www.sitemaps.org/schemas/sitemap/0.9', 'x': 'http://www.w3.org/1999/xhtml',
+      'n': 'http://www.google.com/schemas/sitemap-news/0.9'}
+root = ET.fromstring(sys.stdin.buffer.read())
+def news(u):
+    n = u.find('n:news', NS)
+    if n is None: return None
+    return {'name': n.findtext('n:publication/n:name', namespaces=NS), 'language': n.findtext('n:publication/n:language', namespaces=NS),
+            'date': n.findtext('n:publication_date', namespaces=NS), 'title': n.findtext('n:title', namespaces=NS)}
+print(json.dumps({'root': root.tag, 'urls': [
+    {'loc': u.findtext('s:loc', namespaces=NS), 'lastmod': u.findtext('s:lastmod', namespaces=NS),
+     'links': [{'rel': l.get('rel'), 'hreflang': l.get('hreflang'), 'href': l.get('href')} for l in u.findall('x:link', NS)],
+     'news': news(u)}
+    for u in root.findall('s:url', NS)]}))
+`;
+
+interface Parsed {
+  bozo: number;
+  error: string;
+  version: string;
+  feed: { title: string; link: string; language: string | null; subtitle: string; updated: string; links: { rel: string; href: string; type: string }[] };
+  entries: {
+    id: string;
+    guidislink: boolean;
+    title: string;
+    link: string;
+    author: string;
+    published: string;
+    summary: string;
+    content: string[];
+    tags: string[];
+    enclosures: { href: string; length: string; type: string }[];
+  }[];
+}
+
+/** A feed as a reader sees it: an XML feed through feedparser, JSON Feed through its schema, in one shape. */
+async function readFeed(url: string): Promise<Parsed> {
+  const res = await get(url).expect(200);
+  if (url.endsWith('.json')) {
+    expect(res.headers['content-type']).toBe('application/feed+json; charset=utf-8');
+    const feed = jsonFeed.parse(JSON.parse(res.body as string));
+    return {
+      bozo: 0,
+      error: '',
+      version: feed.version,
+      feed: { title: feed.title, link: feed.home_page_url!, language: feed.language ?? null, subtitle: feed.description!, updated: '', links: [{ rel: 'self', href: feed.feed_url!, type: 'application/feed+json' }] },
+      entries: feed.items.map((item) => ({
+        id: item.id,
+        guidislink: false,
+        title: item.title!,
+        link: item.url!,
+        author: item.authors![0]!.name!,
+        published: item.date_published!,
+        summary: item.summary ?? '',
+        content: [item.content_html!],
+        tags: item.tags ?? [],
+        enclosures: (item.attachments ?? []).map((a) => ({ href: a.url, length: String(a.size_in_bytes), type: a.mime_type })),
+      })),
+    };
+  }
+  expect(res.headers['content-type']).toBe(
+    url.endsWith('rss.xml') ? 'application/rss+xml; charset=utf-8' : 'application/atom+xml; charset=utf-8',
+  );
+  return python(FEEDPARSER, res.body as string);
+}
+
+/** JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the fields, their types and the required ones. */
+const absoluteUrl = z.url({ protocol: /^https?$/ });
+const rfc3339 = z.iso.datetime({ offset: true });
+const author = z.strictObject({ name: z.string().optional(), url: absoluteUrl.optional(), avatar: absoluteUrl.optional() });
+const jsonFeed = z.strictObject({
+  version: z.literal('https://jsonfeed.org/version/1.1'),
+  title: z.string().min(1),
+  home_page_url: absoluteUrl.optional(),
+  feed_url: absoluteUrl.optional(),
+  description: z.string().optional(),
+  language: z.string().optional(),
+  authors: z.array(author).optional(),
+  items: z.array(
+    z
+      .strictObject({
+        id: z.string().min(1),
+        url: absoluteUrl.optional(),
+        title: z.string().optional(),
+        content_html: z.string().optional(),
+        content_text: z.string().optional(),
+        summary: z.string().optional(),
+        image: absoluteUrl.optional(),
+        date_published: rfc3339.optional(),
+        date_modified: rfc3339.optional(),
+        authors: z.array(author).optional(),
+        tags: z.array(z.string()).optional(),
+        language: z.string().optional(),
+        attachments: z
+          .array(z.strictObject({ url: absoluteUrl, mime_type: z.string().min(1), title: z.string().optional(), size_in_bytes: z.number().int().nonnegative().optional() }))
+          .optional(),
+      })
+      .refine((item) => item.content_html !== undefined || item.content_text !== undefined, 'an item has content_html or content_text'),
+  ),
+});
+
+const feedUrls = (slug: string, lang: string) => formats.map((f) => `${BASE}/${slug}/${lang}/${f}`);
+const keywordUrls = (slug: string, lang: string, keyword: string) =>
+  formats.map((f) => `${BASE}/${slug}/${lang}/keyword/${encodeURIComponent(keyword)}/${f}`);
+const allUrls = formats.map((f) => `${BASE}/${f}`);
+const guidOf = (id: string, lang: string) => `urn:newsroom:release:${id}:${lang}`;
+
+async function publish(id: string) {
+  await t.http.post(`/api/releases/${id}/publish`).set(newsroom.auth).expect(200);
+  return (await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200)).body as Record<string, any>;
+}
+
+async function sitemap() {
+  const res = await get(`${BASE}/sitemap.xml`).expect(200);
+  expect(res.headers['content-type']).toMatch(/^application\/xml/);
+  return python(SITEMAP_PARSER, res.body as string) as {
+    root: string;
+    urls: { loc: string; lastmod: string | null; links: { rel: string; hreflang: string; href: string }[]; news: Record<string, string> | null }[];
+  };
+}
+
+/** Which of these releases each feed (and the sitemap) shows, by guid / page URL. */
+async function visibleIn(urls: string[], id: string, lang: string) {
+  return Promise.all(urls.map(async (url) => (await readFeed(url)).entries.some((e) => e.id === guidOf(id, lang))));
+}
+const inSitemap = async (id: string) => (await sitemap()).urls.some((u) => u.loc.includes(`/${id}/`));
+
+beforeAll(async () => {
+  t = await startTestApp();
+  newsroom = await buildNewsroom(t);
+  contact = await buildContact(t, newsroom);
+  release = await buildRelease(t, newsroom, { contactIds: [contact.id], keywords: { fi: ['Kirjasto', 'kulttuuri'], sv: ['bibliotek'] } });
+  // The PDF first: the feed must still put the image first.
+  pdf = await buildAttachment(t, newsroom, release.id);
+  const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 120, b: 200 } } }).png().toBuffer();
+  image = await buildAttachment(t, newsroom, release.id, { bytes: png, filename: 'kuva.png', fields: { caption_fi: 'Kirjaston julkisivu', credit: 'Kaupunki' } });
+  release = await publish(release.id);
+  finnishOnly = await buildRelease(t, newsroom, {
+    translations: { fi: { title: 'Vain suomeksi & <tärkeää>', lead: 'Lyhyt ingressi.', body: 'Teksti.' } },
+    keywords: { fi: ['liikenne'] },
+  });
+  finnishOnly = await publish(finnishOnly.id);
+  await buildRelease(t, newsroom, { translations: { fi: { title: 'Luonnos', lead: '', body: 'Ei julkinen.' } } });
+});
+afterAll(() => t.close());
+
+describe('newsroom feeds', () => {
+  it('RSS 2.0 parses without error and carries every field of each release', async () => {
+    const feed = await readFeed(newsroom.body.links.rss.fi);
+    expect(feed).toMatchObject({ bozo: 0, version: 'rss20' });
+    expect(feed.feed).toMatchObject({
+      title: 'Länsi-Esimerkin kaupunki',
+      link: newsroom.body.links.web.fi,
+      language: 'fi',
+      subtitle: 'Länsi-Esimerkki on kaupunki.', // the boilerplate as text
+    });
+    expect(feed.feed.links).toContainEqual({ rel: 'self', href: newsroom.body.links.rss.fi, type: 'application/rss+xml' });
+    expect(feed.entries.map((e) => e.title)).toEqual(['Vain suomeksi & <tärkeää>', 'Uusi kirjasto avataan']);
+
+    const entry = feed.entries[1]!;
+    expect(entry).toMatchObject({
+      id: guidOf(release.id, 'fi'),
+      guidislink: false,
+      link: release.links.web.fi,
+      author: 'Länsi-Esimerkin kaupunki',
+      summary: 'Kaupunki avaa uuden kirjaston.',
+      tags: ['Kirjasto', 'kulttuuri'],
+    });
+    expect(new Date(entry.published).toISOString()).toBe(new Date(Math.floor(Date.parse(release.publishedAt) / 1000) * 1000).toISOString());
+    const content = entry.content[0]!;
+    expect(content).toContain('<p>Kirjasto avataan <strong>maanantaina</strong>.</p>'); // the stored sanitised body
+    expect(content).toContain('Maija Meikäläinen');
+    expect(content).toContain('mailto:maija@example.org');
+    // One enclosure per attachment, the image first, with the real sizes and types.
+    expect(entry.enclosures).toEqual([
+      { href: image.url, length: String(image.size), type: 'image/png' },
+      { href: pdf.url, length: String(pdf.size), type: 'application/pdf' },
+    ]);
+  });
+
+  it('Atom 1.0 and JSON Feed 1.1 hold the same entries', async () => {
+    const [rss, atom, json] = await Promise.all(feedUrls(newsroom.slug, 'fi').map(readFeed));
+    expect(atom).toMatchObject({ bozo: 0, version: 'atom10' });
+    expect(json!.version).toBe('https://jsonfeed.org/version/1.1');
+    for (const feed of [atom!, json!]) {
+      expect(feed.feed.title).toBe(rss!.feed.title);
+      expect(feed.feed.link).toBe(rss!.feed.link);
+      expect(feed.entries.map((e) => [e.id, e.title, e.link, e.author, e.tags, e.enclosures])).toEqual(
+        rss!.entries.map((e) => [e.id, e.title, e.link, e.author, e.tags, e.enclosures]),
+      );
+    }
+    // feedparser drops tel: links from the XML formats' HTML; JSON Feed is read as sent.
+    expect(atom!.entries[1]!.content[0]).toBe(rss!.entries[1]!.content[0]);
+    expect(json!.entries[1]!.content[0]).toContain('<a href="tel:+358401234567">+358 40 123 4567</a>');
+    expect(atom!.feed.links).toContainEqual({ rel: 'self', href: `${BASE}/${newsroom.slug}/fi/atom.xml`, type: 'application/atom+xml' });
+  });
+
+  it('each language has its own feed with that language version of each release', async () => {
+    for (const url of feedUrls(newsroom.slug, 'sv')) {
+      const feed = await readFeed(url);
+      expect(feed.bozo).toBe(0);
+      expect(feed.entries.map((e) => [e.id, e.title, e.link])).toEqual([[guidOf(release.id, 'sv'), 'Nytt bibliotek öppnas', release.links.web.sv]]);
+      expect(feed.entries[0]!.author).toBe('Västra Exempel stad');
+    }
+  });
+
+  it('a keyword feed holds the releases with that keyword, in any case; an unknown keyword is an empty valid feed', async () => {
+    for (const url of keywordUrls(newsroom.slug, 'fi', 'kirjasto')) {
+      const feed = await readFeed(url);
+      expect(feed.bozo).toBe(0);
+      expect(feed.feed.title).toBe('Länsi-Esimerkin kaupunki: Kirjasto');
+      expect(feed.entries.map((e) => e.id)).toEqual([guidOf(release.id, 'fi')]);
+    }
+    for (const url of keywordUrls(newsroom.slug, 'fi', 'ei-ole')) {
+      const feed = await readFeed(url);
+      expect(feed.bozo).toBe(0);
+      expect(feed.entries).toEqual([]);
+    }
+  });
+
+  it('the feed of all newsrooms shows each release in its first language', async () => {
+    const other = await buildNewsroom(t, { languages: ['en'], name: { en: 'Other Town' }, boilerplate: {} });
+    const otherRelease = await t.http
+      .post(`/api/newsrooms/${other.slug}/releases`)
+      .set(other.auth)
+      .send({ translations: { en: { title: 'Harbour opens', lead: 'The harbour opens.', body: 'Boats.' } } })
+      .expect(201);
+    await t.http.post(`/api/releases/${otherRelease.body.id}/publish`).set(other.auth).expect(200);
+    for (const url of allUrls) {
+      const feed = await readFeed(url);
+      expect(feed.bozo).toBe(0);
+      const ids = feed.entries.map((e) => e.id);
+      expect(ids).toEqual(expect.arrayContaining([guidOf(release.id, 'fi'), guidOf(finnishOnly.id, 'fi'), guidOf(otherRelease.body.id, 'en')]));
+      expect(ids).not.toContain(guidOf(release.id, 'sv'));
+      expect(feed.entries.find((e) => e.id === guidOf(otherRelease.body.id, 'en'))!.author).toBe('Other Town');
+    }
+  });
+
+  it('unknown newsroom, a language the newsroom lacks, or a malformed one: 404', async () => {
+    for (const url of [...feedUrls('no-such-newsroom', 'fi'), ...feedUrls(newsroom.slug, 'en'), ...feedUrls(newsroom.slug, 'xx'), ...keywordUrls(newsroom.slug, 'en', 'kirjasto')]) {
+      const res = await get(url).expect(404);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    await get(`${BASE}/${newsroom.slug}/FI/rss.xml`).expect(404);
+  });
+
+  it('keeps every guid when a release is edited', async () => {
+    const before = await Promise.all(feedUrls(newsroom.slug, 'fi').map(readFeed));
+    await t.http
+      .patch(`/api/releases/${release.id}`)
+      .set(newsroom.auth)
+      .send({ translations: { fi: { title: 'Uusi pääkirjasto avataan' } } })
+      .expect(200);
+    const after = await Promise.all(feedUrls(newsroom.slug, 'fi').map(readFeed));
+    for (const [i, feed] of after.entries()) {
+      const edited = feed.entries.find((e) => e.title === 'Uusi pääkirjasto avataan')!;
+      expect(edited.id).toBe(guidOf(release.id, 'fi'));
+      expect(before[i]!.entries.map((e) => e.id)).toEqual(feed.entries.map((e) => e.id));
+      expect(edited.link).toMatch(/\/uusi-paakirjasto-avataan$/);
+    }
+  });
+});
+
+describe('conditional requests and caching', () => {
+  const conditionalUrls = () => [...feedUrls(newsroom.slug, 'fi'), ...allUrls, `${BASE}/sitemap.xml`];
+
+  it('answers If-None-Match and If-Modified-Since with 304 and sends strong validators', async () => {
+    for (const url of conditionalUrls()) {
+      const first = await get(url).expect(200);
+      const etag = first.headers.etag as string;
+      const lastModified = first.headers['last-modified'] as string;
+      expect(etag).toMatch(/^"[^"]+"$/); // strong: no W/
+      expect(Date.parse(lastModified)).not.toBeNaN();
+      expect(first.headers['cache-control']).toMatch(/^public, max-age=\d+$/);
+      await get(url, { 'If-None-Match': etag }).expect(304);
+      await get(url, { 'If-Modified-Since': lastModified }).expect(304);
+      await get(url, { 'If-None-Match': '"something-else"' }).expect(200);
+    }
+  });
+
+  it('answers 200 with new validators after a change', async () => {
+    const before = await Promise.all(conditionalUrls().map((url) => get(url).expect(200)));
+    t.clock.advance(2000); // Last-Modified counts whole seconds
+    await t.http
+      .patch(`/api/releases/${release.id}`)
+      .set(newsroom.auth)
+      .send({ translations: { fi: { lead: 'Kaupunki avaa uuden pääkirjaston.' } } })
+      .expect(200);
+    for (const [i, url] of conditionalUrls().entries()) {
+      const { etag, 'last-modified': lastModified } = before[i]!.headers as Record<string, string>;
+      const res = await get(url, { 'If-None-Match': etag! }).expect(200);
+      expect(res.headers.etag).not.toBe(etag);
+      await get(url, { 'If-Modified-Since': lastModified! }).expect(200);
+    }
+  });
+});
+
+describe('the sitemap and robots.txt', () => {
+  it('lists every public release page with hreflang alternates, newsroom pages, and Google News entries', async () => {
+    const map = await sitemap();
+    expect(map.root).toBe('{http://www.sitemaps.org/schemas/sitemap/0.9}urlset');
+    const byLoc = new Map(map.urls.map((u) => [u.loc, u]));
+    const current = (await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200)).body;
+
+    const pages = { fi: current.links.web.fi as string, sv: current.links.web.sv as string };
+    for (const [lang, loc] of Object.entries(pages)) {
+      const entry = byLoc.get(loc)!;
+      expect(entry).toBeDefined();
+      // Each version names every version (including itself) and x-default, the first language.
+      expect(entry.links).toEqual([
+        { rel: 'alternate', hreflang: 'fi', href: pages.fi },
+        { rel: 'alternate', hreflang: 'sv', href: pages.sv },
+        { rel: 'alternate', hreflang: 'x-default', href: pages.fi },
+      ]);
+      expect(entry.news).toEqual({
+        name: lang === 'fi' ? 'Länsi-Esimerkin kaupunki' : 'Västra Exempel stad',
+        language: lang,
+        date: current.publishedAt,
+        title: current.translations[lang].title,
+      });
+      expect(Date.parse(entry.lastmod!)).toBe(Date.parse(current.updatedAt));
+    }
+    expect(byLoc.get(finnishOnly.links.web.fi)!.news!.title).toBe('Vain suomeksi & <tärkeää>');
+    expect(byLoc.get(newsroom.body.links.web.fi)!.links.map((l) => l.hreflang)).toEqual(['fi', 'sv', 'x-default']);
+    expect(byLoc.has(newsroom.body.links.web.sv)).toBe(true);
+    expect(byLoc.has(`${BASE}/`)).toBe(true);
+    // Nothing unpublished: every release URL is one the API gave out for a published release.
+    const releaseLocs = map.urls.filter((u) => u.loc.split('/').length > 6).map((u) => u.loc);
+    expect(releaseLocs.every((loc) => loc.includes(release.id) || loc.includes(finnishOnly.id) || !loc.includes(newsroom.slug))).toBe(true);
+  });
+
+  it('serves robots.txt naming the sitemap by its absolute URL', async () => {
+    const res = await get(`${BASE}/robots.txt`).expect(200);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.body).toMatch(/^User-agent: \*$/m);
+    expect(res.body).toMatch(/^Sitemap: https:\/\/news\.example\.test\/sitemap\.xml$/m);
+  });
+});
+
+describe('embargo and withdrawal', () => {
+  const everyFeed = () => [...feedUrls(newsroom.slug, 'fi'), ...keywordUrls(newsroom.slug, 'fi', 'kirjasto'), ...allUrls];
+
+  it('a scheduled release is in no feed and not in the sitemap before its time, and in all of them at it, with no job run', async () => {
+    const scheduled = await buildRelease(t, newsroom, { keywords: { fi: ['kirjasto'] } });
+    // Far enough ahead that parsing every feed before it cannot reach it in real time.
+    const publishAt = new Date(t.clock.now().getTime() + 60_000).toISOString();
+    await t.http.post(`/api/releases/${scheduled.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
+
+    expect(await visibleIn(everyFeed(), scheduled.id, 'fi')).toEqual(everyFeed().map(() => false));
+    expect(await inSitemap(scheduled.id)).toBe(false);
+    // No cache may keep the pre-publication state past publishAt.
+    const rss = await get(newsroom.body.links.rss.fi).expect(200);
+    const maxAge = Number(/max-age=(\d+)/.exec(rss.headers['cache-control'] as string)?.[1] ?? 0);
+    expect(maxAge * 1000).toBeLessThanOrEqual(Date.parse(publishAt) - t.clock.now().getTime());
+
+    t.clock.advance(61_000);
+    expect(await visibleIn(everyFeed(), scheduled.id, 'fi')).toEqual(everyFeed().map(() => true));
+    expect(await inSitemap(scheduled.id)).toBe(true);
+    // Nothing recorded it: the row still says scheduled.
+    const row = await t.ctx.db.selectFrom('releases').select('status').where('id', '=', scheduled.id).executeTakeFirstOrThrow();
+    expect(row.status).toBe('scheduled');
+  });
+
+  it('a withdrawn release leaves every feed and the sitemap at once', async () => {
+    expect(await visibleIn(everyFeed(), release.id, 'fi')).toEqual(everyFeed().map(() => true));
+    await t.http.post(`/api/releases/${release.id}/withdraw`).set(newsroom.auth).expect(200);
+    expect(await visibleIn(everyFeed(), release.id, 'fi')).toEqual(everyFeed().map(() => false));
+    expect(await visibleIn(feedUrls(newsroom.slug, 'sv'), release.id, 'sv')).toEqual([false, false, false]);
+    expect(await inSitemap(release.id)).toBe(false);
+  });
+
+  it('drops Google News entries two days after publication, keeping the pages', async () => {
+    t.clock.advance(2 * 24 * 3600 * 1000 + 1000);
+    const map = await sitemap();
+    const entry = map.urls.find((u) => u.loc === finnishOnly.links.web.fi)!;
+    expect(entry).toBeDefined();
+    expect(entry.news).toBeNull();
+  });
+});
