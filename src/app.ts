@@ -14,6 +14,8 @@ import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, mountRoutes, type RouteDefinition } from './lib/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
 import { releaseRoutes } from './releases/routes.js';
+import { subscriptionPages } from './subscriptions/pages.js';
+import { subscriptionRoutes } from './subscriptions/routes.js';
 
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -27,6 +29,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...releaseRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
+    ...subscriptionRoutes(ctx),
   ];
 }
 
@@ -80,6 +83,7 @@ export function buildApp(ctx: AppContext): Express {
     }),
   ];
   const document = buildOpenApiDocument(routes, ctx.config.publicUrl);
+  app.use(subscriptionPages(ctx)); // HTML pages, and the subscribe form's post, before the JSON routes
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);
