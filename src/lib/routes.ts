@@ -54,6 +54,8 @@ export interface RouteDefinition<
   body?: B;
   /** Describes a multipart body for the API document; the handler parses it. */
   multipart?: Schema;
+  /** Describes a URL-encoded HTML form the path also takes, for the API document; the component's own page handler reads it. */
+  form?: Schema;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
   /**
    * Loads and authorizes the resource the path names, before the body is read: a client

@@ -22,6 +22,7 @@ import {
   listQuery,
   subscribeAccepted,
   subscribeBody,
+  subscribeForm,
   subscriberList,
   subscriberParams,
 } from './schemas.js';
@@ -41,10 +42,11 @@ export function subscriptionRoutes(ctx: AppContext) {
       path: '/api/newsrooms/:slug/subscriptions',
       tag: 'Subscriptions',
       summary:
-        'Subscribe to a newsroom by email (double opt-in). Also takes an HTML form (application/x-www-form-urlencoded: email, languages repeated, keywords comma-separated) and then answers with an HTML page.',
+        'Subscribe to a newsroom by email (double opt-in). Also takes the HTML form of the public pages (application/x-www-form-urlencoded) and then answers with an HTML page.',
       access: 'public',
       params: slugParams,
       body: subscribeBody,
+      form: subscribeForm,
       responses: {
         202: { description: 'Accepted; the same answer whether or not the address is known', schema: subscribeAccepted },
         422: { description: 'A language the newsroom does not have, or not an email address' },

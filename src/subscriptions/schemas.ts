@@ -19,6 +19,13 @@ export const subscribeBody = z.strictObject({
 });
 export type SubscribeInput = z.output<typeof subscribeBody>;
 
+/** The same request as the public pages' HTML form sends it (see pages.ts). */
+export const subscribeForm = z.object({
+  email: z.string(),
+  languages: z.array(languageCode).optional().meta({ description: 'Repeated field, one language each' }),
+  keywords: z.string().optional().meta({ description: 'Comma-separated' }),
+});
+
 export const subscribeAccepted = z.object({ status: z.literal('accepted'), detail: z.string() });
 
 export const importedSubscriber = z.strictObject({
