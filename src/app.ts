@@ -15,6 +15,8 @@ import { defineRoute, mountRoutes, type RouteDefinition } from './lib/routes.js'
 import { newsroomRoutes } from './newsrooms/routes.js';
 import { releaseRoutes } from './releases/routes.js';
 import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
+import { subscriptionPages } from './subscriptions/pages.js';
+import { subscriptionRoutes } from './subscriptions/routes.js';
 
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -29,6 +31,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
     ...sitePreviewRoutes(ctx),
+    ...subscriptionRoutes(ctx),
   ];
 }
 
@@ -68,6 +71,7 @@ export function buildApp(ctx: AppContext): Express {
     }),
   ];
   const document = buildOpenApiDocument(routes, ctx.config.publicUrl);
+  app.use(subscriptionPages(ctx)); // HTML pages, and the subscribe form's post, before the JSON routes
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);

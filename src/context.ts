@@ -6,6 +6,7 @@ import type { QueueSettings } from './lib/queue.js';
 import type { Clock } from './lib/time.js';
 import type { PublicationQueue } from './publication/queue.js';
 import type { FileStore } from './attachments/storage.js';
+import type { SubscriptionMailQueue } from './subscriptions/mail.js';
 
 /** What every component's operations get: built once at start (see main.ts). */
 export interface AppContext {
@@ -18,5 +19,7 @@ export interface AppContext {
   /** Where every component's queues live (Redis URL, key prefix, logger). */
   queueSettings: QueueSettings;
   publication: PublicationQueue;
+  /** Confirmation emails of subscriptions (ids only). */
+  subscriptionMail: SubscriptionMailQueue;
   mailer: Mailer;
 }

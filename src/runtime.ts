@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createMailer } from './lib/mailer.js';
 import { type Clock, systemClock } from './lib/time.js';
 import { createPublicationQueue } from './publication/queue.js';
+import { createSubscriptionMailQueue } from './subscriptions/mail.js';
 
 /** An upload whose temp file has not changed for this long was cut off by a crash. */
 const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
@@ -36,12 +37,14 @@ export async function createContext(config: Config, options: ContextOptions = {}
     clock: options.clock ?? systemClock,
     files,
     publication: createPublicationQueue(queueSettings),
+    subscriptionMail: createSubscriptionMailQueue(queueSettings),
     mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir }),
   };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.publication.close();
+  await ctx.subscriptionMail.close();
   ctx.mailer.close();
   await ctx.store.destroy();
 }

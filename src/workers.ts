@@ -1,9 +1,10 @@
 import type { AppContext } from './context.js';
 import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
+import { startSubscriptionMailWorker } from './subscriptions/mail.js';
 
 /** Every background worker of the worker role; main.ts starts them in order and closes them all. */
-const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [startPublicationWorker];
+const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [startPublicationWorker, startSubscriptionMailWorker];
 
 export async function startWorkers(ctx: AppContext): Promise<RunningWorker[]> {
   const started: RunningWorker[] = [];

@@ -53,7 +53,13 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], serverU
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     };
     const requestBody = route.body
-      ? { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } }
+      ? {
+          required: true,
+          content: {
+            'application/json': { schema: jsonSchema(route.body, 'input') },
+            ...(route.form ? { 'application/x-www-form-urlencoded': { schema: jsonSchema(route.form, 'input') } } : {}),
+          },
+        }
       : route.multipart
         ? { required: true, content: { 'multipart/form-data': { schema: jsonSchema(route.multipart, 'input') } } }
         : undefined;

@@ -72,6 +72,8 @@ export interface RouteDefinition<
   form?: B;
   /** Describes a multipart body for the API document; the handler parses it. */
   multipart?: Schema;
+  /** Describes a URL-encoded HTML form the path also takes, for the API document; the component's own page handler reads it. */
+  form?: Schema;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
   /**
    * Error statuses this route gives beyond those its shape implies (see openapi.ts:

@@ -16,6 +16,7 @@ import { initial } from './migrations/0001_initial.js';
 import { subscribers } from './migrations/0002_subscribers.js';
 import { installation } from './migrations/0003_installation.js';
 import { search } from './migrations/0005_search.js';
+import { subscriptions } from './migrations/0006_subscriptions.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -160,6 +161,7 @@ export async function migrate(store: Store): Promise<void> {
     '0002_subscribers': subscribers(store.dialect),
     '0003_installation': installation(store.dialect),
     '0005_search': search(store.dialect),
+    '0006_subscriptions': subscriptions(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

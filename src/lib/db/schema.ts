@@ -136,6 +136,22 @@ export interface SubscriberTable {
   confirmed_at: string | null;
   unsubscribed_at: string | null;
   hard_bounces: Generated<number>;
+  confirmation_requested_at: string | null; // 0006: the per-address rate limit of confirmation emails
+}
+
+export interface SubscriptionConfirmationTable {
+  id: string;
+  subscriber_id: string;
+  lang: string;
+  languages: string; // JSON array
+  keywords: string; // JSON array
+  ip_hash: string;
+  token_hash: string | null; // hex SHA-256
+  created_at: string;
+  claimed_at: string | null;
+  sent_at: string | null;
+  expires_at: string | null;
+  used_at: string | null;
 }
 
 export interface SubscriberKeywordTable {
@@ -157,6 +173,7 @@ export interface Database {
   deliveries: DeliveryTable;
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;
+  subscription_confirmations: SubscriptionConfirmationTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
@@ -164,3 +181,4 @@ export type ContactRow = Selectable<ContactTable>;
 export type ReleaseRow = Selectable<ReleaseTable>;
 export type AttachmentRow = Selectable<AttachmentTable>;
 export type SubscriberRow = Selectable<SubscriberTable>;
+export type SubscriptionConfirmationRow = Selectable<SubscriptionConfirmationTable>;

@@ -1,0 +1,262 @@
+import type { AppContext } from '../context.js';
+import { type FieldError, notFound, unprocessable } from '../lib/errors.js';
+import { t } from '../lib/i18n.js';
+import { isoTime } from '../lib/time.js';
+import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
+import { hashConfirmationToken, ipHash, verifySubscriberToken } from './links.js';
+import { queueConfirmationEmails } from './mail.js';
+import {
+  type Consent,
+  confirmationsFromIp,
+  confirmationsOf,
+  confirmSubscriber,
+  deleteSubscribers,
+  deliveriesOf,
+  emailKey,
+  ensureSubscriber,
+  findConfirmationByToken,
+  findSubscriber,
+  findSubscribersByEmail,
+  insertConfirmation,
+  insertConfirmedSubscribers,
+  markUnsubscribed,
+  replaceKeywords,
+  type Subscriber,
+  subscribersByEmailKeys,
+  takeAddressSlot,
+  updatePreferences,
+  useConfirmation,
+} from './repository.js';
+import { type ImportInput, importedSubscriber, type SubscribeInput } from './schemas.js';
+
+/** At most one confirmation email per address and newsroom in this time. */
+export const ADDRESS_INTERVAL_MS = 5 * 60_000;
+/** At most this many confirmation emails per requesting IP per hour, whatever the addresses. */
+export const PER_IP_PER_HOUR = 20;
+
+export const newsroomName = (newsroom: Newsroom, lang: string) =>
+  newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+
+/** The words a subscriber agrees to, as the form and the confirmation page show them (and consent records). */
+export const consentWording = (newsroom: Newsroom, lang: string) =>
+  t(lang, 'subscriptions.consentText', { newsroom: newsroomName(newsroom, lang) });
+
+/** Keywords once each, case-insensitively, in the form first given. */
+const distinctKeywords = (keywords: readonly string[]) => {
+  const seen = new Set<string>();
+  return keywords.filter((k) => !seen.has(k.toLowerCase()) && seen.add(k.toLowerCase()));
+};
+
+/** The subscriber's languages checked against the newsroom's; none given means its first. */
+export function checkLanguages(newsroom: Newsroom, languages: readonly string[], path = 'languages'): { languages: string[]; errors: FieldError[] } {
+  const errors = languages.flatMap((lang, index) =>
+    newsroom.languages.includes(lang)
+      ? []
+      : [{ path: `${path}.${index}`, message: `the newsroom has no language "${lang}" (it has ${newsroom.languages.join(', ')})` }],
+  );
+  const chosen = [...new Set(languages)];
+  return { languages: chosen.length ? chosen : [newsroom.languages[0]!], errors };
+}
+
+/** Language of pages and email for a request: the first asked for, when the newsroom has it. */
+export const requestLanguage = (newsroom: Newsroom, languages: readonly string[]) =>
+  languages.find((lang) => newsroom.languages.includes(lang)) ?? newsroom.languages[0]!;
+
+/**
+ * A subscribe request. It records a confirmation email to send (the mail worker sends it)
+ * unless a rate limit says no; either way the caller answers the same. Nothing about the
+ * subscription changes until the emailed link is confirmed.
+ */
+export async function requestSubscription(ctx: AppContext, newsroom: Newsroom, input: SubscribeInput, requesterIp: string): Promise<void> {
+  const { languages, errors } = checkLanguages(newsroom, input.languages);
+  if (errors.length) throw unprocessable('A language the newsroom does not have.', errors);
+  const keywords = distinctKeywords(input.keywords);
+  const now = ctx.clock.now();
+  const ip = ipHash(ctx.config.signingSecret, requesterIp);
+  const recorded = await ctx.db.transaction().execute(async (trx) => {
+    if ((await confirmationsFromIp(trx, ip, isoTime(new Date(now.getTime() - 3600_000)))) >= PER_IP_PER_HOUR) return undefined;
+    const subscriber = await ensureSubscriber(trx, newsroom.id, input.email, { languages, keywords }, isoTime(now));
+    const slot = await takeAddressSlot(trx, subscriber.id, isoTime(now), isoTime(new Date(now.getTime() - ADDRESS_INTERVAL_MS)));
+    if (!slot) return undefined;
+    return insertConfirmation(trx, { subscriberId: subscriber.id, lang: languages[0]!, languages, keywords, ipHash: ip, now: isoTime(now) });
+  });
+  if (recorded) await queueConfirmationEmails(ctx.subscriptionMail, [recorded]);
+  else ctx.logger.info({ newsroom: newsroom.slug }, 'subscribe request over a rate limit: no email');
+}
+
+export type ConfirmationState = 'valid' | 'used' | 'expired' | 'unknown';
+
+export interface ConfirmationView {
+  state: ConfirmationState;
+  lang?: string;
+  subscriber?: Subscriber;
+  newsroom?: Newsroom;
+}
+
+/** What a confirmation link stands for, without changing anything (a GET). */
+export async function viewConfirmation(ctx: AppContext, token: string): Promise<ConfirmationView> {
+  const row = await findConfirmationByToken(ctx.db, hashConfirmationToken(token));
+  const subscriber = row && (await findSubscriber(ctx.db, row.subscriber_id));
+  const newsroom = subscriber && (await findNewsroomById(ctx.db, subscriber.newsroomId));
+  if (!row || !subscriber || !newsroom) return { state: 'unknown' };
+  const state: ConfirmationState = row.used_at
+    ? 'used'
+    : !row.expires_at || row.expires_at <= isoTime(ctx.clock.now())
+      ? 'expired'
+      : 'valid';
+  return { state, lang: row.lang, subscriber, newsroom };
+}
+
+/**
+ * Confirms the subscription a link stands for, once: the token is spent, the wishes of
+ * the request applied, and the consent recorded as shown on the page in its language.
+ */
+export async function confirmSubscription(
+  ctx: AppContext,
+  token: string,
+  requester: { ip: string | null; userAgent: string | null },
+): Promise<ConfirmationView> {
+  const view = await viewConfirmation(ctx, token);
+  if (view.state !== 'valid') return view;
+  const { subscriber, newsroom, lang } = view as Required<ConfirmationView>;
+  const now = isoTime(ctx.clock.now());
+  const won = await ctx.db.transaction().execute(async (trx) => {
+    const row = (await findConfirmationByToken(trx, hashConfirmationToken(token)))!;
+    if (!(await useConfirmation(trx, row.id, now))) return false;
+    await confirmSubscriber(
+      trx,
+      subscriber.id,
+      { languages: JSON.parse(row.languages), keywords: JSON.parse(row.keywords) },
+      { at: now, ip: requester.ip, userAgent: requester.userAgent?.slice(0, 1000) ?? null, text: consentWording(newsroom, lang), source: 'form' },
+    );
+    return true;
+  });
+  if (!won) return { ...view, state: 'used' };
+  return { ...view, subscriber: (await findSubscriber(ctx.db, subscriber.id))! };
+}
+
+/** The subscriber a signed preferences/unsubscribe link names, with its newsroom. */
+export async function subscriberBySignedToken(ctx: AppContext, token: string): Promise<{ subscriber: Subscriber; newsroom: Newsroom } | undefined> {
+  const id = verifySubscriberToken(ctx.config.signingSecret, token);
+  const subscriber = id === undefined ? undefined : await findSubscriber(ctx.db, id);
+  const newsroom = subscriber && (await findNewsroomById(ctx.db, subscriber.newsroomId));
+  return subscriber && newsroom ? { subscriber, newsroom } : undefined;
+}
+
+/** New languages and keywords from the preferences page; returns the field errors, if any. */
+export async function changePreferences(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  subscriber: Subscriber,
+  wishes: { languages: string[]; keywords: string[] },
+): Promise<FieldError[]> {
+  const { languages, errors } = checkLanguages(newsroom, wishes.languages);
+  if (wishes.languages.length === 0) errors.push({ path: 'languages', message: 'choose at least one language' });
+  if (errors.length) return errors;
+  await ctx.db.transaction().execute((trx) =>
+    updatePreferences(trx, subscriber.id, { languages, keywords: distinctKeywords(wishes.keywords) }, isoTime(ctx.clock.now())),
+  );
+  return [];
+}
+
+/** At once, whatever the status; it stays so until a new double opt-in is confirmed. */
+export async function unsubscribe(ctx: AppContext, subscriber: Subscriber): Promise<void> {
+  await markUnsubscribed(ctx.db, subscriber.id, isoTime(ctx.clock.now()));
+}
+
+/**
+ * Moves an existing list in, in one transaction. New addresses and pending ones become
+ * confirmed with the import's consent; confirmed ones take the new languages and
+ * keywords; unsubscribed ones stay so (rejected). Bad entries are rejected one by one.
+ */
+export async function importSubscribers(ctx: AppContext, newsroom: Newsroom, input: ImportInput) {
+  const rejected: { index: number; reason: string }[] = [];
+  const entries = new Map<string, { index: number; email: string; languages: string[]; keywords: string[] }>();
+  input.subscribers.forEach((item, index) => {
+    const parsed = importedSubscriber.safeParse(item);
+    if (!parsed.success) {
+      const reason = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+      rejected.push({ index, reason });
+      return;
+    }
+    const { languages, errors } = checkLanguages(newsroom, parsed.data.languages);
+    const key = emailKey(parsed.data.email);
+    if (errors.length) rejected.push({ index, reason: errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+    else if (entries.has(key)) rejected.push({ index, reason: `the same address as entry ${entries.get(key)!.index}` });
+    else entries.set(key, { index, email: parsed.data.email, languages, keywords: distinctKeywords(parsed.data.keywords) });
+  });
+
+  const now = isoTime(ctx.clock.now());
+  const consent: Consent = { at: isoTime(input.consent.collectedAt), ip: null, userAgent: null, text: null, source: input.consent.source };
+  const counts = await ctx.db.transaction().execute(async (trx) => {
+    const existing = await subscribersByEmailKeys(trx, newsroom.id, [...entries.keys()]);
+    const fresh = [...entries].filter(([key]) => !existing.has(key)).map(([, entry]) => entry);
+    await insertConfirmedSubscribers(trx, newsroom.id, fresh, consent, now);
+    const changed: { id: string; keywords: string[] }[] = [];
+    for (const [key, subscriber] of existing) {
+      const entry = entries.get(key)!;
+      if (subscriber.status === 'unsubscribed') {
+        rejected.push({ index: entry.index, reason: 'unsubscribed from this newsroom: stays unsubscribed' });
+        continue;
+      }
+      const wishes = { languages: entry.languages, keywords: entry.keywords };
+      // Pending addresses never agreed through the form: the import's consent is theirs now.
+      await trx
+        .updateTable('subscribers')
+        .set({
+          languages: JSON.stringify(wishes.languages),
+          keywords: JSON.stringify(wishes.keywords),
+          updated_at: now,
+          ...(subscriber.status === 'pending'
+            ? { status: 'confirmed', confirmed_at: now, consent_at: consent.at, consent_source: consent.source, consent_ip: null, consent_user_agent: null, consent_text: null }
+            : {}),
+        })
+        .where('id', '=', subscriber.id)
+        .execute();
+      changed.push({ id: subscriber.id, keywords: entry.keywords });
+    }
+    const keywordsById = new Map(changed.map((c) => [c.id, c.keywords]));
+    await replaceKeywords(trx, [...keywordsById.keys()], (id) => keywordsById.get(id)!);
+    return { imported: fresh.length, updated: changed.length };
+  });
+  rejected.sort((a, b) => a.index - b.index);
+  return { ...counts, rejected };
+}
+
+/** A subscriber of this newsroom (404 for one of another newsroom: ids do not leak across). */
+export async function getSubscriberOf(ctx: AppContext, newsroom: Newsroom, id: string): Promise<Subscriber> {
+  const subscriber = await findSubscriber(ctx.db, id);
+  if (!subscriber || subscriber.newsroomId !== newsroom.id) throw notFound('Subscriber');
+  return subscriber;
+}
+
+export async function deleteSubscriber(ctx: AppContext, subscriber: Subscriber): Promise<void> {
+  await deleteSubscribers(ctx.db, [subscriber.id]);
+}
+
+/** Everything held about one address, in every newsroom (a data subject's access request). */
+export async function dataHeldAbout(ctx: AppContext, email: string) {
+  const subscribers = await findSubscribersByEmail(ctx.db, email);
+  const ids = subscribers.map((s) => s.id);
+  const [confirmations, deliveries, newsrooms] = await Promise.all([
+    confirmationsOf(ctx.db, ids),
+    deliveriesOf(ctx.db, ids),
+    Promise.all(subscribers.map((s) => findNewsroomById(ctx.db, s.newsroomId))),
+  ]);
+  return subscribers.map((subscriber, i) => ({
+    subscriber,
+    newsroomSlug: newsrooms[i]?.slug ?? '',
+    confirmations: confirmations.filter((c) => c.subscriber_id === subscriber.id),
+    deliveries: deliveries.filter((d) => d.subscriber_id === subscriber.id),
+  }));
+}
+
+/**
+ * Erases an address from every newsroom (a data subject's erasure request): its
+ * subscriber rows, and with them their keywords and confirmation requests. Delivery rows
+ * keep only the subscriber id (and, in delivery's table, a hash of the address).
+ */
+export async function eraseAddress(ctx: AppContext, email: string): Promise<number> {
+  const subscribers = await findSubscribersByEmail(ctx.db, email);
+  return deleteSubscribers(ctx.db, subscribers.map((s) => s.id));
+}

@@ -1,0 +1,100 @@
+import type { Response } from 'express';
+import { interfaceLanguage, t } from '../lib/i18n.js';
+import { template } from '../lib/templates.js';
+import type { Newsroom } from '../newsrooms/repository.js';
+import { frontPageUrl, newsroomPageUrl, staticUrl } from '../site/urls.js';
+import { newsroomName } from './operations.js';
+import type { dataHeldAbout } from './operations.js';
+import type { Subscriber } from './repository.js';
+
+export function presentSubscriber(subscriber: Subscriber, newsroomSlug: string) {
+  return {
+    id: subscriber.id,
+    newsroom: newsroomSlug,
+    email: subscriber.email,
+    status: subscriber.status,
+    languages: subscriber.languages,
+    keywords: subscriber.keywords,
+    consent: {
+      at: subscriber.consentAt,
+      source: subscriber.consentSource,
+      ip: subscriber.consentIp,
+      userAgent: subscriber.consentUserAgent,
+      text: subscriber.consentText,
+    },
+    hardBounces: subscriber.hardBounces,
+    createdAt: subscriber.createdAt,
+    updatedAt: subscriber.updatedAt,
+    confirmedAt: subscriber.confirmedAt,
+    unsubscribedAt: subscriber.unsubscribedAt,
+  };
+}
+
+export function presentDataHeld(email: string, held: Awaited<ReturnType<typeof dataHeldAbout>>) {
+  return {
+    email,
+    subscriptions: held.map(({ subscriber, newsroomSlug, confirmations, deliveries }) => ({
+      ...presentSubscriber(subscriber, newsroomSlug),
+      confirmationRequests: confirmations.map((c) => ({
+        createdAt: c.created_at,
+        sentAt: c.sent_at,
+        expiresAt: c.expires_at,
+        usedAt: c.used_at,
+        languages: JSON.parse(c.languages) as string[],
+        keywords: JSON.parse(c.keywords) as string[],
+      })),
+      deliveries: deliveries.map((d) => ({ releaseId: d.release_id, status: d.status, createdAt: d.created_at, updatedAt: d.updated_at })),
+    })),
+  };
+}
+
+/** The columns of the CSV export, in order. */
+export const csvColumns = ['email', 'status', 'languages', 'keywords', 'consent_at', 'consent_source', 'created_at', 'confirmed_at', 'unsubscribed_at'];
+
+/** A cell a spreadsheet would run as a formula is written as text (leading apostrophe). */
+const inert = (cell: string) => (/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell);
+
+export const csvRow = (s: Subscriber) =>
+  [s.email, s.status, s.languages.join(' '), s.keywords.join(', '), s.consentAt ?? '', s.consentSource ?? '', s.createdAt, s.confirmedAt ?? '', s.unsubscribedAt ?? ''].map(inert);
+
+/*
+ * The subscription pages: no script, no inline style, nothing from elsewhere. Their URLs
+ * carry secrets, so they are never cached and send no Referer.
+ */
+const PAGE_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+  'X-Robots-Tag': 'noindex',
+};
+
+export interface PageContent {
+  title: string;
+  paragraphs?: string[];
+  /** A form of one button, e.g. confirm or unsubscribe. */
+  action?: { url: string; button: string; fields?: Record<string, string> };
+  preferences?: {
+    url: string;
+    languages: { code: string; name: string; checked: boolean }[];
+    keywords: string;
+    unsubscribeUrl: string;
+    notice?: string;
+  };
+}
+
+/** Sends a subscription page in `lang` (the newsroom's when it has one). */
+export function sendPage(res: Response, base: string, status: number, lang: string, newsroom: Newsroom | undefined, content: PageContent): void {
+  const ui = interfaceLanguage(lang);
+  const html = template('subscriptions/page.hbs')({
+    lang,
+    pageTitle: newsroom ? `${content.title} – ${newsroomName(newsroom, lang)}` : content.title,
+    stylesheetUrl: staticUrl(base, 'site.css'),
+    homeUrl: frontPageUrl(base),
+    newsroom: newsroom && { name: newsroomName(newsroom, lang), url: newsroomPageUrl(base, newsroom.slug, lang) },
+    unsubscribeLabel: t(ui, 'subscriptions.unsubscribe.button'),
+    ...content,
+    action: content.action && { ...content.action, fields: Object.entries(content.action.fields ?? {}).map(([name, value]) => ({ name, value })) },
+  });
+  res.status(status).set(PAGE_HEADERS).type('html').send(html);
+}
