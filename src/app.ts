@@ -13,6 +13,9 @@ import { notFoundHandler, problemHandler } from './lib/errors.js';
 import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, mountRoutes, type RouteDefinition } from './lib/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
+import { queueDashboard } from './delivery/dashboard.js';
+import { deliveryRoutes } from './delivery/routes.js';
+import { metricsRoutes } from './delivery/metrics.js';
 import { releaseRoutes } from './releases/routes.js';
 
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */
@@ -25,6 +28,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...tokenRoutes(ctx),
     ...contactRoutes(ctx),
     ...releaseRoutes(ctx),
+    ...deliveryRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
   ];
@@ -83,6 +87,8 @@ export function buildApp(ctx: AppContext): Express {
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);
+  app.use(metricsRoutes(ctx));
+  app.use(queueDashboard(ctx));
 
   app.use(notFoundHandler);
   app.use(problemHandler(ctx.logger));

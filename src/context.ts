@@ -5,6 +5,7 @@ import type { Mailer } from './lib/mailer.js';
 import type { QueueSettings } from './lib/queue.js';
 import type { Clock } from './lib/time.js';
 import type { PublicationQueue } from './publication/queue.js';
+import type { DeliveryQueue } from './delivery/queue.js';
 import type { FileStore } from './attachments/storage.js';
 
 /** What every component's operations get: built once at start (see main.ts). */
@@ -18,5 +19,7 @@ export interface AppContext {
   /** Where every component's queues live (Redis URL, key prefix, logger). */
   queueSettings: QueueSettings;
   publication: PublicationQueue;
+  /** Send jobs of release emails (ids only; the deliveries table is the truth). */
+  deliveries: DeliveryQueue;
   mailer: Mailer;
 }

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createMailer } from './lib/mailer.js';
 import { type Clock, systemClock } from './lib/time.js';
 import { createPublicationQueue } from './publication/queue.js';
+import { createDeliveryQueue } from './delivery/queue.js';
 
 /** An upload whose temp file has not changed for this long was cut off by a crash. */
 const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
@@ -35,12 +36,14 @@ export async function createContext(config: Config, options: ContextOptions = {}
     clock: options.clock ?? systemClock,
     files,
     publication: createPublicationQueue(queueSettings),
-    mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir }),
+    mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, poolSize: config.smtpPoolSize, dkim: config.dkim }),
+    deliveries: createDeliveryQueue(queueSettings),
   };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.publication.close();
+  await ctx.deliveries.close();
   ctx.mailer.close();
   await ctx.store.destroy();
 }
