@@ -13,6 +13,9 @@ import { notFoundHandler, problemHandler } from './lib/errors.js';
 import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, mountRoutes, type RouteDefinition } from './lib/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
+import { queueDashboard } from './delivery/dashboard.js';
+import { deliveryRoutes } from './delivery/routes.js';
+import { metricsRoutes } from './delivery/metrics.js';
 import { releaseRoutes } from './releases/routes.js';
 import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
 import { subscriptionPages } from './subscriptions/pages.js';
@@ -28,6 +31,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...tokenRoutes(ctx),
     ...contactRoutes(ctx),
     ...releaseRoutes(ctx),
+    ...deliveryRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
     ...sitePreviewRoutes(ctx),
@@ -78,6 +82,8 @@ export function buildApp(ctx: AppContext): Express {
   // Feeds first: their paths are more specific than the site's release pages.
   app.use(feedRoutes(ctx));
   app.use(siteRoutes(ctx));
+  app.use(metricsRoutes(ctx));
+  app.use(queueDashboard(ctx));
 
   app.use(sitePageNotFound(ctx));
   app.use(notFoundHandler);

@@ -5,6 +5,7 @@ import type { Mailer } from './lib/mailer.js';
 import type { QueueSettings } from './lib/queue.js';
 import type { Clock } from './lib/time.js';
 import type { PublicationQueue } from './publication/queue.js';
+import type { DeliveryQueue } from './delivery/queue.js';
 import type { FileStore } from './attachments/storage.js';
 import type { SubscriptionMailQueue } from './subscriptions/mail.js';
 
@@ -21,5 +22,7 @@ export interface AppContext {
   publication: PublicationQueue;
   /** Confirmation emails of subscriptions (ids only). */
   subscriptionMail: SubscriptionMailQueue;
+  /** Send jobs of release emails (ids only; the deliveries table is the truth). */
+  deliveries: DeliveryQueue;
   mailer: Mailer;
 }

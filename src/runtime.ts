@@ -7,6 +7,7 @@ import { createMailer } from './lib/mailer.js';
 import { type Clock, systemClock } from './lib/time.js';
 import { createPublicationQueue } from './publication/queue.js';
 import { createSubscriptionMailQueue } from './subscriptions/mail.js';
+import { createDeliveryQueue } from './delivery/queue.js';
 
 /** An upload whose temp file has not changed for this long was cut off by a crash. */
 const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
@@ -38,13 +39,15 @@ export async function createContext(config: Config, options: ContextOptions = {}
     files,
     publication: createPublicationQueue(queueSettings),
     subscriptionMail: createSubscriptionMailQueue(queueSettings),
-    mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir }),
+    mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, poolSize: config.smtpPoolSize, dkim: config.dkim }),
+    deliveries: createDeliveryQueue(queueSettings),
   };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.publication.close();
   await ctx.subscriptionMail.close();
+  await ctx.deliveries.close();
   ctx.mailer.close();
   await ctx.store.destroy();
 }

@@ -1,10 +1,18 @@
 import type { AppContext } from './context.js';
 import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
+import { startDeliveryWorker } from './delivery/worker.js';
 import { startSubscriptionMailWorker } from './subscriptions/mail.js';
 
-/** Every background worker of the worker role; main.ts starts them in order and closes them all. */
-const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [startPublicationWorker, startSubscriptionMailWorker];
+/**
+ * Every background worker of the worker role; main.ts starts them in order and closes
+ * them all. Delivery comes first: publication may start a fan-out as soon as it starts.
+ */
+const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [
+  startDeliveryWorker,
+  startPublicationWorker,
+  startSubscriptionMailWorker,
+];
 
 export async function startWorkers(ctx: AppContext): Promise<RunningWorker[]> {
   const started: RunningWorker[] = [];

@@ -61,6 +61,12 @@ const envSchema = z.object({
   UPLOAD_MAX_MB: z.coerce.number().positive().max(2048),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ROLE: z.enum(roles),
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).optional(),
+  DKIM_PRIVATE_KEY: z.string().min(1).optional(),
+  DKIM_SELECTOR: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a DNS label').optional(),
+  DKIM_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name').optional(),
+  DELIVERY_CLAIM_TIMEOUT_S: z.coerce.number().int().min(1).max(86400).default(300),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be letters, digits, - or _ (no colons)'),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(3600),
 });
@@ -96,6 +102,14 @@ export interface Config {
   readonly queuePrefix: string;
   /** How long SIGTERM waits for requests and jobs under way; below `docker stop`'s 10 s by default. */
   readonly shutdownGraceMs: number;
+  /** SMTP connections the delivery keeps open. */
+  readonly smtpPoolSize: number;
+  /** Release emails sent per second at most (all workers together); undefined: as fast as SMTP takes them. */
+  readonly sendRatePerSecond: number | undefined;
+  /** DKIM signing of outgoing email, when all three are set. */
+  readonly dkim: { privateKey: string; selector: string; domain: string } | undefined;
+  /** A delivery claimed longer ago than this is taken to belong to a dead worker and is queued again. */
+  readonly deliveryClaimTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -186,6 +200,10 @@ export function loadConfig(
     const missing = (['ADMIN_TOKEN', 'SIGNING_SECRET', 'PUBLIC_URL'] as const).filter((name) => !e[name]);
     if (missing.length) throw fail(missing.map((name) => `${name}: required when NODE_ENV=production`));
   }
+  const dkimParts = [e.DKIM_PRIVATE_KEY, e.DKIM_SELECTOR, e.DKIM_DOMAIN];
+  if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
+    throw fail(['DKIM_PRIVATE_KEY: DKIM_PRIVATE_KEY, DKIM_SELECTOR and DKIM_DOMAIN go together']);
+  }
   const storageDir = path.resolve(e.STORAGE_DIR);
   const dataDir = path.dirname(storageDir);
   const adminTokenFile = e.ADMIN_TOKEN ? undefined : path.join(dataDir, 'admin-token');
@@ -215,5 +233,12 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    smtpPoolSize: e.SMTP_POOL_SIZE,
+    sendRatePerSecond: e.SEND_RATE_PER_SECOND,
+    dkim:
+      e.DKIM_PRIVATE_KEY && e.DKIM_SELECTOR && e.DKIM_DOMAIN
+        ? { privateKey: e.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'), selector: e.DKIM_SELECTOR, domain: e.DKIM_DOMAIN }
+        : undefined,
+    deliveryClaimTimeoutMs: e.DELIVERY_CLAIM_TIMEOUT_S * 1000,
   });
 }

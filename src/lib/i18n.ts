@@ -330,7 +330,35 @@ const subscriptions: Section = {
 };
 
 /** Release emails (delivery/). */
-const email: Section = { fi: {}, sv: {}, en: {} };
+const email: Section = {
+  fi: {
+    viewInBrowser: 'Näytä selaimessa',
+    keywords: 'Asiasanat',
+    contacts: 'Lisätietoja',
+    attachments: 'Liitteet',
+    reason: 'Saat tämän viestin, koska olet tilannut organisaation {newsroom} tiedotteet.',
+    preferences: 'Muuta tilausta',
+    unsubscribe: 'Peru tilaus',
+  },
+  sv: {
+    viewInBrowser: 'Visa i webbläsaren',
+    keywords: 'Nyckelord',
+    contacts: 'Mer information',
+    attachments: 'Bilagor',
+    reason: 'Du får det här meddelandet eftersom du prenumererar på meddelanden från {newsroom}.',
+    preferences: 'Ändra prenumerationen',
+    unsubscribe: 'Avsluta prenumerationen',
+  },
+  en: {
+    viewInBrowser: 'View in browser',
+    keywords: 'Keywords',
+    contacts: 'More information',
+    attachments: 'Attachments',
+    reason: 'You receive this email because you subscribed to releases from {newsroom}.',
+    preferences: 'Change your subscription',
+    unsubscribe: 'Unsubscribe',
+  },
+};
 
 /** The staff web app (admin/). */
 const admin: Section = { fi: {}, sv: {}, en: {} };

@@ -40,6 +40,8 @@ export interface QueueSettings {
  */
 export interface BestEffortQueue<T> {
   readonly queue: Queue<T>;
+  /** The producer's own connection (fails fast), for a component's own keys next to its queue. */
+  readonly redis: Redis;
   add(name: string, data: T, options: JobsOptions & { jobId: string }): Promise<void>;
   addBulk(jobs: { name: string; data: T; opts: JobsOptions & { jobId: string } }[]): Promise<void>;
   remove(jobId: string): Promise<void>;
@@ -67,6 +69,7 @@ export function createBestEffortQueue<T>(name: string, settings: QueueSettings):
 
   return {
     queue,
+    redis: connection,
     add: (jobName, data, options) =>
       attempt('queue a job', { jobId: options.jobId }, () => queue.add(jobName as never, data as never, options)),
     addBulk: (jobs) =>

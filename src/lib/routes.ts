@@ -67,13 +67,12 @@ export interface RouteDefinition<
    * Schema of an `application/x-www-form-urlencoded` body (HTML forms, the one-click
    * unsubscribe POST `List-Unsubscribe=One-Click`): read like `body`, at most
    * FORM_LIMIT bytes; a field given once is a string, a field given more than once
-   * (checkboxes) an array of strings. Its output is `body` in the handler.
+   * (checkboxes) an array of strings. Its output is `body` in the handler. A route may
+   * take both: the request's Content-Type picks the parser.
    */
-  form?: B;
+  form?: Schema;
   /** Describes a multipart body for the API document; the handler parses it. */
   multipart?: Schema;
-  /** Describes a URL-encoded HTML form the path also takes, for the API document; the component's own page handler reads it. */
-  form?: Schema;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
   /**
    * Error statuses this route gives beyond those its shape implies (see openapi.ts:
@@ -121,7 +120,8 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
       const query = parse(route.query, req.query, 'query');
       const loaded = await route.load?.({ params, principal } as never);
       let body: unknown;
-      if (route.body) {
+      const isForm = !!route.form && hasBody(req) && req.is('application/x-www-form-urlencoded') !== false;
+      if (route.body && !isForm) {
         if (hasBody(req) && !req.is('application/json')) throw unsupportedMediaType('Send the body as application/json.');
         await run(readJson, req, res);
         body = parse(route.body, req.body ?? {}, 'body');

@@ -4,18 +4,24 @@ import { type RunningWorker, startQueueWorker } from '../lib/queue.js';
 import { isoTime } from '../lib/time.js';
 import { markDuePublished, scheduledReleases } from '../releases/repository.js';
 import { PUBLICATION_QUEUE, type PublishJob } from './queue.js';
-
-/** The sweep reads only the database, so publication is recorded even with Redis away. */
-const SWEEP_EVERY_MS = 30_000;
+import { announceAndDeliver } from '../delivery/fanout.js';
 
 /**
- * Records due releases as published. The release is public at its time anyway (see
- * releases/visibility.ts); this step is what later sets off the email delivery, once:
- * only the process whose update changed the row gets its id back.
+ * The sweep reads only the database, so publication is recorded and announced even with
+ * Redis away. Its period bounds how late the first email of a release can leave when
+ * Redis lost the delayed job (the contract allows 10 s).
+ */
+const SWEEP_EVERY_MS = 2_000;
+
+/**
+ * Records due releases as published, then announces every public release not announced
+ * yet (scheduled ones now due, and those published now): the announcement is claimed in
+ * the database, so only one process starts the email delivery of a release, once.
  */
 export async function completeDuePublications(ctx: AppContext, releaseId?: string): Promise<string[]> {
   const ids = await markDuePublished(ctx.db, isoTime(ctx.clock.now()), releaseId);
   if (ids.length) ctx.logger.info({ releaseIds: ids }, 'releases published');
+  await announceAndDeliver(ctx, releaseId);
   return ids;
 }
 

@@ -194,6 +194,9 @@ export async function publishRelease(ctx: AppContext, release: Release): Promise
   const at = isoTime(now);
   const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, true);
   if (release.status === 'scheduled') await ctx.publication.unschedule(release.id, release.publishAt!);
+  // Nudges the publication worker, which announces the release (and so starts its email);
+  // with Redis away its sweep does the same a moment later.
+  await ctx.publication.schedule(release.id, at);
   return updated;
 }
 

@@ -277,16 +277,6 @@ export async function deleteReleaseRow(db: Db, id: string, version: number): Pro
   return Number(result.numDeletedRows) > 0;
 }
 
-export async function countDeliveries(db: Db, releaseId: string): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('deliveries')
-    .select((eb) => ['status', eb.fn.countAll<number>().as('count')])
-    .where('release_id', '=', releaseId)
-    .groupBy('status')
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
-}
-
 export interface PublicListFilter {
   now: string;
   newsroomId?: string;

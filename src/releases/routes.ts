@@ -15,10 +15,9 @@ import {
   withdrawRelease,
 } from './operations.js';
 import { presentRelease } from './presenter.js';
-import { countDeliveries, listReleases, type Release } from './repository.js';
+import { listReleases, type Release } from './repository.js';
 import {
   createReleaseBody,
-  deliveriesResponse,
   listReleasesParams,
   listReleasesQuery,
   releaseParams,
@@ -147,29 +146,5 @@ export function releaseRoutes(ctx: AppContext) {
     action('withdraw', 'Withdraw a published release: its pages answer 410 and it leaves every feed', (r) =>
       withdrawRelease(ctx, r),
     ),
-    defineRoute({
-      method: 'get',
-      path: '/api/releases/:id/deliveries',
-      tag: 'Releases',
-      summary: 'Email delivery counts of a release',
-      access: 'token',
-      params: releaseParams,
-      responses: { 200: { description: 'Counts by delivery state', schema: deliveriesResponse } },
-      load: loadRelease,
-      async handle({ loaded: release }) {
-        const counts = await countDeliveries(ctx.db, release.id);
-        const of = (state: string) => counts[state] ?? 0;
-        return {
-          status: 200,
-          body: {
-            total: Object.values(counts).reduce((a, b) => a + b, 0),
-            queued: of('queued'),
-            sent: of('sent'),
-            failed: of('failed'),
-            skipped: of('skipped'),
-          },
-        };
-      },
-    }),
   ];
 }

@@ -93,11 +93,3 @@ export const releaseResponse = z.object({
   updatedAt: z.string(),
   links: z.object({ web: z.record(z.string(), z.url()) }),
 });
-
-export const deliveriesResponse = z.object({
-  total: z.number().int(),
-  queued: z.number().int(),
-  sent: z.number().int(),
-  failed: z.number().int(),
-  skipped: z.number().int(),
-});

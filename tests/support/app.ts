@@ -70,6 +70,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     admin: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     async close() {
       await ctx.publication.queue.obliterate({ force: true }).catch(() => undefined);
+      await ctx.deliveries.queue.obliterate({ force: true }).catch(() => undefined);
+      await ctx.deliveries.redis.del(`${ctx.config.queuePrefix}:delivery:data-marker`).catch(() => undefined);
       await dropSchema(ctx.store);
       await closeContext(ctx);
       rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { subscribers } from './migrations/0002_subscribers.js';
 import { installation } from './migrations/0003_installation.js';
 import { search } from './migrations/0005_search.js';
 import { subscriptions } from './migrations/0006_subscriptions.js';
+import { delivery } from './migrations/0007_delivery.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -162,6 +163,7 @@ export async function migrate(store: Store): Promise<void> {
     '0003_installation': installation(store.dialect),
     '0005_search': search(store.dialect),
     '0006_subscriptions': subscriptions(store.dialect),
+    '0007_delivery': delivery(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

@@ -54,6 +54,8 @@ export interface ReleaseTable {
   publish_at: string | null;
   published_at: string | null;
   withdrawn_at: string | null;
+  /** When "this release became public" was claimed (delivery starts once, there). */
+  announced_at: string | null;
   version: Generated<number>;
   created_at: string;
   updated_at: string;
@@ -113,9 +115,26 @@ export interface DeliveryTable {
   id: string;
   release_id: string;
   subscriber_id: string;
-  status: string; // queued | sent | failed | skipped
+  status: string; // queued | sending | sent | failed | skipped (see src/delivery/README.md)
+  language: string | null;
+  email_hash: string | null; // hex SHA-256 of the lower-cased address
+  claimed_at: string | null;
+  claimed_by: string | null;
+  attempts: Generated<number>;
+  sent_at: string | null;
+  smtp_response: string | null;
+  message_id: string | null;
+  error: string | null;
   created_at: string;
   updated_at: string;
+}
+
+export interface FanoutTable {
+  release_id: string;
+  claimed_at: string;
+  claimed_by: string;
+  cursor: string | null;
+  done_at: string | null;
 }
 
 export interface SubscriberTable {
@@ -171,6 +190,7 @@ export interface Database {
   attachments: AttachmentTable;
   release_search: ReleaseSearchTable;
   deliveries: DeliveryTable;
+  fanouts: FanoutTable;
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;
   subscription_confirmations: SubscriptionConfirmationTable;

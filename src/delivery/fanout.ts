@@ -1,0 +1,124 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { AppContext } from '../context.js';
+import { AppError } from '../lib/errors.js';
+import { isoTime } from '../lib/time.js';
+import { getPublicRelease, type PublicRelease } from '../releases/public.js';
+import { FIRST_PAGE, PAGE, processOwner, sendBatchSize } from './policy.js';
+import {
+  advanceFanout,
+  audiencePage,
+  claimAnnouncements,
+  finishFanout,
+  insertDeliveries,
+  queuedPage,
+  type Recipient,
+} from './repository.js';
+import { sendJobs } from './queue.js';
+
+/*
+ * The fan-out: once a release is announced, one delivery row per subscriber who gets it,
+ * written page by page (keyset on the subscriber id), with their send jobs queued as
+ * each page is written. The fanouts row records the cursor, so a fan-out cut off by a
+ * crash is resumed (see recovery.ts); the unique (release, subscriber) makes any
+ * repetition harmless.
+ */
+
+/** The language a subscriber gets: their first one the release has, else the release's first. */
+export function deliveryLanguage(subscriberLanguages: readonly string[], releaseLanguages: readonly string[]): string {
+  return subscriberLanguages.find((l) => releaseLanguages.includes(l)) ?? releaseLanguages[0]!;
+}
+
+/** Kept after an address is erased, so that a data-subject request can still be matched. */
+export const emailHash = (emailKey: string) => createHash('sha256').update(emailKey.toLowerCase()).digest('hex');
+
+/** The public release, or undefined when it is no longer public (withdrawn: its deliveries stop). */
+export async function publicReleaseOrNone(ctx: AppContext, releaseId: string): Promise<PublicRelease | undefined> {
+  try {
+    return await getPublicRelease(ctx, releaseId);
+  } catch (error) {
+    if (error instanceof AppError && (error.status === 404 || error.status === 410)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Claims the announcement of the releases that are public and not announced yet (all,
+ * or the one given) and fans each out. Called by the publication worker: its delayed
+ * job, its sweep and publish-now all come here, and only one process wins each release.
+ */
+export async function announceAndDeliver(ctx: AppContext, releaseId?: string): Promise<string[]> {
+  const announced = await claimAnnouncements(ctx.db, isoTime(ctx.clock.now()), processOwner, releaseId);
+  for (const id of announced) {
+    ctx.logger.info({ releaseId: id }, 'release announced: delivery starts');
+    await fanOut(ctx, id, null);
+  }
+  return announced;
+}
+
+/** Writes the deliveries of a release from `cursor` on and queues their send jobs. */
+export async function fanOut(ctx: AppContext, releaseId: string, cursor: string | null): Promise<void> {
+  const release = await publicReleaseOrNone(ctx, releaseId);
+  if (!release) {
+    await finishFanout(ctx.db, releaseId, processOwner, isoTime(ctx.clock.now()));
+    return;
+  }
+  const releaseLanguages = release.translations.map((tr) => tr.lang);
+  const audience = {
+    newsroomId: release.newsroomId,
+    keywordKeys: [...new Set(Object.values(release.keywords).flat().map((k) => k.toLowerCase()))],
+  };
+  const batch = sendBatchSize(ctx.config);
+  let written = 0;
+  let after = cursor;
+  for (let limit = FIRST_PAGE; ; limit = PAGE) {
+    const page: Recipient[] = await audiencePage(ctx.db, audience, after, limit);
+    if (!page.length) break;
+    const now = isoTime(ctx.clock.now());
+    const ids = await insertDeliveries(
+      ctx.db,
+      releaseId,
+      page.map((s) => ({
+        id: randomUUID(),
+        subscriberId: s.id,
+        language: deliveryLanguage(s.languages, releaseLanguages),
+        emailHash: emailHash(s.emailKey),
+      })),
+      now,
+    );
+    await ctx.deliveries.addBulk(sendJobs(releaseId, ids, batch, 'send'));
+    written += ids.length;
+    after = page[page.length - 1]!.id;
+    // Another process took the fan-out over (this one was taken for dead): it goes on from here.
+    if (!(await advanceFanout(ctx.db, releaseId, processOwner, after, now))) return;
+    if (page.length < limit) break;
+  }
+  if (cursor !== null) await requeueRelease(ctx, releaseId);
+  await finishFanout(ctx.db, releaseId, processOwner, isoTime(ctx.clock.now()));
+  ctx.logger.info({ releaseId, deliveries: written }, 'fan-out done');
+}
+
+/**
+ * Queues a send job for every queued delivery (of one release, or all; with `idleSince`,
+ * only those untouched since then). Rows whose job is still in Redis get a second job:
+ * harmless, since a delivery is claimed before it is sent.
+ */
+export async function requeueRelease(ctx: AppContext, releaseId?: string, idleSince?: string): Promise<number> {
+  const batch = sendBatchSize(ctx.config);
+  const kind = `requeue${Date.now()}`;
+  let after: string | null = null;
+  let count = 0;
+  for (;;) {
+    const page = await queuedPage(ctx.db, { releaseId, idleSince }, after, PAGE);
+    if (!page.length) break;
+    const byRelease = new Map<string, string[]>();
+    for (const row of page) {
+      const ids = byRelease.get(row.releaseId) ?? [];
+      ids.push(row.id);
+      byRelease.set(row.releaseId, ids);
+    }
+    for (const [id, ids] of byRelease) await ctx.deliveries.addBulk(sendJobs(id, ids, batch, kind));
+    count += page.length;
+    after = page[page.length - 1]!.id;
+  }
+  return count;
+}

@@ -1,0 +1,118 @@
+import mjml2html from 'mjml';
+import type { AppContext } from '../context.js';
+import { t } from '../lib/i18n.js';
+import { template } from '../lib/templates.js';
+import type { Newsroom } from '../newsrooms/repository.js';
+import type { PublicRelease } from '../releases/public.js';
+import { attachmentRenditionUrl, attachmentUrl, releasePageUrl } from '../site/urls.js';
+
+/*
+ * A release email is rendered once per (release, language, version): MJML for the HTML
+ * part and Handlebars for the text part. What differs per recipient (the signed links)
+ * is left as placeholders and filled in by string replacement, without rendering again.
+ */
+
+const PLACEHOLDERS = {
+  unsubscribe: '__NEWSROOM_UNSUBSCRIBE_URL__',
+  preferences: '__NEWSROOM_PREFERENCES_URL__',
+} as const;
+const PLACEHOLDER = /__NEWSROOM_(UNSUBSCRIBE|PREFERENCES)_URL__/;
+
+/** A rendered text cut at its placeholders: even indexes are text, odd ones name the link. */
+type Pieces = string[];
+
+export interface RenderedEmail {
+  subject: string;
+  html: Pieces;
+  text: Pieces;
+}
+
+export interface Links {
+  unsubscribe: string;
+  preferences: string;
+}
+
+const cut = (rendered: string): Pieces => rendered.split(PLACEHOLDER).map((p, i) => (i % 2 ? p.toLowerCase() : p));
+
+const fill = (pieces: Pieces, links: Links): string =>
+  pieces.map((p, i) => (i % 2 ? links[p as keyof Links] : p)).join('');
+
+/** The email for one recipient: the rendered parts with their links in. */
+export function personalise(email: RenderedEmail, links: Links): { subject: string; html: string; text: string } {
+  return { subject: email.subject, html: fill(email.html, links), text: fill(email.text, links) };
+}
+
+/** What both templates see. */
+export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Newsroom, lang: string) {
+  const base = ctx.config.publicUrl;
+  const translation = release.translations.find((tr) => tr.lang === lang) ?? release.translations[0]!;
+  const newsroomName = newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+  return {
+    lang: translation.lang,
+    timezone: newsroom.timezone,
+    newsroomName,
+    typeLabel: t(translation.lang, `common.type.${release.type}`),
+    publishedAt: release.publishedAt,
+    title: translation.title,
+    lead: translation.lead,
+    bodyHtml: translation.bodyHtml,
+    body: translation.body,
+    keywords: release.keywords[translation.lang] ?? [],
+    contacts: release.contacts.map((c) => ({
+      name: c.name,
+      title: c.title[translation.lang] ?? '',
+      phone: c.phone,
+      email: c.email,
+    })),
+    attachments: release.attachments.map((a) => ({
+      filename: a.filename,
+      url: attachmentUrl(base, a.id, a.filename),
+      caption: (JSON.parse(a.caption) as Record<string, string>)[translation.lang] ?? '',
+      thumbnailUrl: a.rendition ? attachmentRenditionUrl(base, a.id) : undefined,
+    })),
+    boilerplate: newsroom.boilerplate[translation.lang] ?? '',
+    boilerplateHtml: newsroom.boilerplateHtml[translation.lang] ?? '',
+    viewUrl: releasePageUrl(base, newsroom.slug, translation.lang, release.id, translation.title),
+    unsubscribeUrl: PLACEHOLDERS.unsubscribe,
+    preferencesUrl: PLACEHOLDERS.preferences,
+  };
+}
+
+export async function renderReleaseEmail(
+  ctx: AppContext,
+  release: PublicRelease,
+  newsroom: Newsroom,
+  lang: string,
+): Promise<RenderedEmail> {
+  const model = emailModel(ctx, release, newsroom, lang);
+  const mjml = template('email/release.mjml.hbs')(model);
+  const { html, errors } = await mjml2html(mjml, { validationLevel: 'soft', minify: false });
+  if (errors?.length) ctx.logger.warn({ releaseId: release.id, lang, errors: errors.map((e) => e.formattedMessage) }, 'email: MJML warnings');
+  return { subject: model.title, html: cut(html), text: cut(template('email/release.txt.hbs')(model)) };
+}
+
+/** Loads MJML's components once, so that the first release of a process is not the slow one. */
+export async function warmUpRenderer(): Promise<void> {
+  await mjml2html('<mjml><mj-body><mj-section><mj-column><mj-text>.</mj-text><mj-image src="https://x/y.png" /><mj-divider /></mj-column></mj-section></mj-body></mjml>');
+}
+
+/**
+ * The rendered emails of the releases being sent, per worker process (a restart renders
+ * again). Concurrent jobs of one release share one rendering.
+ */
+export class RenderCache {
+  private readonly entries = new Map<string, Promise<RenderedEmail>>();
+  constructor(private readonly limit = 32) {}
+
+  get(key: string, render: () => Promise<RenderedEmail>): Promise<RenderedEmail> {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = render();
+      entry.catch(() => this.entries.delete(key));
+      this.entries.set(key, entry);
+      // Oldest out: only the releases being sent right now matter.
+      if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return entry;
+  }
+}

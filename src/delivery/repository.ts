@@ -1,0 +1,340 @@
+import { sql } from 'kysely';
+import type { Db } from '../lib/db/database.js';
+import { hasStatus } from '../releases/visibility.js';
+
+/*
+ * The deliveries table is the truth about who got which release. Every state change
+ * below is one UPDATE whose WHERE names the state it leaves, so that of two processes
+ * only one can make it (see README.md in this folder).
+ */
+
+/**
+ * Claims "this release became public" for the releases that are public now and were not
+ * announced yet (all of them, or the one given), and opens their fan-out, in one
+ * transaction. Only the process whose update changed a row gets its id back.
+ */
+export async function claimAnnouncements(db: Db, now: string, owner: string, releaseId?: string): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .updateTable('releases')
+      .set({ announced_at: now })
+      .where('announced_at', 'is', null)
+      .where(hasStatus('published', now));
+    if (releaseId) query = query.where('id', '=', releaseId);
+    const ids = (await query.returning('id').execute()).map((r) => r.id);
+    if (ids.length) {
+      await trx
+        .insertInto('fanouts')
+        .values(ids.map((id) => ({ release_id: id, claimed_at: now, claimed_by: owner, cursor: null, done_at: null })))
+        .execute();
+    }
+    return ids;
+  });
+}
+
+export interface Fanout {
+  releaseId: string;
+  cursor: string | null;
+}
+
+/** Takes over fan-outs whose owner stopped reporting progress before `staleBefore` (it died). */
+export async function takeOverStaleFanouts(db: Db, now: string, staleBefore: string, owner: string): Promise<Fanout[]> {
+  const stale = await db
+    .selectFrom('fanouts')
+    .select(['release_id', 'claimed_at', 'cursor'])
+    .where('done_at', 'is', null)
+    .where('claimed_at', '<', staleBefore)
+    .execute();
+  const taken: Fanout[] = [];
+  for (const row of stale) {
+    const result = await db
+      .updateTable('fanouts')
+      .set({ claimed_at: now, claimed_by: owner })
+      .where('release_id', '=', row.release_id)
+      .where('claimed_at', '=', row.claimed_at)
+      .where('done_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) taken.push({ releaseId: row.release_id, cursor: row.cursor });
+  }
+  return taken;
+}
+
+/** Records progress; false when another process took the fan-out over meanwhile. */
+export async function advanceFanout(db: Db, releaseId: string, owner: string, cursor: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('fanouts')
+    .set({ cursor, claimed_at: now })
+    .where('release_id', '=', releaseId)
+    .where('claimed_by', '=', owner)
+    .where('done_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function finishFanout(db: Db, releaseId: string, owner: string, now: string): Promise<void> {
+  await db
+    .updateTable('fanouts')
+    .set({ done_at: now })
+    .where('release_id', '=', releaseId)
+    .where('claimed_by', '=', owner)
+    .execute();
+}
+
+export interface Audience {
+  newsroomId: string;
+  /** Lower-cased keywords of the release, in any language. */
+  keywordKeys: string[];
+}
+
+export interface Recipient {
+  id: string;
+  emailKey: string;
+  languages: string[];
+}
+
+/**
+ * One page (keyset by id) of the confirmed subscribers who get the release: those
+ * without keywords, and those with a keyword the release carries.
+ */
+export async function audiencePage(db: Db, audience: Audience, after: string | null, limit: number): Promise<Recipient[]> {
+  let query = db
+    .selectFrom('subscribers')
+    .select(['id', 'email_key', 'languages'])
+    .where('newsroom_id', '=', audience.newsroomId)
+    .where('status', '=', 'confirmed')
+    .where((eb) => {
+      const keywordsOf = () =>
+        eb.selectFrom('subscriber_keywords').select('subscriber_keywords.subscriber_id').whereRef('subscriber_keywords.subscriber_id', '=', 'subscribers.id');
+      const none = eb.not(eb.exists(keywordsOf()));
+      return audience.keywordKeys.length
+        ? eb.or([none, eb.exists(keywordsOf().where('subscriber_keywords.keyword_key', 'in', audience.keywordKeys))])
+        : none;
+    });
+  if (after !== null) query = query.where('id', '>', after);
+  const rows = await query.orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, emailKey: r.email_key, languages: JSON.parse(r.languages) as string[] }));
+}
+
+export interface NewDelivery {
+  id: string;
+  subscriberId: string;
+  language: string;
+  emailHash: string;
+}
+
+/** Writes deliveries, ignoring those that exist (a repeated fan-out adds nothing). Returns the ids written. */
+export async function insertDeliveries(db: Db, releaseId: string, rows: NewDelivery[], now: string): Promise<string[]> {
+  if (!rows.length) return [];
+  const inserted = await db
+    .insertInto('deliveries')
+    .values(
+      rows.map((r) => ({
+        id: r.id,
+        release_id: releaseId,
+        subscriber_id: r.subscriberId,
+        status: 'queued',
+        language: r.language,
+        email_hash: r.emailHash,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['release_id', 'subscriber_id']).doNothing())
+    .returning('id')
+    .execute();
+  return inserted.map((r) => r.id);
+}
+
+export interface ClaimedDelivery {
+  id: string;
+  subscriberId: string;
+  language: string;
+  attempts: number;
+  email: string;
+  subscriberStatus: string;
+}
+
+/**
+ * Claims the given deliveries that are still queued (queued -> sending). A delivery
+ * another process claimed, or that was sent, is left out: it is never sent again here.
+ */
+export async function claimDeliveries(db: Db, ids: string[], owner: string, now: string): Promise<ClaimedDelivery[]> {
+  if (!ids.length) return [];
+  const claimed = await db
+    .updateTable('deliveries')
+    .set((eb) => ({ status: 'sending', claimed_at: now, claimed_by: owner, attempts: eb('attempts', '+', 1), updated_at: now }))
+    .where('id', 'in', ids)
+    .where('status', '=', 'queued')
+    .returning(['id', 'subscriber_id', 'language', 'attempts'])
+    .execute();
+  if (!claimed.length) return [];
+  const subscribers = await db
+    .selectFrom('subscribers')
+    .select(['id', 'email', 'status'])
+    .where('id', 'in', [...new Set(claimed.map((c) => c.subscriber_id))])
+    .execute();
+  const byId = new Map(subscribers.map((s) => [s.id, s]));
+  return claimed.map((c) => ({
+    id: c.id,
+    subscriberId: c.subscriber_id,
+    language: c.language ?? '',
+    attempts: Number(c.attempts),
+    email: byId.get(c.subscriber_id)?.email ?? '',
+    subscriberStatus: byId.get(c.subscriber_id)?.status ?? 'erased',
+  }));
+}
+
+export async function markSent(db: Db, id: string, outcome: { response: string; messageId: string }, now: string): Promise<void> {
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'sent', sent_at: now, smtp_response: outcome.response, message_id: outcome.messageId, error: null, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/** A permanent failure: the delivery is failed for good with the server's reply. */
+export async function markFailed(db: Db, id: string, reply: string, now: string): Promise<void> {
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'failed', smtp_response: reply, error: reply, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/**
+ * A temporary failure: the delivery goes back to queued for another attempt, or fails
+ * once it has had `maxAttempts`. Returns the state it is left in.
+ */
+export async function releaseForRetry(
+  db: Db,
+  id: string,
+  reply: string,
+  attempts: number,
+  maxAttempts: number,
+  now: string,
+): Promise<'queued' | 'failed'> {
+  const status = attempts >= maxAttempts ? 'failed' : 'queued';
+  await db
+    .updateTable('deliveries')
+    .set({ status, claimed_at: null, claimed_by: null, error: reply, ...(status === 'failed' ? { smtp_response: reply } : {}), updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .execute();
+  return status;
+}
+
+/** Skips deliveries that may not be sent: of a withdrawn release, or to a subscriber who left. */
+export async function skipDeliveries(db: Db, where: { releaseId: string } | { ids: string[] }, now: string): Promise<number> {
+  let query = db.updateTable('deliveries').set({ status: 'skipped', claimed_at: null, claimed_by: null, updated_at: now });
+  if ('releaseId' in where) query = query.where('release_id', '=', where.releaseId).where('status', '=', 'queued');
+  else if (where.ids.length) query = query.where('id', 'in', where.ids).where('status', 'in', ['queued', 'sending']);
+  else return 0;
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Counts a permanent failure against the address; the second one (on another release)
+ * unsubscribes it: it stays suppressed until it subscribes again with a new opt-in.
+ */
+export async function recordHardBounce(db: Db, subscriberId: string, suppressAt: number, now: string): Promise<void> {
+  await db
+    .updateTable('subscribers')
+    .set((eb) => ({
+      hard_bounces: eb('hard_bounces', '+', 1),
+      status: sql<string>`case when hard_bounces + 1 >= ${suppressAt} then 'unsubscribed' else status end`,
+      unsubscribed_at: sql<string | null>`case when hard_bounces + 1 >= ${suppressAt} and status <> 'unsubscribed' then ${now} else unsubscribed_at end`,
+      updated_at: now,
+    }))
+    .where('id', '=', subscriberId)
+    .execute();
+}
+
+/** Claims older than `staleBefore` belong to a dead worker: back to queued. Returns them. */
+export async function releaseStaleClaims(db: Db, staleBefore: string, now: string): Promise<{ id: string; releaseId: string }[]> {
+  const rows = await db
+    .updateTable('deliveries')
+    .set({ status: 'queued', claimed_at: null, claimed_by: null, updated_at: now })
+    .where('status', '=', 'sending')
+    .where('claimed_at', '<', staleBefore)
+    .returning(['id', 'release_id'])
+    .execute();
+  return rows.map((r) => ({ id: r.id, releaseId: r.release_id }));
+}
+
+/** One page (keyset by id) of queued deliveries, of one release or of all; `idleSince` keeps only rows untouched since then. */
+export async function queuedPage(
+  db: Db,
+  filter: { releaseId?: string; idleSince?: string },
+  after: string | null,
+  limit: number,
+): Promise<{ id: string; releaseId: string }[]> {
+  let query = db.selectFrom('deliveries').select(['id', 'release_id']).where('status', '=', 'queued');
+  if (filter.releaseId) query = query.where('release_id', '=', filter.releaseId);
+  if (filter.idleSince) query = query.where('updated_at', '<', filter.idleSince);
+  if (after !== null) query = query.where('id', '>', after);
+  const rows = await query.orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, releaseId: r.release_id }));
+}
+
+export interface DeliveryReport {
+  counts: { status: string; language: string | null; count: number }[];
+  firstSentAt: string | null;
+  lastSentAt: string | null;
+  failures: { id: string; subscriberId: string; email: string | null; language: string | null; attempts: number; reply: string | null; at: string }[];
+  failureCount: number;
+}
+
+/** What GET /api/releases/:id/deliveries shows: counts, send times, and one page of failures. */
+export async function deliveryReport(db: Db, releaseId: string, page: { limit: number; offset: number }): Promise<DeliveryReport> {
+  const [counts, times, failures] = await Promise.all([
+    db
+      .selectFrom('deliveries')
+      .select((eb) => ['status', 'language', eb.fn.countAll<number>().as('count')])
+      .where('release_id', '=', releaseId)
+      .groupBy(['status', 'language'])
+      .execute(),
+    db
+      .selectFrom('deliveries')
+      .select((eb) => [eb.fn.min('sent_at').as('first'), eb.fn.max('sent_at').as('last')])
+      .where('release_id', '=', releaseId)
+      .where('sent_at', 'is not', null)
+      .executeTakeFirst(),
+    db
+      .selectFrom('deliveries')
+      .leftJoin('subscribers', 'subscribers.id', 'deliveries.subscriber_id')
+      .select([
+        'deliveries.id',
+        'deliveries.subscriber_id',
+        'subscribers.email',
+        'deliveries.language',
+        'deliveries.attempts',
+        'deliveries.smtp_response',
+        'deliveries.updated_at',
+      ])
+      .where('deliveries.release_id', '=', releaseId)
+      .where('deliveries.status', '=', 'failed')
+      .orderBy('deliveries.updated_at')
+      .orderBy('deliveries.id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+  ]);
+  return {
+    counts: counts.map((c) => ({ status: c.status, language: c.language, count: Number(c.count) })),
+    firstSentAt: (times?.first as string | null | undefined) ?? null,
+    lastSentAt: (times?.last as string | null | undefined) ?? null,
+    failures: failures.map((f) => ({
+      id: f.id,
+      subscriberId: f.subscriber_id,
+      email: f.email ?? null,
+      language: f.language,
+      attempts: Number(f.attempts),
+      reply: f.smtp_response,
+      at: f.updated_at,
+    })),
+    failureCount: counts.filter((c) => c.status === 'failed').reduce((sum, c) => sum + Number(c.count), 0),
+  };
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { defineRoute, type Principal } from '../lib/routes.js';
+import { getReleaseForStaff } from '../releases/operations.js';
+import { releaseParams } from '../releases/schemas.js';
+import { deliveryReport } from './repository.js';
+
+const states = ['queued', 'sent', 'failed', 'skipped'] as const;
+type State = (typeof states)[number];
+const counts = z.object({
+  total: z.number().int(),
+  queued: z.number().int(),
+  sent: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+});
+
+const deliveriesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
+
+export const deliveriesResponse = counts.extend({
+  /** Of `queued`, those a worker is sending right now. */
+  sending: z.number().int(),
+  languages: z.record(z.string(), counts),
+  firstSentAt: z.string().nullable(),
+  lastSentAt: z.string().nullable(),
+  failures: z.object({
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    items: z.array(
+      z.object({
+        id: z.string(),
+        subscriberId: z.string(),
+        email: z.string().nullable(),
+        language: z.string().nullable(),
+        attempts: z.number().int(),
+        smtpResponse: z.string().nullable(),
+        at: z.string(),
+      }),
+    ),
+  }),
+});
+
+/** The counts of the five stored states as the contract's four: a delivery being sent is still queued. */
+function tally(rows: { status: string; count: number }[]) {
+  const result: Record<State | 'total', number> = { total: 0, queued: 0, sent: 0, failed: 0, skipped: 0 };
+  for (const row of rows) {
+    const state = (row.status === 'sending' ? 'queued' : row.status) as State;
+    if (!(state in result)) continue;
+    result[state] += row.count;
+    result.total += row.count;
+  }
+  return result;
+}
+
+export function deliveryRoutes(ctx: AppContext) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/releases/:id/deliveries',
+      tag: 'Releases',
+      summary: 'Email delivery of a release: counts by state and language, send times, failures with the SMTP reply (paginated)',
+      access: 'token',
+      params: releaseParams,
+      query: deliveriesQuery,
+      responses: { 200: { description: 'Delivery report', schema: deliveriesResponse } },
+      load: ({ params, principal }: { params: { id: string }; principal: Principal }) => getReleaseForStaff(ctx, params.id, principal),
+      async handle({ loaded: release, query }) {
+        const report = await deliveryReport(ctx.db, release.id, query);
+        const languages = [...new Set(report.counts.map((c) => c.language ?? 'unknown'))];
+        return {
+          status: 200,
+          body: {
+            ...tally(report.counts),
+            sending: report.counts.filter((c) => c.status === 'sending').reduce((sum, c) => sum + c.count, 0),
+            languages: Object.fromEntries(
+              languages.map((lang) => [lang, tally(report.counts.filter((c) => (c.language ?? 'unknown') === lang))]),
+            ),
+            firstSentAt: report.firstSentAt,
+            lastSentAt: report.lastSentAt,
+            failures: {
+              total: report.failureCount,
+              limit: query.limit,
+              offset: query.offset,
+              items: report.failures.map(({ reply, ...f }) => ({ ...f, smtpResponse: reply })),
+            },
+          },
+        };
+      },
+    }),
+  ];
+}

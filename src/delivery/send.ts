@@ -1,0 +1,115 @@
+import type { Job } from 'bullmq';
+import type { AppContext } from '../context.js';
+import { failureReply, isPermanentFailure } from '../lib/mailer.js';
+import { isoTime } from '../lib/time.js';
+import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
+import type { PublicRelease } from '../releases/public.js';
+import { publicReleaseOrNone } from './fanout.js';
+import { subscriberLinks } from './links.js';
+import { deliveryMetrics } from './metrics.js';
+import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
+import { type RenderCache, personalise, renderReleaseEmail } from './render.js';
+import {
+  type ClaimedDelivery,
+  claimDeliveries,
+  markFailed,
+  markSent,
+  recordHardBounce,
+  releaseForRetry,
+  skipDeliveries,
+} from './repository.js';
+import { sendJobs, type SendJob } from './queue.js';
+
+/*
+ * One send job: claim its deliveries that are still queued (so nothing recorded is
+ * sent twice), send each through the SMTP pool, and record the outcome of each.
+ */
+
+/** The host of PUBLIC_URL: Message-IDs and the List-Id live under it. */
+const hostOf = (publicUrl: string) => new URL(publicUrl).hostname;
+
+export async function processSendJob(ctx: AppContext, cache: RenderCache, job: Job<SendJob>): Promise<void> {
+  const { releaseId, deliveryIds } = job.data ?? {};
+  if (typeof releaseId !== 'string' || !Array.isArray(deliveryIds)) return;
+
+  const release = await publicReleaseOrNone(ctx, releaseId);
+  if (!release) {
+    // Withdrawn (or gone): whatever is still queued of it is never sent.
+    const skipped = await skipDeliveries(ctx.db, { releaseId }, isoTime(ctx.clock.now()));
+    if (skipped) ctx.logger.info({ releaseId, skipped }, 'release no longer public: deliveries skipped');
+    return;
+  }
+  const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
+  const claimed = await claimDeliveries(ctx.db, deliveryIds, processOwner, isoTime(ctx.clock.now()));
+  if (!claimed.length || !newsroom) return;
+
+  // Unsubscribed (or erased) since the fan-out: not sent.
+  const gone = claimed.filter((d) => d.subscriberStatus !== 'confirmed' || !d.email);
+  if (gone.length) await skipDeliveries(ctx.db, { ids: gone.map((d) => d.id) }, isoTime(ctx.clock.now()));
+
+  const retries: ClaimedDelivery[] = [];
+  await Promise.all(
+    claimed
+      .filter((d) => !gone.includes(d))
+      .map(async (delivery) => {
+        if ((await sendOne(ctx, cache, release, newsroom, delivery)) === 'retry') retries.push(delivery);
+      }),
+  );
+  // Each retried delivery waits by its own attempt count; those of one count go together.
+  const byAttempts = new Map<number, string[]>();
+  for (const d of retries) byAttempts.set(d.attempts, [...(byAttempts.get(d.attempts) ?? []), d.id]);
+  for (const [attempts, ids] of byAttempts) {
+    await ctx.deliveries.addBulk(sendJobs(releaseId, ids, ids.length, `retry${attempts}`, { delay: retryDelayMs(attempts) }));
+  }
+}
+
+async function sendOne(
+  ctx: AppContext,
+  cache: RenderCache,
+  release: PublicRelease,
+  newsroom: Newsroom,
+  delivery: ClaimedDelivery,
+): Promise<'sent' | 'failed' | 'retry'> {
+  const host = hostOf(ctx.config.publicUrl);
+  const email = await cache.get(`${release.id}|${delivery.language}|${release.version}`, () =>
+    renderReleaseEmail(ctx, release, newsroom, delivery.language),
+  );
+  const links = subscriberLinks(ctx, delivery.subscriberId);
+  const { subject, html, text } = personalise(email, links);
+  const newsroomName = newsroom.name[delivery.language] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+  try {
+    const sent = await ctx.mailer.send({
+      from: { name: newsroomName, address: ctx.config.mailFrom },
+      to: delivery.email,
+      subject,
+      html,
+      text,
+      // One Message-ID per delivery: a copy sent again after a crash is recognisably the same message.
+      messageId: `<${delivery.id}@${host}>`,
+      date: ctx.clock.now(),
+      list: { id: { url: `${newsroom.slug}.${host}`, comment: newsroomName }, unsubscribe: { url: links.unsubscribe } },
+      headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    });
+    await markSent(ctx.db, delivery.id, sent, isoTime(ctx.clock.now()));
+    deliveryMetrics.sent.inc();
+    return 'sent';
+  } catch (error) {
+    const reply = failureReply(error);
+    const now = isoTime(ctx.clock.now());
+    if (isPermanentFailure(error)) {
+      await markFailed(ctx.db, delivery.id, reply, now);
+      await recordHardBounce(ctx.db, delivery.subscriberId, SUPPRESS_AFTER_HARD_BOUNCES, now);
+      deliveryMetrics.failed.inc();
+      ctx.logger.warn({ deliveryId: delivery.id, reply }, 'delivery failed for good');
+      return 'failed';
+    }
+    const state = await releaseForRetry(ctx.db, delivery.id, reply, delivery.attempts, MAX_ATTEMPTS, now);
+    ctx.logger.warn({ deliveryId: delivery.id, reply, attempts: delivery.attempts, state }, 'delivery failed for now');
+    if (state === 'failed') {
+      deliveryMetrics.failed.inc();
+      return 'failed';
+    }
+    deliveryMetrics.retried.inc();
+    return 'retry';
+  }
+}
