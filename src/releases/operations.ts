@@ -10,9 +10,11 @@ import { isoTime } from '../lib/time.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import {
   changeStatus,
+  countDeliveries,
   deleteReleaseRow,
   findRelease,
   insertRelease,
+  listReleases,
   type Release,
   type ReleaseContent,
   type StatusChange,
@@ -28,6 +30,35 @@ export async function getReleaseForStaff(ctx: AppContext, id: string, principal:
   if (!release) throw notFound('Release');
   authorizeNewsroom(principal, release.newsroomId);
   return release;
+}
+
+/** A newsroom's releases for staff, newest first; `search` matches titles (any case). */
+export async function listReleasesForStaff(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  filter: { status?: ReleaseStatus; search?: string; limit: number; offset: number },
+): Promise<Release[]> {
+  return listReleases(ctx.db, newsroom.id, { ...filter, now: isoTime(ctx.clock.now()) });
+}
+
+export interface DeliveryCounts {
+  total: number;
+  queued: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+}
+
+export async function getDeliveryCounts(ctx: AppContext, release: Release): Promise<DeliveryCounts> {
+  const counts = await countDeliveries(ctx.db, release.id);
+  const of = (state: string) => counts[state] ?? 0;
+  return {
+    total: Object.values(counts).reduce((a, b) => a + b, 0),
+    queued: of('queued'),
+    sent: of('sent'),
+    failed: of('failed'),
+    skipped: of('skipped'),
+  };
 }
 
 type TranslationInput = { title: string; lead: string; body: string };
@@ -94,12 +125,19 @@ async function reload(ctx: AppContext, id: string): Promise<Release> {
   return release;
 }
 
+/**
+ * `expectedVersion`: the version the editor read (a form carries it across requests);
+ * an edit of a release changed since then is a 409 rather than an overwrite.
+ */
 export async function updateRelease(
   ctx: AppContext,
   newsroom: Newsroom,
   release: Release,
   input: UpdateReleaseInput,
+  options: { expectedVersion?: number } = {},
 ): Promise<Release> {
+  const version = options.expectedVersion ?? release.version;
+  if (version !== release.version) throw changedMeanwhile();
   if (release.status === 'withdrawn') throw conflict('A withdrawn release cannot be edited.');
   const translations: Record<string, TranslationInput> = Object.fromEntries(
     release.translations.map((t) => [t.lang, { title: t.title, lead: t.lead, body: t.body }]),
@@ -126,7 +164,7 @@ export async function updateRelease(
     },
     release.translations,
   );
-  if (!(await updateReleaseContent(ctx.db, release.id, release.version, content, isoTime(ctx.clock.now())))) {
+  if (!(await updateReleaseContent(ctx.db, release.id, version, content, isoTime(ctx.clock.now())))) {
     throw changedMeanwhile();
   }
   return reload(ctx, release.id);

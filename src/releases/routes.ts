@@ -7,6 +7,7 @@ import { findNewsroomById } from '../newsrooms/repository.js';
 import {
   createRelease,
   deleteRelease,
+  getDeliveryCounts,
   getReleaseForStaff,
   publishRelease,
   scheduleRelease,
@@ -15,7 +16,7 @@ import {
   withdrawRelease,
 } from './operations.js';
 import { presentRelease } from './presenter.js';
-import { countDeliveries, listReleases, type Release } from './repository.js';
+import { listReleases, type Release } from './repository.js';
 import {
   createReleaseBody,
   deliveriesResponse,
@@ -156,20 +157,7 @@ export function releaseRoutes(ctx: AppContext) {
       params: releaseParams,
       responses: { 200: { description: 'Counts by delivery state', schema: deliveriesResponse } },
       load: loadRelease,
-      async handle({ loaded: release }) {
-        const counts = await countDeliveries(ctx.db, release.id);
-        const of = (state: string) => counts[state] ?? 0;
-        return {
-          status: 200,
-          body: {
-            total: Object.values(counts).reduce((a, b) => a + b, 0),
-            queued: of('queued'),
-            sent: of('sent'),
-            failed: of('failed'),
-            skipped: of('skipped'),
-          },
-        };
-      },
+      handle: async ({ loaded: release }) => ({ status: 200, body: await getDeliveryCounts(ctx, release) }),
     }),
   ];
 }

@@ -133,6 +133,16 @@ export interface SubscriberKeywordTable {
   keyword_key: string;
 }
 
+export interface AdminSessionTable {
+  id_hash: string; // hex SHA-256 of the session id in the cookie
+  token_id: string | null; // the newsroom token signed in with; null for the admin
+  admin_key: string | null; // for the admin: keyed hash of the admin token signed in with
+  newsroom_id: string | null; // the newsroom the session works in
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -146,6 +156,7 @@ export interface Database {
   deliveries: DeliveryTable;
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;
+  admin_sessions: AdminSessionTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
