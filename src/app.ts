@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { adminRoutes } from './admin/routes.js';
 import { attachmentRoutes, fileRoutes } from './attachments/routes.js';
 import { bearerAuthenticator } from './auth/authenticate.js';
 import { tokenRoutes } from './auth/routes.js';
@@ -83,6 +84,7 @@ export function buildApp(ctx: AppContext): Express {
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);
+  app.use('/admin', adminRoutes(ctx));
 
   app.use(notFoundHandler);
   app.use(problemHandler(ctx.logger));
