@@ -41,7 +41,7 @@ export function chooseLanguage(req: Request, res: Response, cookie: string | und
     return asked;
   }
   if (isKnown(cookie)) return cookie;
-  const accepted = req.acceptsLanguages(...interfaceLanguages);
+  const accepted = req.headers['accept-language'] ? req.acceptsLanguages(...interfaceLanguages) : undefined;
   return isKnown(accepted) ? accepted : 'en';
 }
 
