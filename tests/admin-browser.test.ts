@@ -59,7 +59,8 @@ afterAll(async () => {
 async function checkAccessibility(page: Page, name: string): Promise<void> {
   await page.addScriptTag({ content: axeSource });
   const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
+    type Axe = { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+    const result = await (globalThis as unknown as { axe: Axe }).axe.run();
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -150,7 +151,7 @@ describe('staff app in Chromium', () => {
     await page.locator('#upload-credit').fill('Kaupunki');
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.locator('.attachment img.thumb').waitFor();
-    await expect(page.locator('.attachment img.thumb').evaluate((img: HTMLImageElement) => img.naturalWidth)).resolves.toBeGreaterThan(0);
+    await expect(page.locator('.attachment img.thumb').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).resolves.toBeGreaterThan(0);
     await checkAccessibility(page, 'editor (saved, with image)');
     await shot(page, '04-editor-saved');
 

@@ -300,7 +300,7 @@ describe('releases', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('<h2>Otsikko</h2>');
     expect(res.text).toContain('<strong>lihava</strong>');
-    expect(res.text).not.toMatch(/script|javascript:/);
+    expect(res.text).not.toMatch(/<script|href="javascript:/);
   });
 });
 
@@ -362,7 +362,7 @@ describe('attachments', () => {
     const staff = await signedIn();
     const id = await createViaForm(staff);
     const page = await staff.get(`/admin/releases/${id}`);
-    const action = /action="(\/admin\/releases\/[^"]+\/attachments\?_csrf=[^"]+)"/.exec(page.text)![1]!.replace(/&amp;/g, '&');
+    const action = /action="(\/admin\/releases\/[^"]+\/attachments\?_csrf&#x3D;[^"]+)"/.exec(page.text)![1]!.replace('&#x3D;', '=');
     const upload = await t.http
       .post(action)
       .set('Cookie', staff.cookieHeader)

@@ -1,4 +1,4 @@
-import type supertest from 'supertest';
+import supertest from 'supertest';
 import type { TestApp } from './app.js';
 
 /**
@@ -9,7 +9,12 @@ export class StaffClient {
   cookies = new Map<string, string>();
   csrf = '';
 
-  constructor(private readonly t: TestApp) {}
+  /** Not the app's shared agent: that one keeps cookies of its own. */
+  private readonly http: supertest.SuperTest<supertest.Test>;
+
+  constructor(t: TestApp) {
+    this.http = supertest(t.app) as unknown as supertest.SuperTest<supertest.Test>;
+  }
 
   private keep(res: supertest.Response): supertest.Response {
     const set = res.headers['set-cookie'] as unknown as string[] | undefined;
@@ -32,7 +37,7 @@ export class StaffClient {
   }
 
   async get(path: string, headers: Record<string, string> = {}) {
-    return this.keep(await this.t.http.get(path).set({ Cookie: this.cookieHeader, ...headers }));
+    return this.keep(await this.http.get(path).set({ Cookie: this.cookieHeader, ...headers }));
   }
 
   /** Posts a urlencoded form; the CSRF token is added unless `_csrf` is given (null: left out). */
@@ -44,7 +49,7 @@ export class StaffClient {
       for (const item of Array.isArray(v) ? v : [v]) form.append(k, item);
     }
     return this.keep(
-      await this.t.http.post(path).set({ Cookie: this.cookieHeader }).type('form').send(form.toString()),
+      await this.http.post(path).set({ Cookie: this.cookieHeader }).type('form').send(form.toString()),
     );
   }
 
