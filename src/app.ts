@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { adminRoutes } from './admin/routes.js';
 import { attachmentRoutes, fileRoutes } from './attachments/routes.js';
 import { bearerAuthenticator } from './auth/authenticate.js';
 import { tokenRoutes } from './auth/routes.js';
@@ -79,11 +80,12 @@ export function buildApp(ctx: AppContext): Express {
   const router = Router();
   mountRoutes(router, routes, bearerAuthenticator(ctx));
   app.use(router);
+  app.use(metricsRoutes(ctx));
+  app.use(queueDashboard(ctx));
+  app.use('/admin', adminRoutes(ctx));
   // Feeds first: their paths are more specific than the site's release pages.
   app.use(feedRoutes(ctx));
   app.use(siteRoutes(ctx));
-  app.use(metricsRoutes(ctx));
-  app.use(queueDashboard(ctx));
 
   app.use(sitePageNotFound(ctx));
   app.use(notFoundHandler);

@@ -6,10 +6,10 @@ import { pathKey } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { getNewsroom } from '../newsrooms/operations.js';
 import { slugParams } from '../newsrooms/schemas.js';
-import { insertToken, listTokens, revokeToken } from './repository.js';
-import { mintToken } from './tokens.js';
+import { createToken } from './operations.js';
+import { listTokens, revokeToken } from './repository.js';
 
-const createTokenBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const createTokenBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
 
 const tokenResponse = z.object({
   id: z.string(),
@@ -33,12 +33,7 @@ export function tokenRoutes(ctx: AppContext) {
         201: { description: 'Created', schema: z.object({ id: z.string(), token: z.string(), name: z.string(), createdAt: z.string() }) },
       },
       load: ({ params }) => getNewsroom(ctx, params.slug),
-      async handle({ body, loaded: newsroom }) {
-        const minted = mintToken();
-        const createdAt = isoTime(ctx.clock.now());
-        await insertToken(ctx.db, { id: minted.id, newsroomId: newsroom.id, name: body.name, secretHash: minted.secretHash, createdAt });
-        return { status: 201, body: { id: minted.id, token: minted.token, name: body.name, createdAt } };
-      },
+      handle: async ({ body, loaded: newsroom }) => ({ status: 201, body: await createToken(ctx, newsroom, body.name) }),
     }),
     defineRoute({
       method: 'get',

@@ -279,6 +279,16 @@ export async function queuedPage(
   return rows.map((r) => ({ id: r.id, releaseId: r.release_id }));
 }
 
+export async function countDeliveryStates(db: Db, releaseId: string): Promise<{ status: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select((eb) => ['status', eb.fn.countAll<number>().as('count')])
+    .where('release_id', '=', releaseId)
+    .groupBy('status')
+    .execute();
+  return rows.map((r) => ({ status: r.status, count: Number(r.count) }));
+}
+
 export interface DeliveryReport {
   counts: { status: string; language: string | null; count: number }[];
   firstSentAt: string | null;

@@ -3,10 +3,9 @@ import type { AppContext } from '../context.js';
 import { defineRoute, type Principal } from '../lib/routes.js';
 import { getReleaseForStaff } from '../releases/operations.js';
 import { releaseParams } from '../releases/schemas.js';
+import { tally } from './counts.js';
 import { deliveryReport } from './repository.js';
 
-const states = ['queued', 'sent', 'failed', 'skipped'] as const;
-type State = (typeof states)[number];
 const counts = z.object({
   total: z.number().int(),
   queued: z.number().int(),
@@ -43,18 +42,6 @@ export const deliveriesResponse = counts.extend({
     ),
   }),
 });
-
-/** The counts of the five stored states as the contract's four: a delivery being sent is still queued. */
-function tally(rows: { status: string; count: number }[]) {
-  const result: Record<State | 'total', number> = { total: 0, queued: 0, sent: 0, failed: 0, skipped: 0 };
-  for (const row of rows) {
-    const state = (row.status === 'sending' ? 'queued' : row.status) as State;
-    if (!(state in result)) continue;
-    result[state] += row.count;
-    result.total += row.count;
-  }
-  return result;
-}
 
 export function deliveryRoutes(ctx: AppContext) {
   return [

@@ -13,6 +13,7 @@ import {
   deleteReleaseRow,
   findRelease,
   insertRelease,
+  listReleases,
   type Release,
   type ReleaseContent,
   type StatusChange,
@@ -28,6 +29,15 @@ export async function getReleaseForStaff(ctx: AppContext, id: string, principal:
   if (!release) throw notFound('Release');
   authorizeNewsroom(principal, release.newsroomId);
   return release;
+}
+
+/** A newsroom's releases for staff, newest first; `search` matches titles (any case). */
+export async function listReleasesForStaff(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  filter: { status?: ReleaseStatus; search?: string; limit: number; offset: number },
+): Promise<Release[]> {
+  return listReleases(ctx.db, newsroom.id, { ...filter, now: isoTime(ctx.clock.now()) });
 }
 
 type TranslationInput = { title: string; lead: string; body: string };
@@ -97,12 +107,19 @@ async function reload(ctx: AppContext, id: string): Promise<Release> {
   return release;
 }
 
+/**
+ * `expectedVersion`: the version the editor read (a form carries it across requests);
+ * an edit of a release changed since then is a 409 rather than an overwrite.
+ */
 export async function updateRelease(
   ctx: AppContext,
   newsroom: Newsroom,
   release: Release,
   input: UpdateReleaseInput,
+  options: { expectedVersion?: number } = {},
 ): Promise<Release> {
+  const version = options.expectedVersion ?? release.version;
+  if (version !== release.version) throw changedMeanwhile();
   if (release.status === 'withdrawn') throw conflict('A withdrawn release cannot be edited.');
   const translations: Record<string, TranslationInput> = Object.fromEntries(
     release.translations.map((t) => [t.lang, { title: t.title, lead: t.lead, body: t.body }]),
@@ -129,7 +146,7 @@ export async function updateRelease(
     },
     release.translations,
   );
-  if (!(await updateReleaseContent(ctx.db, release.id, release.version, content, isoTime(ctx.clock.now())))) {
+  if (!(await updateReleaseContent(ctx.db, release.id, version, content, isoTime(ctx.clock.now())))) {
     throw changedMeanwhile();
   }
   return reload(ctx, release.id);

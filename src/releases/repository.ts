@@ -93,10 +93,23 @@ export async function findRelease(db: Db, id: string): Promise<Release | undefin
 export async function listReleases(
   db: Db,
   newsroomId: string,
-  filter: { status?: ReleaseStatus; now: string; limit: number; offset: number },
+  filter: { status?: ReleaseStatus; search?: string; now: string; limit: number; offset: number },
 ): Promise<Release[]> {
   let query = releasesWithSlug(db).where('releases.newsroom_id', '=', newsroomId);
   if (filter.status) query = query.where(hasStatus(filter.status, filter.now));
+  if (filter.search) {
+    // A title in any language containing the text; LIKE's wildcards in it are taken literally.
+    const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('release_translations')
+          .select('release_translations.release_id')
+          .whereRef('release_translations.release_id', '=', 'releases.id')
+          .where(sql<boolean>`lower(release_translations.title) like ${pattern} escape '\\'`),
+      ),
+    );
+  }
   const rows = await query
     .orderBy('releases.created_at', 'desc')
     .orderBy('releases.id')

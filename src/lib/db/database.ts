@@ -18,6 +18,7 @@ import { installation } from './migrations/0003_installation.js';
 import { search } from './migrations/0005_search.js';
 import { subscriptions } from './migrations/0006_subscriptions.js';
 import { delivery } from './migrations/0007_delivery.js';
+import { sessions } from './migrations/0008_sessions.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -164,6 +165,7 @@ export async function migrate(store: Store): Promise<void> {
     '0005_search': search(store.dialect),
     '0006_subscriptions': subscriptions(store.dialect),
     '0007_delivery': delivery(store.dialect),
+    '0008_sessions': sessions(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

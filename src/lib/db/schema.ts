@@ -178,6 +178,16 @@ export interface SubscriberKeywordTable {
   keyword_key: string;
 }
 
+export interface AdminSessionTable {
+  id_hash: string; // hex SHA-256 of the session id in the cookie
+  token_id: string | null; // the newsroom token signed in with; null for the admin
+  admin_key: string | null; // for the admin: keyed hash of the admin token signed in with
+  newsroom_id: string | null; // the newsroom the session works in
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -194,6 +204,7 @@ export interface Database {
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;
   subscription_confirmations: SubscriptionConfirmationTable;
+  admin_sessions: AdminSessionTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;

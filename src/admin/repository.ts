@@ -1,0 +1,37 @@
+import type { Db } from '../lib/db/database.js';
+
+export interface SessionRow {
+  id_hash: string;
+  token_id: string | null;
+  admin_key: string | null;
+  newsroom_id: string | null;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export async function insertSession(db: Db, row: SessionRow & { created_at: string }): Promise<void> {
+  await db.insertInto('admin_sessions').values(row).execute();
+}
+
+/** The session, if it has not expired by `now`. */
+export async function findLiveSession(db: Db, idHash: string, now: string): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('admin_sessions')
+    .select(['id_hash', 'token_id', 'admin_key', 'newsroom_id', 'last_seen_at', 'expires_at'])
+    .where('id_hash', '=', idHash)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+export async function touchSession(db: Db, idHash: string, now: string, expiresAt: string): Promise<void> {
+  await db.updateTable('admin_sessions').set({ last_seen_at: now, expires_at: expiresAt }).where('id_hash', '=', idHash).execute();
+}
+
+export async function setSessionNewsroom(db: Db, idHash: string, newsroomId: string): Promise<void> {
+  await db.updateTable('admin_sessions').set({ newsroom_id: newsroomId }).where('id_hash', '=', idHash).execute();
+}
+
+/** Ends a session; also drops every session that expired, so the table does not grow. */
+export async function deleteSession(db: Db, idHash: string, now: string): Promise<void> {
+  await db.deleteFrom('admin_sessions').where((eb) => eb.or([eb('id_hash', '=', idHash), eb('expires_at', '<=', now)])).execute();
+}

@@ -1,0 +1,92 @@
+import type { Request, Response } from 'express';
+import type { FieldError } from '../lib/errors.js';
+import { type InterfaceLanguage, interfaceLanguages } from '../lib/i18n.js';
+import { template } from '../lib/templates.js';
+
+/*
+ * Rendering of the staff pages: headers every page gets (strict CSP, no-store), the
+ * interface language, and form fields with the errors the operations reported at
+ * their paths (`translations.fi.title`), shown next to the field and in a summary.
+ */
+
+export const LANG_COOKIE = 'nr_admin_lang';
+
+/** No inline script or style, nothing from elsewhere; the preview's images stay out too. */
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export function pageHeaders(res: Response): void {
+  res.set({
+    'Content-Security-Policy': CSP,
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'same-origin',
+    'X-Frame-Options': 'DENY',
+  });
+}
+
+/** `?lang=` (remembered in a cookie), else the cookie, else Accept-Language, else English. */
+export function chooseLanguage(req: Request, res: Response, cookie: string | undefined): InterfaceLanguage {
+  const isKnown = (lang: unknown): lang is InterfaceLanguage => (interfaceLanguages as readonly unknown[]).includes(lang);
+  const asked = req.query.lang;
+  if (isKnown(asked)) {
+    res.cookie(LANG_COOKIE, asked, { sameSite: 'lax', path: '/admin', maxAge: 365 * 24 * 3600 * 1000, httpOnly: true });
+    return asked;
+  }
+  if (isKnown(cookie)) return cookie;
+  const accepted = req.headers['accept-language'] ? req.acceptsLanguages(...interfaceLanguages) : undefined;
+  return isKnown(accepted) ? accepted : 'en';
+}
+
+export interface Field {
+  name: string;
+  id: string;
+  value: string;
+  errors: string[];
+  errorId: string;
+}
+
+const fieldId = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+
+/** The errors that belong to the field `name`: at its path or below it (`keywords.fi.2`). */
+const belongsTo = (path: string, name: string) => path === name || path.startsWith(`${name}.`);
+
+export class FormState {
+  constructor(
+    readonly values: Map<string, string> = new Map(),
+    readonly errors: FieldError[] = [],
+    /** Keeps ids unique where a page has several forms with the same fields. */
+    private readonly idPrefix = '',
+  ) {}
+
+  field(name: string, fallback: string | undefined = ''): Field {
+    const id = fieldId(this.idPrefix + name);
+    return {
+      name,
+      id,
+      value: this.values.get(name) ?? fallback ?? '',
+      errors: this.errors.filter((e) => belongsTo(e.path, name)).map((e) => e.message),
+      errorId: `${id}-error`,
+    };
+  }
+
+  /** The error summary: each error linked to the field it belongs to (the longest match among `fields`). */
+  summary(fields: string[]): { message: string; href: string; label: string }[] {
+    return this.errors.map((e) => {
+      const owner = fields.filter((f) => belongsTo(e.path, f)).sort((a, b) => b.length - a.length)[0];
+      return { message: e.message, label: e.path, href: owner ? `#${fieldId(this.idPrefix + owner)}` : '#main' };
+    });
+  }
+}
+
+export function render(res: Response, name: string, data: Record<string, unknown>, status = 200): void {
+  pageHeaders(res);
+  res.status(status).type('html').send(template(`admin/${name}.hbs`)(data));
+}

@@ -1,0 +1,175 @@
+/*
+ * Progressive enhancement of the staff pages; every page works without it.
+ * Language tabs, live Markdown preview (rendered by the server's sanitiser),
+ * keyword chips, upload progress, and the scheduled time in the browser's zone.
+ * No dependencies; strings come from data attributes rendered by the server.
+ */
+(function () {
+  'use strict';
+
+  function csrfToken() {
+    var input = document.querySelector('input[name="_csrf"]');
+    return input ? input.value : '';
+  }
+
+  /* Language tabs: each language's fieldset becomes a tab panel. */
+  function tabs(container) {
+    var panels = Array.prototype.slice.call(container.querySelectorAll('fieldset[data-lang]'));
+    if (panels.length < 2) return;
+    var list = document.createElement('div');
+    list.className = 'tablist';
+    list.setAttribute('role', 'tablist');
+    var buttons = panels.map(function (panel, index) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.id = 'tab-' + panel.dataset.lang;
+      button.textContent = panel.dataset.langName;
+      button.setAttribute('role', 'tab');
+      button.setAttribute('aria-controls', panel.id);
+      if (panel.dataset.hasErrors) button.classList.add('tab-error');
+      panel.setAttribute('role', 'tabpanel');
+      panel.setAttribute('aria-labelledby', button.id);
+      button.addEventListener('click', function () { select(index, true); });
+      button.addEventListener('keydown', function (event) {
+        var step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+        if (step) { event.preventDefault(); select((index + step + panels.length) % panels.length, true); }
+      });
+      list.appendChild(button);
+      return button;
+    });
+    function select(index, focus) {
+      panels.forEach(function (panel, i) {
+        var on = i === index;
+        panel.hidden = !on;
+        buttons[i].setAttribute('aria-selected', String(on));
+        buttons[i].tabIndex = on ? 0 : -1;
+      });
+      if (focus) buttons[index].focus();
+    }
+    container.insertBefore(list, panels[0]);
+    var withError = panels.findIndex(function (p) { return p.dataset.hasErrors; });
+    select(withError >= 0 ? withError : 0, false);
+    // A link in the error summary to a field in a hidden tab opens that tab.
+    document.addEventListener('click', function (event) {
+      var link = event.target.closest && event.target.closest('.error-summary a[href^="#"]');
+      if (!link) return;
+      var target = document.getElementById(link.getAttribute('href').slice(1));
+      var index = panels.findIndex(function (p) { return target && (p === target || p.contains(target)); });
+      if (index >= 0) select(index, false);
+    });
+  }
+
+  /* Live preview: the server renders Markdown with the same sanitiser as publication. */
+  function preview(textarea) {
+    var target = document.querySelector('[data-preview-of="' + textarea.id + '"]');
+    if (!target) return;
+    var timer, sent = 0;
+    textarea.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var mine = ++sent;
+        var body = new URLSearchParams({ _csrf: csrfToken(), markdown: textarea.value });
+        fetch('/admin/preview', { method: 'POST', body: body, credentials: 'same-origin' })
+          .then(function (res) { return res.ok ? res.text() : Promise.reject(res.status); })
+          .then(function (html) { if (mine === sent) target.innerHTML = html; })
+          .catch(function () { /* the preview stays as it was */ });
+      }, 350);
+    });
+  }
+
+  /* Keywords as chips: the typed list stays the form's value (comma-separated). */
+  function chips(input) {
+    var label = input.dataset.removeLabel || 'Remove {keyword}';
+    var list = document.createElement('ul');
+    list.className = 'chips';
+    list.setAttribute('aria-label', (document.querySelector('label[for="' + input.id + '"]') || {}).textContent || '');
+    input.parentNode.insertBefore(list, input.nextSibling);
+    function words() { return input.value.split(',').map(function (w) { return w.trim(); }).filter(Boolean); }
+    function draw() {
+      list.textContent = '';
+      words().forEach(function (word, index) {
+        var item = document.createElement('li');
+        item.textContent = word;
+        var remove = document.createElement('button');
+        remove.type = 'button';
+        remove.textContent = '×';
+        remove.setAttribute('aria-label', label.replace('{keyword}', word));
+        remove.addEventListener('click', function () {
+          var rest = words();
+          rest.splice(index, 1);
+          input.value = rest.join(', ');
+          draw();
+          input.focus();
+        });
+        item.appendChild(remove);
+        list.appendChild(item);
+      });
+    }
+    input.addEventListener('input', draw);
+    input.addEventListener('blur', function () { input.value = words().join(', '); draw(); });
+    draw();
+  }
+
+  /* Upload with a progress bar; the server answers as it does without scripts. */
+  function upload(form) {
+    var bar = form.querySelector('.upload-progress');
+    var status = form.querySelector('.upload-status');
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', form.action);
+      bar.hidden = false;
+      bar.value = 0;
+      xhr.upload.addEventListener('progress', function (e) {
+        if (!e.lengthComputable) return;
+        var percent = Math.round((e.loaded / e.total) * 100);
+        bar.value = percent;
+        status.textContent = (form.dataset.uploading || '{percent} %').replace('{percent}', percent);
+      });
+      xhr.addEventListener('load', function () {
+        if (xhr.status < 400) { window.location.assign(xhr.responseURL || window.location.href); return; }
+        var page = new DOMParser().parseFromString(xhr.responseText, 'text/html');
+        var problem = page.querySelector('.upload-error, .error-summary');
+        status.textContent = problem ? problem.textContent.trim() : form.dataset.failed || 'Upload failed';
+        bar.hidden = true;
+      });
+      xhr.addEventListener('error', function () { status.textContent = form.dataset.failed || 'Upload failed'; bar.hidden = true; });
+      xhr.send(new FormData(form));
+    });
+  }
+
+  /* The wall-clock time in `zone` at `ms`, counted as if it were UTC. */
+  function wallClock(ms, zone) {
+    var parts = {};
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(new Date(ms)).forEach(function (p) { parts[p.type] = Number(p.value); });
+    return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  }
+
+  /* The chosen publication time (in the newsroom's zone) shown in the browser's zone. */
+  function browserTime(input) {
+    var out = input.form.querySelector('.local-time');
+    var zone = input.dataset.timezone;
+    if (!out || !zone) return;
+    function show() {
+      var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(input.value);
+      if (!m) { out.hidden = true; return; }
+      var asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+      var instant = asUtc - (wallClock(asUtc, zone) - asUtc);
+      instant = asUtc - (wallClock(instant, zone) - instant);
+      var text = new Date(instant).toLocaleString(document.documentElement.lang, { dateStyle: 'full', timeStyle: 'short' });
+      out.textContent = (out.dataset.label || '{time}').replace('{time}', text);
+      out.hidden = false;
+    }
+    input.addEventListener('input', show);
+    show();
+  }
+
+  document.querySelectorAll('[data-tabs]').forEach(tabs);
+  document.querySelectorAll('textarea.markdown').forEach(preview);
+  document.querySelectorAll('input.keywords').forEach(chips);
+  document.querySelectorAll('form.upload').forEach(upload);
+  document.querySelectorAll('input[type="datetime-local"][data-timezone]').forEach(browserTime);
+  var summary = document.querySelector('.error-summary');
+  if (summary) summary.focus();
+})();

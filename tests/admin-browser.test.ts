@@ -1,0 +1,231 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { instantToZoned } from '../src/admin/zoned.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { buildContact, buildNewsroom, type NewsroomFixture } from './support/factories.js';
+
+/*
+ * The staff app in real headless Chromium against the app on 127.0.0.1: the core flow
+ * with scripts (tabs, live preview, chips, upload progress) and without them, axe-core
+ * on every page, screenshots under test-artifacts/admin/.
+ */
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const artifacts = path.join(process.cwd(), 'test-artifacts', 'admin', process.env.TEST_DATABASE ?? 'sqlite');
+mkdirSync(artifacts, { recursive: true });
+
+let t: TestApp;
+let server: HttpServer;
+let base: string;
+let browser: Browser;
+let newsroom: NewsroomFixture;
+
+async function freePort(): Promise<number> {
+  const probe: Server = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  t = await startTestApp({ PUBLIC_URL: base });
+  server = t.app.listen(port, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  newsroom = await buildNewsroom(t);
+  await buildContact(t, newsroom);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  await t?.close();
+});
+
+/** axe-core on the page as it is: no serious or critical violations. */
+async function checkAccessibility(page: Page, name: string): Promise<void> {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    type Axe = { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
+    const result = await (globalThis as unknown as { axe: Axe }).axe.run();
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect({ page: name, serious }).toEqual({ page: name, serious: [] });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${base}/admin/sign-in`);
+  await page.getByLabel(/Token/).fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/admin/releases`);
+}
+
+/** A publication time `seconds` from now, as the newsroom's clocks read it (datetime-local with seconds). */
+function secondsAhead(seconds: number): string {
+  const at = new Date(Date.now() + seconds * 1000);
+  return `${instantToZoned(at.toISOString(), 'Europe/Helsinki')}:${String(at.getUTCSeconds()).padStart(2, '0')}`;
+}
+
+async function waitUntilPublished(page: Page, id: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    await page.goto(`${base}/admin/releases?status=published`);
+    if (await page.locator(`a[href="/admin/releases/${id}"]`).count()) return;
+    await page.waitForTimeout(500);
+  }
+  throw new Error('the release did not become published');
+}
+
+describe('staff app in Chromium', () => {
+  it('signs in, writes a bilingual release with an image, sees a field error, schedules it and sees it published', async () => {
+    const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'America/New_York' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+
+    await page.goto(`${base}/admin/sign-in`);
+    await checkAccessibility(page, 'sign-in');
+    await shot(page, '01-sign-in');
+    await signIn(page, newsroom.token);
+    await checkAccessibility(page, 'releases (empty)');
+
+    await page.getByRole('link', { name: 'New release' }).click();
+    // Scripts turned the languages into tabs.
+    const finnishTab = page.getByRole('tab', { name: 'Finnish' });
+    const swedishTab = page.getByRole('tab', { name: 'Swedish' });
+    await expect(finnishTab.getAttribute('aria-selected')).resolves.toBe('true');
+    await page.locator('#f-translations-fi-title').fill('Uusi kirjasto avataan');
+    await page.locator('#f-translations-fi-lead').fill('Kaupunki avaa uuden kirjaston.');
+    await page.locator('#f-translations-fi-body').fill('Kirjasto avataan **maanantaina**.\n\n- lainaus\n- lukusali');
+    // The live preview comes from the server's sanitiser.
+    await page.locator('#preview-fi strong').filter({ hasText: 'maanantaina' }).waitFor();
+    await page.locator('#f-keywords-fi').fill('kirjasto, kulttuuri');
+    await expect(page.locator('#f-keywords-fi ~ ul.chips li').count()).resolves.toBe(2);
+    await page.getByRole('button', { name: 'Remove keyword kulttuuri' }).click();
+    await expect(page.locator('#f-keywords-fi').inputValue()).resolves.toBe('kirjasto');
+    await page.locator('#f-keywords-fi').fill('kirjasto, kulttuuri');
+    await swedishTab.click();
+    await expect(page.locator('#f-translations-fi-title').isVisible()).resolves.toBe(false);
+    await page.locator('#f-translations-sv-title').fill('Nytt bibliotek öppnas');
+    await page.locator('#f-translations-sv-body').fill('Biblioteket öppnas **på måndag**.');
+    await page.locator('#f-keywords-sv').fill(`bibliotek, ${'x'.repeat(70)}`);
+    await page.getByLabel(/^Maija Meikäläinen/).check();
+    await checkAccessibility(page, 'editor (new)');
+    await shot(page, '02-editor-new');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+
+    // The keyword is too long: the error is next to the field, in the tab it belongs to.
+    await page.locator('.error-summary').waitFor();
+    await expect(page.locator('#f-keywords-sv-error').isVisible()).resolves.toBe(true);
+    await expect(swedishTab.getAttribute('aria-selected')).resolves.toBe('true');
+    await expect(page.locator('#f-translations-fi-title').inputValue()).resolves.toBe('Uusi kirjasto avataan');
+    await checkAccessibility(page, 'editor (field error)');
+    await shot(page, '03-editor-field-error');
+    await page.locator('#f-keywords-sv').fill('bibliotek');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Saved.').waitFor();
+    const id = /\/admin\/releases\/([^?#]+)/.exec(page.url())![1]!;
+
+    // An image, uploaded with a progress bar.
+    const image = await sharp({ create: { width: 1200, height: 800, channels: 3, background: { r: 30, g: 110, b: 170 } } }).jpeg().toBuffer();
+    await page.locator('#upload-file').setInputFiles({ name: 'kirjasto.jpg', mimeType: 'image/jpeg', buffer: image });
+    await page.locator('#upload-caption-fi').fill('Kirjaston lukusali');
+    await page.locator('#upload-credit').fill('Kaupunki');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('.attachment img.thumb').waitFor();
+    await expect(page.locator('.attachment img.thumb').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).resolves.toBeGreaterThan(0);
+    await checkAccessibility(page, 'editor (saved, with image)');
+    await shot(page, '04-editor-saved');
+
+    // Scheduled a few seconds ahead, in the newsroom's zone; the browser's own zone is shown too.
+    await page.locator('#f-publishAt').fill(secondsAhead(6));
+    await page.locator('.local-time').waitFor();
+    await expect(page.locator('.local-time').textContent()).resolves.toMatch(/In your own time zone:/);
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    await page.locator('.status-scheduled').first().waitFor();
+    await checkAccessibility(page, 'editor (scheduled)');
+    await shot(page, '05-editor-scheduled');
+    await waitUntilPublished(page, id);
+    await checkAccessibility(page, 'releases (published)');
+    await shot(page, '06-releases-published');
+
+    const api = await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200);
+    expect(api.body).toMatchObject({
+      status: 'published',
+      translations: { fi: { title: 'Uusi kirjasto avataan' }, sv: { title: 'Nytt bibliotek öppnas' } },
+      keywords: { fi: ['kirjasto', 'kulttuuri'], sv: ['bibliotek'] },
+    });
+    expect(api.body.attachments[0]).toMatchObject({ filename: 'kirjasto.jpg', caption: { fi: 'Kirjaston lukusali' }, credit: 'Kaupunki' });
+
+    for (const [name, url] of [
+      ['withdraw-confirm', `/admin/releases/${id}/withdraw`],
+      ['contacts', '/admin/contacts'],
+      ['settings', '/admin/settings'],
+    ]) {
+      await page.goto(`${base}${url}`);
+      await checkAccessibility(page, name!);
+      await shot(page, `07-${name}`);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('works without JavaScript: write, save, schedule', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, locale: 'fi-FI' });
+    const page = await context.newPage();
+    await page.goto(`${base}/admin/sign-in`);
+    await page.getByLabel(/Avain/).fill(newsroom.token);
+    await page.getByRole('button', { name: 'Kirjaudu' }).click();
+    await page.waitForURL(`${base}/admin/releases`);
+    await page.getByRole('link', { name: 'Uusi tiedote' }).click();
+    // No tabs: every language is on the page.
+    await expect(page.getByRole('tab').count()).resolves.toBe(0);
+    await page.locator('#f-translations-fi-title').fill('Ilman skriptejä');
+    await page.locator('#f-translations-sv-title').fill('Utan skript');
+    await page.locator('#f-translations-fi-body').fill('Toimii **silti**.');
+    await page.locator('#f-keywords-fi').fill('saavutettavuus');
+    await page.getByRole('button', { name: 'Tallenna luonnos' }).click();
+    await page.getByText('Tallennettu.').waitFor();
+    await expect(page.locator('#preview-fi strong').textContent()).resolves.toBe('silti');
+    await checkAccessibility(page, 'editor (no JS)');
+    await shot(page, '08-nojs-saved');
+    const id = /\/admin\/releases\/([^?#]+)/.exec(page.url())![1]!;
+
+    // A past time: the error is next to the field.
+    await page.locator('#f-publishAt').fill('2020-01-01T10:00:00');
+    await page.getByRole('button', { name: 'Ajasta' }).click();
+    await page.locator('#f-publishAt-error').waitFor();
+    await shot(page, '09-nojs-schedule-error');
+    await page.locator('#f-publishAt').fill(secondsAhead(4));
+    await page.getByRole('button', { name: 'Ajasta' }).click();
+    await page.locator('.status-scheduled').first().waitFor();
+    await waitUntilPublished(page, id);
+    await shot(page, '10-nojs-published');
+
+    // Publish-now and withdraw confirmations are pages of their own.
+    await page.goto(`${base}/admin/releases/${id}`);
+    await page.getByRole('link', { name: 'Vedä pois…' }).click();
+    await page.getByRole('button', { name: 'Vedä pois' }).click();
+    await page.locator('.status-withdrawn').first().waitFor();
+    expect((await t.http.get(`/api/releases/${id}`).set(newsroom.auth)).body.status).toBe('withdrawn');
+    await context.close();
+  }, 90_000);
+});

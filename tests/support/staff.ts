@@ -1,0 +1,65 @@
+import supertest from 'supertest';
+import type { TestApp } from './app.js';
+
+/**
+ * A browser's view of the staff app through supertest: keeps the cookies it is given
+ * (Secure ones too, since tests speak plain HTTP to the app) and the last CSRF token seen.
+ */
+export class StaffClient {
+  cookies = new Map<string, string>();
+  csrf = '';
+
+  /** Not the app's shared agent: that one keeps cookies of its own. */
+  private readonly http: supertest.SuperTest<supertest.Test>;
+
+  constructor(t: TestApp) {
+    this.http = supertest(t.app) as unknown as supertest.SuperTest<supertest.Test>;
+  }
+
+  private keep(res: supertest.Response): supertest.Response {
+    const set = res.headers['set-cookie'] as unknown as string[] | undefined;
+    for (const line of set ?? []) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const expired = attrs.some((a) => /max-age=0\b/i.test(a.trim()) || /expires=thu, 01 jan 1970/i.test(a.trim()));
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const token = /name="_csrf" value="([^"]+)"/.exec(res.text ?? '')?.[1];
+    if (token) this.csrf = token;
+    return res;
+  }
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async get(path: string, headers: Record<string, string> = {}) {
+    return this.keep(await this.http.get(path).set({ Cookie: this.cookieHeader, ...headers }));
+  }
+
+  /** Posts a urlencoded form; the CSRF token is added unless `_csrf` is given (null: left out). */
+  async post(path: string, fields: Record<string, string | string[] | null> = {}) {
+    const form = new URLSearchParams();
+    if (!('_csrf' in fields)) form.append('_csrf', this.csrf);
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === null) continue;
+      for (const item of Array.isArray(v) ? v : [v]) form.append(k, item);
+    }
+    return this.keep(
+      await this.http.post(path).set({ Cookie: this.cookieHeader }).type('form').send(form.toString()),
+    );
+  }
+
+  async signIn(token: string) {
+    await this.get('/admin/sign-in');
+    const res = await this.post('/admin/sign-in', { token });
+    if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
+    return res;
+  }
+}
+
+/** The text of the page without tags, for checking what a person reads. */
+export const visibleText = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
