@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
 
@@ -94,7 +95,15 @@ export function renderMarkdownNow(source: string): RenderResult {
   return refused ? { refused } : { html: sanitizeHtml(html, policy).trim() };
 }
 
+export interface RenderTask {
+  source: string;
+  /** Told when the render starts: html.ts times it from there. */
+  started: MessagePort;
+}
+
 /** The worker's task (see html.ts). */
-export default function render(source: string): RenderResult {
+export default function render({ source, started }: RenderTask): RenderResult {
+  started.postMessage('started');
+  started.close();
   return renderMarkdownNow(source);
 }
