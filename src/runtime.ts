@@ -22,7 +22,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = openStore(config.databaseUrl, { schema: options.databaseSchema });
   await migrate(store);
-  const files = createFileStore(config.storageDir, store.db);
+  const files = createFileStore(config.storageDir);
   await files.checkWritable();
   await files.removeStaleTemp(STALE_UPLOAD_MS);
   const queueSettings = { redisUrl: config.redisUrl, prefix: config.queuePrefix, logger };

@@ -1,9 +1,10 @@
+import { startBlobSweeper } from './attachments/blobs.js';
 import type { AppContext } from './context.js';
 import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
 
 /** Every background worker of the worker role; main.ts starts them in order and closes them all. */
-const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [startPublicationWorker];
+const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [startPublicationWorker, startBlobSweeper];
 
 export async function startWorkers(ctx: AppContext): Promise<RunningWorker[]> {
   const started: RunningWorker[] = [];

@@ -137,8 +137,8 @@ export async function updateRelease(
 
 export async function deleteRelease(ctx: AppContext, release: Release): Promise<void> {
   if (release.status !== 'draft') throw conflict(`Only drafts can be deleted; this release is ${effectiveStatus(release, ctx.clock.now())}.`);
+  // Its attachments' files go with the blob clean-up (attachments/blobs.ts), never here.
   if (!(await deleteReleaseRow(ctx.db, release.id, release.version))) throw changedMeanwhile();
-  await ctx.files.forgetUnused(release.attachments.map((a) => a.sha256));
 }
 
 /* Lifecycle: draft -> scheduled -> published -> withdrawn, and scheduled -> draft. */

@@ -5,6 +5,7 @@ import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect, sql }
 import pg from 'pg';
 import { initial } from './migrations/0001_initial.js';
 import { subscribers } from './migrations/0002_subscribers.js';
+import { blobs } from './migrations/0004_blobs.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -61,6 +62,7 @@ export async function migrate(store: Store): Promise<void> {
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(store.dialect),
     '0002_subscribers': subscribers(store.dialect),
+    '0004_blobs': blobs(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

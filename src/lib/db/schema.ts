@@ -99,6 +99,13 @@ export interface AttachmentTable {
   created_at: string;
 }
 
+/** A file in STORAGE_DIR this database keeps (see attachments/blobs.ts). */
+export interface BlobTable {
+  sha256: string;
+  created_at: string;
+  used_at: string;
+}
+
 export interface DeliveryTable {
   id: string;
   release_id: string;
@@ -143,6 +150,7 @@ export interface Database {
   release_keywords: ReleaseKeywordTable;
   release_contacts: ReleaseContactTable;
   attachments: AttachmentTable;
+  blobs: BlobTable;
   deliveries: DeliveryTable;
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;
