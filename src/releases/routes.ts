@@ -46,6 +46,7 @@ export function releaseRoutes(ctx: AppContext) {
       access: 'token',
       params: releaseParams,
       responses: { 200: { description: 'The release after the change', schema: releaseResponse } },
+      errors: [409],
       load: loadRelease,
       handle: async ({ loaded }) => ok(await act(loaded)),
     });
@@ -60,6 +61,7 @@ export function releaseRoutes(ctx: AppContext) {
       params: listReleasesParams,
       body: createReleaseBody,
       responses: { 201: { description: 'Created', schema: releaseResponse } },
+      errors: [503],
       load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
       async handle({ body, loaded: newsroom }) {
         return { status: 201, body: present(await createRelease(ctx, newsroom, body)) };
@@ -125,6 +127,7 @@ export function releaseRoutes(ctx: AppContext) {
       params: releaseParams,
       body: updateReleaseBody,
       responses: { 200: { description: 'Updated', schema: releaseResponse } },
+      errors: [409],
       load: loadRelease,
       async handle({ body, loaded: release }) {
         const newsroom = (await findNewsroomById(ctx.db, release.newsroomId))!;
@@ -139,6 +142,7 @@ export function releaseRoutes(ctx: AppContext) {
       access: 'token',
       params: releaseParams,
       responses: { 204: { description: 'Deleted' } },
+      errors: [409],
       load: loadRelease,
       async handle({ loaded }) {
         await deleteRelease(ctx, loaded);
@@ -154,12 +158,13 @@ export function releaseRoutes(ctx: AppContext) {
       params: releaseParams,
       body: scheduleBody,
       responses: { 200: { description: 'Scheduled', schema: releaseResponse } },
+      errors: [409],
       load: loadRelease,
       handle: async ({ body, loaded }) => ok(await scheduleRelease(ctx, loaded, body.publishAt)),
     }),
     action('unschedule', 'Take a scheduled release back to draft', (r) => unscheduleRelease(ctx, r)),
     action('publish', 'Publish now', (r) => publishRelease(ctx, r)),
-    action('withdraw', 'Withdraw a published release: its pages answer 410 and it leaves every feed', (r) =>
+    action('withdraw', 'Withdraw a published release: it stops being public (reading it without a token answers 410)', (r) =>
       withdrawRelease(ctx, r),
     ),
     defineRoute({
