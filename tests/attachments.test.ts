@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import type supertest from 'supertest';
+import { pixelBombGif } from '../bench/hostile-inputs.js';
 import { BLOB_GRACE_MS, sweepUnusedBlobs } from '../src/attachments/blobs.js';
 import { MAX_IMAGE_PIXELS } from '../src/attachments/images.js';
 import { cleanFilename } from '../src/attachments/upload.js';
@@ -50,20 +51,6 @@ const blobsOnDisk = () => {
 async function sweepLater() {
   t.clock.advance(BLOB_GRACE_MS + 1000);
   return sweepUnusedBlobs(t.ctx);
-}
-
-/** A GIF header claiming 16383 x 16383 pixels (268 MP): decoding it took 13 s and 1.2 GB. */
-export function pixelBombGif(): Buffer {
-  const side = 16383;
-  const b = Buffer.alloc(29);
-  b.write('GIF89a', 0);
-  b.writeUInt16LE(side, 6);
-  b.writeUInt16LE(side, 8);
-  b[13] = 0x2c; // image descriptor at 0,0, as large as the screen
-  b.writeUInt16LE(side, 18);
-  b.writeUInt16LE(side, 20);
-  b.set([2, 2, 0x4c, 0x01, 0, 0x3b], 23); // a few bytes of LZW data, then the trailer
-  return b;
 }
 
 async function newRelease(newsroom?: NewsroomFixture) {

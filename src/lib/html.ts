@@ -23,9 +23,10 @@ function renderPool(): Piscina {
     execArgv: fromSource && !process.execArgv.some((arg) => arg.includes('tsx'))
       ? [...process.execArgv, '--import', 'tsx']
       : process.execArgv,
-    // Two cores are the norm where this runs; idle threads end (and never keep the process up).
+    // One thread: on the usual two cores the other stays free for the event loop.
+    // Idle threads end (and never keep the process up).
     minThreads: 0,
-    maxThreads: 2,
+    maxThreads: 1,
     idleTimeout: 60_000,
     maxQueue: 'auto',
   });
