@@ -1,3 +1,4 @@
+import { startBlobSweeper } from './attachments/blobs.js';
 import type { AppContext } from './context.js';
 import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
@@ -12,6 +13,7 @@ const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [
   startDeliveryWorker,
   startPublicationWorker,
   startSubscriptionMailWorker,
+  startBlobSweeper,
 ];
 
 export async function startWorkers(ctx: AppContext): Promise<RunningWorker[]> {

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import type supertest from 'supertest';
+import { pixelBombGif } from '../bench/hostile-inputs.js';
+import { BLOB_GRACE_MS, sweepUnusedBlobs } from '../src/attachments/blobs.js';
+import { MAX_IMAGE_PIXELS } from '../src/attachments/images.js';
 import { cleanFilename } from '../src/attachments/upload.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildNewsroom, buildRelease, minimalPdf, type NewsroomFixture } from './support/factories.js';
@@ -43,6 +46,12 @@ const blobsOnDisk = () => {
   const dir = path.join(t.ctx.files.root, 'blobs');
   return existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0;
 };
+
+/** Runs the blob clean-up as it would run once the grace period has passed. */
+async function sweepLater() {
+  t.clock.advance(BLOB_GRACE_MS + 1000);
+  return sweepUnusedBlobs(t.ctx);
+}
 
 async function newRelease(newsroom?: NewsroomFixture) {
   const owner = newsroom ?? (await buildNewsroom(t));
@@ -226,6 +235,9 @@ describe('uploading', () => {
     await t.http.get(local(second.url)).set(newsroom.auth).expect(200);
     await t.http.get(local(second.webUrl)).set(newsroom.auth).expect(200);
     await t.http.delete(`/api/releases/${release.id}/attachments/${second.id}`).set(newsroom.auth).expect(204);
+    // Files go with the clean-up, once unused for the grace period; never in the request.
+    expect(existsSync(t.ctx.files.blobPath(first.sha256))).toBe(true);
+    await sweepLater();
     expect(existsSync(t.ctx.files.blobPath(first.sha256))).toBe(false);
     expect(existsSync(t.ctx.files.renditionPath(first.sha256))).toBe(false);
   });
@@ -323,6 +335,7 @@ describe('editing and removing', () => {
     await t.http.delete(`/api/releases/${other.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(404);
     await t.http.delete(`/api/releases/${release.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(204);
     await t.http.get(local(attachment.url)).set(newsroom.auth).expect(404);
+    await sweepLater();
     expect(existsSync(t.ctx.files.blobPath(attachment.sha256))).toBe(false);
     await t.http.delete(`/api/releases/${release.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(404);
     const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
@@ -402,6 +415,84 @@ describe('the API document', () => {
     expect(doc.paths['/api/releases/{id}/attachments/{attachmentId}']).toHaveProperty('delete');
     expect(doc.paths['/files/{attachmentId}/{filename}'].get.security).toBeUndefined();
     expect(doc.paths['/files/{attachmentId}/web']).toHaveProperty('get');
+  });
+});
+
+describe('hostile uploads (issue 9)', () => {
+  it('refuses an image over 100 megapixels from its header, before decoding it (422)', async () => {
+    const { newsroom, upload } = await newRelease();
+    const started = Date.now();
+    const res = await t.http.post(upload).set(newsroom.auth).attach('file', pixelBombGif(), 'bomb.gif');
+    expectProblem(res, 422);
+    expect(res.body.errors).toEqual([{ path: 'file', message: expect.stringContaining('16383 x 16383') }]);
+    expect(MAX_IMAGE_PIXELS).toBe(100_000_000);
+    // Decoding takes seconds; reading the header, milliseconds. (A loose bound, not a timing test.)
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('bounds the whole multipart request, not just the file: a long preamble is a 413', async () => {
+    const { newsroom, upload } = await newRelease();
+    const boundary = 'xyz';
+    const preamble = 'p'.repeat(400_000);
+    const body = `${preamble}\r\n--${boundary}\r\nContent-Disposition: form-data; name="credit"\r\n\r\nx\r\n--${boundary}--\r\n`;
+    const res = await t.http.post(upload).set(newsroom.auth).set('Content-Type', `multipart/form-data; boundary=${boundary}`).send(body);
+    expectProblem(res, 413);
+  });
+
+  it('gives a shared blob the Last-Modified of each attachment, not of the first upload anywhere', async () => {
+    const bytes = await smallPng();
+    const a = await newRelease();
+    const b = await newRelease();
+    const first = await buildAttachment(t, a.newsroom, a.release.id, { bytes, filename: 'a.png' });
+    t.clock.advance(3 * 24 * 3_600_000);
+    const second = await buildAttachment(t, b.newsroom, b.release.id, { bytes, filename: 'b.png' });
+    const modified = async (url: string, auth: { Authorization: string }) =>
+      (await t.http.get(local(url)).set(auth).expect(200)).headers['last-modified'];
+    expect(await modified(second.url, b.newsroom.auth)).toBe(new Date(second.createdAt).toUTCString());
+    expect(await modified(first.url, a.newsroom.auth)).toBe(new Date(first.createdAt).toUTCString());
+    expect(new Date(second.createdAt).toUTCString()).not.toBe(new Date(first.createdAt).toUTCString());
+  });
+});
+
+describe('blobs: nothing lost, nothing early (issue 9)', () => {
+  it('never loses the file of an upload that races with deleting the same bytes and the clean-up', async () => {
+    const { newsroom, release } = await newRelease();
+    const other = await newRelease();
+    for (let round = 0; round < 25; round++) {
+      const bytes = Buffer.concat([minimalPdf, Buffer.from(`race ${round} ${randomInt(1e9)}`)]);
+      const old = await buildAttachment(t, newsroom, release.id, { bytes });
+      // The old upload is past the grace period: only the new upload's claim protects the bytes.
+      t.clock.advance(BLOB_GRACE_MS + 1000);
+      const [, uploaded] = await Promise.all([
+        t.http.delete(`/api/releases/${release.id}/attachments/${old.id}`).set(newsroom.auth).expect(204),
+        buildAttachment(t, other.newsroom, other.release.id, { bytes }),
+        sweepUnusedBlobs(t.ctx),
+        sweepUnusedBlobs(t.ctx),
+      ]);
+      await sweepUnusedBlobs(t.ctx);
+      const res = await t.http.get(local(uploaded.url)).set(other.newsroom.auth);
+      expect([round, res.status]).toEqual([round, 200]);
+      expect(existsSync(t.ctx.files.blobPath(uploaded.sha256))).toBe(true);
+    }
+  });
+
+  it('deleting a draft leaves its files to the clean-up', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id, { bytes: Buffer.concat([minimalPdf, Buffer.from(`draft ${randomInt(1e9)}`)]) });
+    await t.http.delete(`/api/releases/${release.id}`).set(newsroom.auth).expect(204);
+    expect(existsSync(t.ctx.files.blobPath(attachment.sha256))).toBe(true);
+    expect(await sweepUnusedBlobs(t.ctx)).not.toContain(attachment.sha256);
+    expect(await sweepLater()).toContain(attachment.sha256);
+    expect(existsSync(t.ctx.files.blobPath(attachment.sha256))).toBe(false);
+  });
+
+  it("never deletes a file in STORAGE_DIR that this database did not record (another database's)", async () => {
+    const foreign = Buffer.from(`another database's bytes ${randomInt(1e9)}`);
+    const temp = await t.ctx.files.tempPath();
+    writeFileSync(temp, foreign);
+    await t.ctx.files.keepBlob(temp, sha256(foreign));
+    await sweepLater();
+    expect(existsSync(t.ctx.files.blobPath(sha256(foreign)))).toBe(true);
   });
 });
 

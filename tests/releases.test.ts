@@ -14,6 +14,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const inAnHour = () => new Date(t.clock.now().getTime() + 3_600_000);
+const nextYear = new Date().getUTCFullYear() + 1;
 
 describe('writing releases', () => {
   it('creates a bilingual draft in the shape of the contract', async () => {
@@ -67,7 +68,7 @@ describe('writing releases', () => {
     const release = await buildRelease(t, newsroom);
     const fi = { title: 'Kirjasto avataan tiistaina', lead: 'Muutos.', body: 'Uusi päivä.' };
     const patched = await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { fi } }).expect(200);
-    expect(patched.body.translations).toEqual({ fi, sv: release.translations.sv });
+    expect(patched.body.translations).toEqual({ fi: { ...fi, bodyHtml: '<p>Uusi päivä.</p>' }, sv: release.translations.sv });
     expect(patched.body.keywords).toEqual(release.keywords);
 
     // Fields left out of a language stay as they were.
@@ -138,7 +139,9 @@ describe('writing releases', () => {
 describe('access', () => {
   it('answers 401 without a token and 403 to another newsroom', async () => {
     const release = await buildRelease(t, newsroom);
-    await t.http.get(`/api/releases/${release.id}`).expect(401);
+    // Without a token a draft is not there at all (see "public reading").
+    await t.http.get(`/api/releases/${release.id}`).expect(404);
+    await t.http.patch(`/api/releases/${release.id}`).send({}).expect(401);
     for (const [method, path] of [
       ['get', `/api/releases/${release.id}`],
       ['patch', `/api/releases/${release.id}`],
@@ -171,6 +174,102 @@ describe('access', () => {
   });
 });
 
+describe('public reading (issue 5)', () => {
+  it('answers GET /api/releases/:id without a token for a published release only, with bodyHtml', async () => {
+    const own = await buildNewsroom(t);
+    const draft = await buildRelease(t, own);
+    const embargoed = await buildRelease(t, own);
+    const published = await buildRelease(t, own);
+    const withdrawn = await buildRelease(t, own);
+    await t.http.post(`/api/releases/${embargoed.id}/schedule`).set(own.auth).send({ publishAt: inAnHour().toISOString() }).expect(200);
+    for (const r of [published, withdrawn]) await t.http.post(`/api/releases/${r.id}/publish`).set(own.auth).expect(200);
+    await t.http.post(`/api/releases/${withdrawn.id}/withdraw`).set(own.auth).expect(200);
+
+    const res = await t.http.get(`/api/releases/${published.id}`).expect(200);
+    expect(res.body).toMatchObject({ id: published.id, status: 'published' });
+    expect(res.body.translations.fi.bodyHtml).toBe('<p>Kirjasto avataan <strong>maanantaina</strong>.</p>');
+    await t.http.get(`/api/releases/${draft.id}`).expect(404);
+    await t.http.get(`/api/releases/${embargoed.id}`).expect(404);
+    await t.http.get(`/api/releases/${withdrawn.id}`).expect(410);
+    // A bad token is still a 401, so that a client learns it is bad.
+    await t.http.get(`/api/releases/${published.id}`).set({ Authorization: 'Bearer nope' }).expect(401);
+
+    // At its time, the embargoed one is public whether or not a job ran.
+    t.clock.advance(2 * 3_600_000);
+    await t.http.get(`/api/releases/${embargoed.id}`).expect(200);
+  });
+
+  it('lists published releases only without a token; asking for others needs one', async () => {
+    const own = await buildNewsroom(t);
+    const draft = await buildRelease(t, own);
+    const embargoed = await buildRelease(t, own);
+    const first = await buildRelease(t, own);
+    const second = await buildRelease(t, own);
+    await t.http.post(`/api/releases/${embargoed.id}/schedule`).set(own.auth).send({ publishAt: inAnHour().toISOString() }).expect(200);
+    await t.http.post(`/api/releases/${first.id}/publish`).set(own.auth).expect(200);
+    t.clock.advance(1000);
+    await t.http.post(`/api/releases/${second.id}/publish`).set(own.auth).expect(200);
+
+    const ids = (res: { body: { id: string }[] }) => res.body.map((r) => r.id);
+    const anonymous = await t.http.get(`/api/newsrooms/${own.slug}/releases`).expect(200);
+    expect(ids(anonymous)).toEqual([second.id, first.id]);
+    expect(ids(await t.http.get(`/api/newsrooms/${own.slug}/releases?status=published`).expect(200))).toEqual([second.id, first.id]);
+    for (const status of ['draft', 'scheduled', 'withdrawn']) {
+      await t.http.get(`/api/newsrooms/${own.slug}/releases?status=${status}`).expect(401);
+    }
+    expect(ids(anonymous)).not.toContain(draft.id);
+    await t.http.get('/api/newsrooms/no-such-newsroom/releases').expect(404);
+  });
+});
+
+describe('lists (issue 9)', () => {
+  it('leave bodies out unless include=body, and page at most 100', async () => {
+    const own = await buildNewsroom(t);
+    const release = await buildRelease(t, own);
+    const plain = await t.http.get(`/api/newsrooms/${own.slug}/releases`).set(own.auth).expect(200);
+    expect(plain.body[0].translations.fi).toEqual({ title: release.translations.fi.title, lead: release.translations.fi.lead });
+    const full = await t.http.get(`/api/newsrooms/${own.slug}/releases?include=body`).set(own.auth).expect(200);
+    expect(full.body[0].translations.fi).toEqual(release.translations.fi);
+    expect(full.body[0].translations.fi.bodyHtml).toContain('<strong>');
+    await t.http.get(`/api/newsrooms/${own.slug}/releases?limit=101`).set(own.auth).expect(400);
+    await t.http.get(`/api/newsrooms/${own.slug}/releases?limit=100`).set(own.auth).expect(200);
+  });
+
+  it('default to 20 a page, and build the next link from PUBLIC_URL, the path and the query only', async () => {
+    const own = await buildNewsroom(t);
+    for (let i = 0; i < 21; i++) await buildRelease(t, own);
+    const first = await t.http.get(`/api/newsrooms/${own.slug}/releases?include=body`).set(own.auth).expect(200);
+    expect(first.body).toHaveLength(20);
+    expect(first.headers.link).toBe(
+      `<https://news.example.test/api/newsrooms/${own.slug}/releases?include=body&limit=20&offset=20>; rel="next"`,
+    );
+    // An absolute-form request target (as to a proxy) gave a 500 before.
+    const absolute = await rawGet(`http://evil.example/api/newsrooms/${own.slug}/releases?limit=5`, own.auth.Authorization);
+    expect(absolute.status).toBe(200);
+    expect(absolute.link).toBe(`<https://news.example.test/api/newsrooms/${own.slug}/releases?limit=5&offset=5>; rel="next"`);
+  });
+});
+
+/** A GET with the request target written as given (supertest and fetch would normalise it). */
+async function rawGet(target: string, authorization: string): Promise<{ status: number; link?: string }> {
+  const http = await import('node:http');
+  const server = http.createServer(t.app).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: target, headers: { Authorization: authorization } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, link: res.headers.link as string | undefined }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  } finally {
+    server.close();
+  }
+}
+
 describe('lifecycle', () => {
   it('schedules, moves, unschedules and deletes a draft', async () => {
     const release = await buildRelease(t, newsroom);
@@ -178,13 +277,13 @@ describe('lifecycle', () => {
     const scheduled = await t.http
       .post(`/api/releases/${release.id}/schedule`)
       .set(newsroom.auth)
-      .send({ publishAt: '2099-11-24T09:00:00+02:00' })
+      .send({ publishAt: `${nextYear}-11-24T09:00:00+02:00` })
       .expect(200);
-    expect(scheduled.body).toMatchObject({ status: 'scheduled', publishAt: '2099-11-24T07:00:00.000Z', publishedAt: null });
+    expect(scheduled.body).toMatchObject({ status: 'scheduled', publishAt: `${nextYear}-11-24T07:00:00.000Z`, publishedAt: null });
 
     // ISO 8601 allows the offset without a colon, and the time without seconds.
-    const basic = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: '2099-11-24T09:00+0200' }).expect(200);
-    expect(basic.body.publishAt).toBe('2099-11-24T07:00:00.000Z');
+    const basic = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: `${nextYear}-11-24T09:00+0200` }).expect(200);
+    expect(basic.body.publishAt).toBe(`${nextYear}-11-24T07:00:00.000Z`);
 
     const moved = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: at.toISOString() }).expect(200);
     expect(moved.body.publishAt).toBe(at.toISOString());
@@ -201,8 +300,37 @@ describe('lifecycle', () => {
     const past = new Date(t.clock.now().getTime() - 1000).toISOString();
     const res = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: past }).expect(422);
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'publishAt' })]);
-    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: '2099-01-01T09:00:00' }).expect(422);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: `${nextYear}-01-01T09:00:00` }).expect(422);
     await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({}).expect(422);
+  });
+
+  it.each([
+    // Year 10000 in UTC: stored as "+010000-...", it sorted as due on SQLite and broke the embargo (issue 9).
+    ['9999-12-31T23:59:59-23:59', 'must be between 2000 and 9999'],
+    ['1999-12-31T23:59:59Z', 'must be between 2000 and 9999'],
+    [`${new Date().getUTCFullYear() + 6}-01-01T00:00:00Z`, 'must be at most 5 years ahead'],
+  ])('refuses the publication time %s (422), and the release stays a draft', async (publishAt, message) => {
+    const release = await buildRelease(t, newsroom);
+    const res = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(422);
+    expect(res.body.errors).toEqual([{ path: 'publishAt', message }]);
+    const after = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
+    expect(after.body).toMatchObject({ status: 'draft', publishAt: null });
+  });
+
+  it('takes a publication time just under 5 years ahead', async () => {
+    const release = await buildRelease(t, newsroom);
+    const at = new Date(t.clock.now().getTime() + 4 * 365 * 24 * 3_600_000);
+    const res = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: at.toISOString() }).expect(200);
+    expect(res.body.publishAt).toBe(at.toISOString());
+  });
+
+  it('refuses a body whose HTML nests too deep, naming the field (422)', async () => {
+    const res = await t.http
+      .post(`/api/newsrooms/${newsroom.slug}/releases`)
+      .set(newsroom.auth)
+      .send(releaseInput({ translations: { fi: { title: 'x', body: '<a>'.repeat(66_000) } } }))
+      .expect(422);
+    expect(res.body.errors).toEqual([{ path: 'translations.fi.body', message: expect.stringContaining('nests HTML') }]);
   });
 
   it('publishes, keeps an edited release published, and withdraws', async () => {
@@ -261,7 +389,7 @@ describe('lifecycle', () => {
 
   it('publishes a release that has only a title (lead and body are optional)', async () => {
     const release = await buildRelease(t, newsroom, { translations: { fi: { title: 'Vain otsikko' } } });
-    expect(release.translations).toEqual({ fi: { title: 'Vain otsikko', lead: '', body: '' } });
+    expect(release.translations).toEqual({ fi: { title: 'Vain otsikko', lead: '', body: '', bodyHtml: '' } });
     const res = await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
     expect(res.body.status).toBe('published');
   });

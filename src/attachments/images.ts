@@ -1,8 +1,24 @@
+import pLimit from 'p-limit';
 import sharp from 'sharp';
-import { unsupportedMediaType } from '../lib/errors.js';
+import { unprocessable, unsupportedMediaType } from '../lib/errors.js';
 
 /** The long side of the web-size rendition, in pixels. */
 const RENDITION_SIZE = 1600;
+
+/**
+ * The largest image taken: 100 megapixels (e.g. 12 000 x 8 000) is more than any press
+ * camera gives. Decoding one takes up to 400 MB; sharp's own default (268 MP) allowed
+ * a 182 KB GIF to take 1 GB.
+ */
+export const MAX_IMAGE_PIXELS = 100_000_000;
+
+/**
+ * Images are decoded at most this many at a time: each decode holds a libuv thread (4 by
+ * default, shared with file and DNS work) and a lot of memory, so uploads queue here
+ * rather than starve every other request.
+ */
+const IMAGE_CONCURRENCY = 2;
+const imageQueue = pLimit(IMAGE_CONCURRENCY);
 
 export interface ProcessedImage {
   /** As displayed, EXIF orientation applied. */
@@ -15,17 +31,31 @@ export interface ProcessedImage {
 /**
  * Measures an image and makes its web-size rendition in memory (it is small), so that any
  * failure here is the image's: bytes that pass the magic-number check but do not decode
- * are a 415. sharp's defaults reject truncated data and pixel bombs and drop metadata.
+ * are a 415, one over MAX_IMAGE_PIXELS a 422. sharp rejects truncated data and drops metadata.
  */
-export async function processImage(file: string): Promise<ProcessedImage> {
-  try {
-    const { autoOrient } = await sharp(file).metadata();
-    const rendition = await sharp(file, { autoOrient: true })
-      .resize({ width: RENDITION_SIZE, height: RENDITION_SIZE, fit: 'inside', withoutEnlargement: true })
-      .webp()
-      .toBuffer();
-    return { width: autoOrient.width, height: autoOrient.height, rendition };
-  } catch {
-    throw unsupportedMediaType('The image could not be decoded.');
-  }
+export function processImage(file: string): Promise<ProcessedImage> {
+  return imageQueue(async () => {
+    // The header alone tells the size: a pixel bomb is refused before any decoding.
+    const metadata = await sharp(file).metadata().catch(() => {
+      throw unsupportedMediaType('The image could not be decoded.');
+    });
+    const pixels = metadata.width * (metadata.pageHeight ?? metadata.height);
+    if (!(pixels <= MAX_IMAGE_PIXELS)) {
+      throw unprocessable('The image is too large.', [
+        {
+          path: 'file',
+          message: `is ${metadata.width} x ${metadata.pageHeight ?? metadata.height} pixels; at most ${MAX_IMAGE_PIXELS / 1_000_000} megapixels are taken`,
+        },
+      ]);
+    }
+    try {
+      const rendition = await sharp(file, { autoOrient: true, limitInputPixels: MAX_IMAGE_PIXELS })
+        .resize({ width: RENDITION_SIZE, height: RENDITION_SIZE, fit: 'inside', withoutEnlargement: true })
+        .webp()
+        .toBuffer();
+      return { width: metadata.autoOrient.width, height: metadata.autoOrient.height, rendition };
+    } catch {
+      throw unsupportedMediaType('The image could not be decoded.');
+    }
+  });
 }

@@ -27,6 +27,7 @@ import {
   findAttachmentWithRelease,
   insertAttachment,
   updateAttachmentRow,
+  useBlob,
 } from './repository.js';
 import { type UpdateAttachmentInput, uploadFields } from './schemas.js';
 import { receiveForm } from './upload.js';
@@ -86,6 +87,9 @@ export async function addAttachment(ctx: AppContext, release: Release, req: Requ
     const image = imageTypes.has(contentType) ? await processImage(file.path) : undefined;
     // The row and the files go together: a row never names bytes that were not kept.
     return await ctx.db.transaction().execute(async (trx) => {
+      const now = isoTime(ctx.clock.now());
+      // First: the blob's row lock orders this upload against the clean-up (blobs.ts).
+      await useBlob(trx, file.sha256, now);
       const row = await insertAttachment(trx, {
         id: randomUUID(),
         release_id: release.id,
@@ -98,7 +102,7 @@ export async function addAttachment(ctx: AppContext, release: Release, req: Requ
         rendition: image ? 'image/webp' : null,
         caption: JSON.stringify(caption),
         credit,
-        created_at: isoTime(ctx.clock.now()),
+        created_at: now,
       });
       if (!row) throw changedMeanwhile();
       await ctx.files.keepBlob(file.path, file.sha256);
@@ -131,13 +135,12 @@ export async function updateAttachment(
 }
 
 /**
- * Takes an attachment off its release and forgets its bytes unless another attachment
- * has the same. Allowed on a withdrawn release too: taking a file down must stay possible.
+ * Takes an attachment off its release. Its bytes stay until the clean-up (blobs.ts)
+ * finds them unused. Allowed on a withdrawn release too: taking a file down must stay possible.
  */
 export async function removeAttachment(ctx: AppContext, release: Release, attachmentId: string): Promise<void> {
   const sha256 = await deleteAttachmentRow(ctx.db, release.id, attachmentId, isoTime(ctx.clock.now()));
   if (!sha256) throw notFound('Attachment');
-  await ctx.files.forgetUnused([sha256]);
 }
 
 export interface ReadableFile {

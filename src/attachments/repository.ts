@@ -114,3 +114,45 @@ export async function deleteAttachmentRow(
     return deleted?.sha256;
   });
 }
+
+/**
+ * Records that an upload uses the blob `sha256` now. Run it first in the upload's
+ * transaction: the row lock it takes orders the upload against the clean-up.
+ */
+export async function useBlob(db: Db, sha256: string, now: string): Promise<void> {
+  await db
+    .insertInto('blobs')
+    .values({ sha256, created_at: now, used_at: now })
+    .onConflict((oc) => oc.column('sha256').doUpdateSet({ used_at: now }))
+    .execute();
+}
+
+/** Blobs no attachment names that no upload has used since `usedBefore`: candidates for the clean-up. */
+export async function unusedBlobs(db: Db, usedBefore: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('blobs')
+    .select('sha256')
+    .where('used_at', '<', usedBefore)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('attachments').select('attachments.id').whereRef('attachments.sha256', '=', 'blobs.sha256'))),
+    )
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.sha256);
+}
+
+/**
+ * Forgets the blob if it is still unused, checking again in the same statement; true
+ * when it did. Run it in the transaction that then deletes the files.
+ */
+export async function forgetBlobIfUnused(db: Db, sha256: string, usedBefore: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('blobs')
+    .where('sha256', '=', sha256)
+    .where('used_at', '<', usedBefore)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('attachments').select('attachments.id').whereRef('attachments.sha256', '=', 'blobs.sha256'))),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

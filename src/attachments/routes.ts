@@ -20,6 +20,7 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       params: releaseParams,
       multipart: uploadForm,
       responses: { 201: { description: 'Attached', schema: attachmentResponse } },
+      errors: [409],
       load: loadRelease,
       async handle({ loaded: release, req }) {
         const attachment = await addAttachment(ctx, release, req);
@@ -35,6 +36,7 @@ export function attachmentRoutes(ctx: AppContext): RouteDefinition[] {
       params: attachmentParams,
       body: updateAttachmentBody,
       responses: { 200: { description: 'Updated', schema: attachmentResponse } },
+      errors: [409],
       load: loadRelease,
       async handle({ params, body, loaded: release }) {
         const attachment = await updateAttachment(ctx, release, params.attachmentId, body);
@@ -72,6 +74,7 @@ export function fileRoutes(ctx: AppContext): RouteDefinition[] {
       access: 'public',
       params: renditionParams,
       responses: { 200: { description: 'The image' } },
+      errors: [410],
       async handle({ params, principal, res }) {
         await serveAttachmentFile(ctx, res, params.attachmentId, principal, 'web');
       },
@@ -84,6 +87,7 @@ export function fileRoutes(ctx: AppContext): RouteDefinition[] {
       access: 'public',
       params: fileParams,
       responses: { 200: { description: 'The file, with the type read from its bytes at upload' } },
+      errors: [410],
       async handle({ params, principal, res }) {
         await serveAttachmentFile(ctx, res, params.attachmentId, principal, 'original');
       },

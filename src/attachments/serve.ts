@@ -54,9 +54,12 @@ export async function serveAttachmentFile(
     'Cross-Origin-Resource-Policy': 'cross-origin',
     // Content-addressed, so the hash is a strong validator that holds across servers.
     ETag: file.etag,
+    // The attachment's own time, not the shared blob file's: that would tell when
+    // another newsroom uploaded the same bytes.
+    'Last-Modified': new Date(attachment.created_at).toUTCString(),
   };
   await new Promise<void>((resolve, reject) => {
-    res.sendFile(file.path, { headers, cacheControl: false, dotfiles: 'allow' }, (error?: Error) => {
+    res.sendFile(file.path, { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
       // Sent, or the client left: either way there is nothing more to answer.
       if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
       else reject((error as { status?: number }).status === 404 ? notFound('File') : error);

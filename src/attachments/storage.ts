@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Db } from '../lib/db/database.js';
 
 /**
  * Attachment bytes live in STORAGE_DIR, content-addressed by SHA-256: the same file
- * uploaded twice is stored once, and a blob goes when no attachment names it.
+ * uploaded twice is stored once. Which blobs exist is recorded in the database (table
+ * `blobs`); files are deleted only by the clean-up in blobs.ts, never in a request.
  */
 export interface FileStore {
   readonly root: string;
@@ -17,8 +17,8 @@ export interface FileStore {
   keepBlob(tempPath: string, sha256: string): Promise<void>;
   /** Stores the web-size rendition made from the blob `sha256`. */
   keepRendition(sha256: string, data: Uint8Array): Promise<void>;
-  /** Deletes the blobs among these that no attachment refers to any more. */
-  forgetUnused(sha256s: readonly string[]): Promise<void>;
+  /** Deletes the files of a blob (the original and its rendition); see blobs.ts for when. */
+  removeBlob(sha256: string): Promise<void>;
   /** Deletes temp files left by uploads that a crash cut off. */
   removeStaleTemp(olderThanMs: number): Promise<void>;
   /** Fails, naming STORAGE_DIR, when files cannot be written there: better at start than at the first upload. */
@@ -42,7 +42,7 @@ const exists = (file: string) => stat(file).then(
   },
 );
 
-export function createFileStore(root: string, db: Db): FileStore {
+export function createFileStore(root: string): FileStore {
   const blobPath = (sha256: string) => path.join(root, 'blobs', sha256.slice(0, 2), sha256);
   const renditionPath = (sha256: string) => path.join(root, 'renditions', sha256.slice(0, 2), `${sha256}-web`);
   const tempDir = path.join(root, 'tmp');
@@ -80,13 +80,9 @@ export function createFileStore(root: string, db: Db): FileStore {
         await rm(temp, { force: true });
       }
     },
-    async forgetUnused(sha256s) {
-      for (const sha256 of new Set(sha256s)) {
-        const used = await db.selectFrom('attachments').select('id').where('sha256', '=', sha256).executeTakeFirst();
-        if (used) continue;
-        await rm(blobPath(sha256), { force: true });
-        await rm(renditionPath(sha256), { force: true });
-      }
+    async removeBlob(sha256) {
+      await rm(blobPath(sha256), { force: true });
+      await rm(renditionPath(sha256), { force: true });
     },
     async checkWritable() {
       try {

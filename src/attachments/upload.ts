@@ -32,6 +32,12 @@ const DRAIN_MIN = 8 * 1024 * 1024;
 const FALLBACK_FILENAME = 'attachment';
 
 /**
+ * What a form may hold besides the file's bytes: boundaries, part headers, the
+ * preamble and the fields (16 of at most 4 KB). More than this is not an upload.
+ */
+const FORM_OVERHEAD_BYTES = 128 * 1024;
+
+/**
  * A file name that is safe to show and to put in a URL: base name only, no control or
  * bidi-override characters (which can disguise an extension), at most 200 characters
  * with the extension kept.
@@ -63,6 +69,13 @@ export async function receiveForm(
 ): Promise<ReceivedForm> {
   if (!req.is('multipart/form-data')) {
     throw unsupportedMediaType('Send the upload as multipart/form-data with the file in the field "file".');
+  }
+  // The whole request, preamble and fields included, not just the file, is bounded.
+  const maxRequestBytes = options.maxFileBytes + FORM_OVERHEAD_BYTES;
+  const tooLarge = () => payloadTooLarge(`The upload is larger than the limit of ${options.maxFileBytes} bytes.`);
+  if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) {
+    drain(req, DRAIN_MIN);
+    throw tooLarge();
   }
   let parser: busboy.Busboy;
   try {
@@ -120,6 +133,11 @@ export async function receiveForm(
     parser.on('close', resolve);
     // The client went away: nobody is left to read the answer, but the temp file must still go.
     req.on('error', () => fail(badRequest('The upload was cut off.')));
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxRequestBytes) fail(tooLarge());
+    });
     req.pipe(parser);
   });
 

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
 
@@ -85,16 +86,35 @@ export function exceedsBounds(html: string): string | undefined {
   return undefined;
 }
 
+function countTagStarts(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('<'); at !== -1 && count <= MAX_TAGS; at = text.indexOf('<', at + 1)) {
+    if (isLetter(text.charCodeAt(at + 1))) count++;
+  }
+  return count;
+}
+
 export type RenderResult = { html: string } | { refused: string };
 
 /** Markdown (with any inline HTML in it) to HTML that is safe in every output. */
 export function renderMarkdownNow(source: string): RenderResult {
+  // Every tag of raw HTML starts as "<letter" in the source: too many of them are refused
+  // before markdown-it spends time on them.
+  if (countTagStarts(source) > MAX_TAGS) return { refused: `has more than ${MAX_TAGS} HTML elements` };
   const html = markdown.render(source);
   const refused = exceedsBounds(html);
   return refused ? { refused } : { html: sanitizeHtml(html, policy).trim() };
 }
 
+export interface RenderTask {
+  source: string;
+  /** Told when the render starts: html.ts times it from there. */
+  started: MessagePort;
+}
+
 /** The worker's task (see html.ts). */
-export default function render(source: string): RenderResult {
+export default function render({ source, started }: RenderTask): RenderResult {
+  started.postMessage('started');
+  started.close();
   return renderMarkdownNow(source);
 }

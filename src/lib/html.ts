@@ -1,6 +1,8 @@
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import sanitizeHtml from 'sanitize-html';
 import { AppError, unprocessable } from './errors.js';
+import type { RenderResult, RenderTask } from './html-worker.js';
 
 /*
  * The one sanitiser (the rendering itself is in html-worker.ts). Markdown is rendered
@@ -22,9 +24,10 @@ function renderPool(): Piscina {
     execArgv: fromSource && !process.execArgv.some((arg) => arg.includes('tsx'))
       ? [...process.execArgv, '--import', 'tsx']
       : process.execArgv,
-    // Two cores are the norm where this runs; idle threads end (and never keep the process up).
+    // One thread: on the usual two cores the other stays free for the event loop.
+    // Idle threads end (and never keep the process up).
     minThreads: 0,
-    maxThreads: 2,
+    maxThreads: 1,
     idleTimeout: 60_000,
     maxQueue: 'auto',
   });
@@ -46,12 +49,22 @@ export async function closeRenderer(): Promise<void> {
  */
 export async function renderMarkdown(source: string, field = 'body', timeLimitMs = RENDER_TIME_LIMIT_MS): Promise<string> {
   if (source === '') return '';
-  let result: { html: string } | { refused: string };
+  // The clock starts when a thread takes the task (the worker says so on `started`), so
+  // that waiting in the queue or for a thread to start never counts against the text.
+  const abort = new AbortController();
+  const { port1: started, port2: startedInWorker } = new MessageChannel();
+  let timer: NodeJS.Timeout | undefined;
+  started.once('message', () => {
+    timer = setTimeout(() => abort.abort(), timeLimitMs);
+  });
+  let result: RenderResult;
   try {
-    result = await renderPool().run(source, { signal: AbortSignal.timeout(timeLimitMs) });
+    result = await renderPool().run({ source, started: startedInWorker } satisfies RenderTask, {
+      signal: abort.signal,
+      transferList: [startedInWorker],
+    });
   } catch (error) {
-    const name = (error as Error).name;
-    if (name === 'AbortError' || name === 'TimeoutError') {
+    if (abort.signal.aborted) {
       throw unprocessable('A text takes too long to render.', [
         { path: field, message: `takes longer than ${timeLimitMs} ms to render; simplify its HTML` },
       ]);
@@ -60,6 +73,9 @@ export async function renderMarkdown(source: string, field = 'body', timeLimitMs
       throw new AppError(503, 'busy', 'Too many texts are being rendered right now; try again in a moment.');
     }
     throw error;
+  } finally {
+    clearTimeout(timer);
+    started.close();
   }
   if ('refused' in result) throw unprocessable('A text is too complex to render.', [{ path: field, message: result.refused }]);
   return result.html;

@@ -19,7 +19,11 @@ const ISO_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?(Z|[+-]
 const rfc3339 = z.iso.datetime({ offset: true });
 const instantMessage = 'must be an ISO 8601 time with an offset, e.g. 2026-11-24T09:00:00+02:00';
 
-/** A time with an explicit offset, given back as a Date. */
+/** Times outside these are typing mistakes or probes (year 9999 with an offset is year 10000 in UTC). */
+const EARLIEST = new Date('2000-01-01T00:00:00Z');
+const LATEST = new Date('9999-12-31T23:59:59.999Z');
+
+/** A time with an explicit offset, given back as a Date, between 2000 and 9999 in UTC. */
 export const instant = z
   .string()
   .max(40)
@@ -32,7 +36,12 @@ export const instant = z
       ctx.addIssue({ code: 'custom', message: instantMessage });
       return z.NEVER;
     }
-    return new Date(full);
+    const date = new Date(full);
+    if (date < EARLIEST || date > LATEST) {
+      ctx.addIssue({ code: 'custom', message: `must be between ${EARLIEST.getUTCFullYear()} and ${LATEST.getUTCFullYear()}` });
+      return z.NEVER;
+    }
+    return date;
   })
   .meta({ format: 'date-time', description: instantMessage });
 

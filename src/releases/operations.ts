@@ -154,8 +154,8 @@ export async function updateRelease(
 
 export async function deleteRelease(ctx: AppContext, release: Release): Promise<void> {
   if (release.status !== 'draft') throw conflict(`Only drafts can be deleted; this release is ${effectiveStatus(release, ctx.clock.now())}.`);
+  // Its attachments' files go with the blob clean-up (attachments/blobs.ts), never here.
   if (!(await deleteReleaseRow(ctx.db, release.id, release.version))) throw changedMeanwhile();
-  await ctx.files.forgetUnused(release.attachments.map((a) => a.sha256));
 }
 
 /* Lifecycle: draft -> scheduled -> published -> withdrawn, and scheduled -> draft. */
@@ -180,12 +180,20 @@ async function transition(
   return reload(ctx, release.id);
 }
 
+/** Further ahead than this, a publication time is a typing mistake (a year 2206 for 2026). */
+const MAX_SCHEDULE_AHEAD_MS = 5 * 366 * 24 * 60 * 60 * 1000;
+
 export async function scheduleRelease(ctx: AppContext, release: Release, publishAt: Date): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['draft', 'scheduled'], 'scheduled');
   if (publishAt.getTime() <= now.getTime()) {
     throw unprocessable('The publication time must be in the future.', [
       { path: 'publishAt', message: 'must be in the future' },
+    ]);
+  }
+  if (publishAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) {
+    throw unprocessable('The publication time is too far ahead.', [
+      { path: 'publishAt', message: 'must be at most 5 years ahead' },
     ]);
   }
   const at = isoTime(publishAt);

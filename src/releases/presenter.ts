@@ -4,15 +4,21 @@ import { releasePageUrl } from '../site/urls.js';
 import type { Release } from './repository.js';
 import { effectivePublishedAt, effectiveStatus } from './visibility.js';
 
-/** The staff view of a release, as the API gives it. */
-export function presentRelease(release: Release, base: string, now: Date) {
+/**
+ * A release as the API gives it (to staff, or to anyone once published). `withBodies:
+ * false` leaves out each translation's Markdown and HTML, for lists not asked to include them.
+ */
+export function presentRelease(release: Release, base: string, now: Date, { withBodies = true } = {}) {
   return {
     id: release.id,
     newsroom: release.newsroomSlug,
     type: release.type,
     status: effectiveStatus(release, now),
     translations: Object.fromEntries(
-      release.translations.map((t) => [t.lang, { title: t.title, lead: t.lead, body: t.body }]),
+      release.translations.map((t) => [
+        t.lang,
+        withBodies ? { title: t.title, lead: t.lead, body: t.body, bodyHtml: t.bodyHtml } : { title: t.title, lead: t.lead },
+      ]),
     ),
     keywords: release.keywords,
     contacts: release.contacts.map((c) => presentContact(c, release.newsroomSlug)),

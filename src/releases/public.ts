@@ -53,6 +53,8 @@ export interface PublicListOptions {
   keyword?: string;
   limit: number;
   offset?: number;
+  /** False: translations without body and HTML, for lists of titles (default true). */
+  withBodies?: boolean;
 }
 
 /** Public releases, newest publication first. */

@@ -36,12 +36,25 @@ export interface Release {
 /** The parts of a release that editing rewrites. */
 export type ReleaseContent = Pick<Release, 'type' | 'translations' | 'keywords'> & { contactIds: string[] };
 
-/** Loads whole releases with four queries however many there are. */
-async function hydrate(db: Db, rows: (ReleaseRow & { newsroom_slug: string })[]): Promise<Release[]> {
+/**
+ * Loads whole releases with four queries however many there are. Without `withBodies`
+ * the translations' Markdown and HTML are not read (they are most of a release's bytes)
+ * and come back empty: for lists that show titles only.
+ */
+async function hydrate(db: Db, rows: (ReleaseRow & { newsroom_slug: string })[], withBodies = true): Promise<Release[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
+  const translationColumns = ['release_id', 'lang', 'title', 'lead'] as const;
   const [translations, keywords, contacts, attachments] = await Promise.all([
-    db.selectFrom('release_translations').selectAll().where('release_id', 'in', ids).orderBy('position').execute(),
+    withBodies
+      ? db.selectFrom('release_translations').selectAll().where('release_id', 'in', ids).orderBy('position').execute()
+      : db
+          .selectFrom('release_translations')
+          .select(translationColumns)
+          .where('release_id', 'in', ids)
+          .orderBy('position')
+          .execute()
+          .then((list) => list.map((t) => ({ ...t, body: '', body_html: '' }))),
     db.selectFrom('release_keywords').selectAll().where('release_id', 'in', ids).orderBy('position').execute(),
     db
       .selectFrom('release_contacts')
@@ -93,7 +106,7 @@ export async function findRelease(db: Db, id: string): Promise<Release | undefin
 export async function listReleases(
   db: Db,
   newsroomId: string,
-  filter: { status?: ReleaseStatus; search?: string; now: string; limit: number; offset: number },
+  filter: { status?: ReleaseStatus; search?: string; now: string; limit: number; offset: number; withBodies?: boolean },
 ): Promise<Release[]> {
   let query = releasesWithSlug(db).where('releases.newsroom_id', '=', newsroomId);
   if (filter.status) query = query.where(hasStatus(filter.status, filter.now));
@@ -116,7 +129,7 @@ export async function listReleases(
     .limit(filter.limit)
     .offset(filter.offset)
     .execute();
-  return hydrate(db, rows);
+  return hydrate(db, rows, filter.withBodies);
 }
 
 /** Search highlights are marked with these; indexed text must not contain them. */
@@ -299,6 +312,8 @@ export interface PublicListFilter {
   keyword?: string;
   limit: number;
   offset: number;
+  /** False: translations without body and HTML (see hydrate). */
+  withBodies?: boolean;
 }
 
 /**
@@ -339,7 +354,7 @@ export async function listPublicReleaseRows(db: Db, filter: PublicListFilter): P
     .limit(filter.limit)
     .offset(filter.offset)
     .execute();
-  return hydrate(db, rows);
+  return hydrate(db, rows, filter.withBodies);
 }
 
 /**

@@ -52,9 +52,16 @@ export const scheduleBody = z.strictObject({ publishAt: instant });
 export const releaseParams = z.object({ id: pathKey });
 
 export const listReleasesQuery = z.object({
-  status: z.enum(releaseStatuses).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  status: z
+    .enum(releaseStatuses)
+    .optional()
+    .describe('Without a token only `published` (the default then) may be asked for.'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  include: z
+    .enum(['body'])
+    .optional()
+    .describe("`body`: give each translation's Markdown `body` and sanitised `bodyHtml` (left out of lists otherwise)"),
 });
 
 export const listReleasesParams = slugParams;
@@ -82,7 +89,15 @@ export const releaseResponse = z.object({
   newsroom: z.string(),
   type: z.enum(releaseTypes),
   status: z.enum(releaseStatuses),
-  translations: z.record(z.string(), z.object({ title: z.string(), lead: z.string(), body: z.string() })),
+  translations: z.record(
+    z.string(),
+    z.object({
+      title: z.string(),
+      lead: z.string(),
+      body: z.string().optional().describe('Markdown as written; in lists only with include=body'),
+      bodyHtml: z.string().optional().describe('The sanitised HTML of body; in lists only with include=body'),
+    }),
+  ),
   keywords: z.record(z.string(), z.array(z.string())),
   contacts: z.array(contactResponse),
   attachments: z.array(attachmentResponse),

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { initial } from './migrations/0001_initial.js';
 import { subscribers } from './migrations/0002_subscribers.js';
 import { installation } from './migrations/0003_installation.js';
+import { blobs } from './migrations/0004_blobs.js';
 import { search } from './migrations/0005_search.js';
 import { subscriptions } from './migrations/0006_subscriptions.js';
 import { delivery } from './migrations/0007_delivery.js';
@@ -162,6 +163,7 @@ export async function migrate(store: Store): Promise<void> {
     '0001_initial': initial(store.dialect),
     '0002_subscribers': subscribers(store.dialect),
     '0003_installation': installation(store.dialect),
+    '0004_blobs': blobs(store.dialect),
     '0005_search': search(store.dialect),
     '0006_subscriptions': subscriptions(store.dialect),
     '0007_delivery': delivery(store.dialect),

@@ -111,6 +111,13 @@ export interface ReleaseSearchTable {
   keywords: string; // the language's keywords, space-separated
 }
 
+/** A file in STORAGE_DIR this database keeps (see attachments/blobs.ts). */
+export interface BlobTable {
+  sha256: string;
+  created_at: string;
+  used_at: string;
+}
+
 export interface DeliveryTable {
   id: string;
   release_id: string;
@@ -199,6 +206,7 @@ export interface Database {
   release_contacts: ReleaseContactTable;
   attachments: AttachmentTable;
   release_search: ReleaseSearchTable;
+  blobs: BlobTable;
   deliveries: DeliveryTable;
   fanouts: FanoutTable;
   subscribers: SubscriberTable;
