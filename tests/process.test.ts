@@ -21,8 +21,11 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-function start(env: Record<string, string>, args: string[] = [], options: { uid?: number; script?: string } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script ?? 'src/main.ts', ...args], {
+function start(env: Record<string, string>, args: string[] = [], options: { uid?: number; script?: string; terminal?: boolean } = {}) {
+  const command = [process.execPath, '--import', 'tsx', options.script ?? 'src/main.ts', ...args];
+  // `script` runs the command on a pseudo-terminal, as a person starting it by hand would.
+  const [file, ...argv] = options.terminal ? ['script', '-qfec', command.join(' '), '/dev/null'] : command;
+  const child = spawn(file!, argv, {
     uid: options.uid,
     gid: options.uid,
     env: {
@@ -269,6 +272,18 @@ describe('the service process', () => {
     await waitFor(runs[1]!, /publication worker started/);
     for (const run of runs) run.child.kill('SIGTERM');
     expect(await Promise.all(runs.map((run) => run.exited))).toEqual([0, 0]);
+  }, 60_000);
+
+  it('logs readable lines to a terminal, and JSON lines to a pipe', async () => {
+    const onTerminal = start({ PORT: '1' }, ['--role=worker'], { terminal: true });
+    await waitFor(onTerminal, /INFO.*publication worker started/);
+    expect(onTerminal.output()).not.toMatch(/"level":30/);
+    onTerminal.child.kill('SIGTERM');
+    await onTerminal.exited;
+    const onPipe = start({ PORT: '1' }, ['--role=worker']);
+    await waitFor(onPipe, /"level":30.*"msg":"publication worker started"/);
+    onPipe.child.kill('SIGTERM');
+    expect(await onPipe.exited).toBe(0);
   }, 60_000);
 
   it('runs the worker role alone, without an HTTP server', async () => {
