@@ -34,13 +34,14 @@ describe('configuration', () => {
   });
 
   it('makes the admin token and signing secret once, owner-only, then keeps them', () => {
-    const first = loadConfig(here);
-    const again = loadConfig(here);
+    const own = { STORAGE_DIR: path.join(dataDir, 'own', 'files') };
+    const first = loadConfig(own);
+    const again = loadConfig(own);
     expect([first.adminTokenOrigin, again.adminTokenOrigin]).toEqual(['created', 'kept']);
     expect(again.adminToken).toBe(first.adminToken);
     expect(again.signingSecret).toBe(first.signingSecret);
     for (const name of ['admin-token', 'signing-secret']) {
-      expect(statSync(path.join(dataDir, name)).mode & 0o777).toBe(0o600);
+      expect(statSync(path.join(dataDir, 'own', name)).mode & 0o777).toBe(0o600);
     }
   });
 
