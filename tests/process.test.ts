@@ -97,14 +97,14 @@ describe('the service process', () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/PORT:/);
     expect(run.output()).toMatch(/REDIS_URL: has the scheme "mysql:"; it must be redis: or rediss:/);
-  });
+  }, 60_000);
 
   it('stops at start on an unknown command-line argument', async () => {
     const run = start({ PORT: '0' }, ['--rol=web']);
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/Unknown command-line argument "--rol=web"/);
     expect(run.output()).not.toMatch(/listening/);
-  });
+  }, 60_000);
 
   it('says which port is taken, and exits non-zero', async () => {
     const taken = net.createServer();
@@ -118,13 +118,13 @@ describe('the service process', () => {
     } finally {
       taken.close();
     }
-  });
+  }, 60_000);
 
   it('requires PUBLIC_URL in production', async () => {
     const run = start({ NODE_ENV: 'production', ...secrets });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/PUBLIC_URL: required when NODE_ENV=production/);
-  });
+  }, 60_000);
 
   it('reads secrets from files named by *_FILE, and refuses a variable given both ways', async () => {
     const home = freshDir('file-secrets');
@@ -152,6 +152,16 @@ describe('the service process', () => {
     expect(await missing.exited).toBe(1);
     expect(missing.output()).toMatch(/SIGNING_SECRET_FILE: cannot read .*nothing-here: ENOENT/);
   }, 60_000);
+
+  it('says plainly that a PostgreSQL database does not exist', async () => {
+    const server = new URL(process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+    server.pathname = `/newsroom_missing_${process.pid}`;
+    const run = start({ PORT: '0', ...secrets, DATABASE_URL: server.href }, ['--role=web']);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(
+      new RegExp(`DATABASE_URL: the PostgreSQL database "newsroom_missing_${process.pid}" does not exist on .*Create it first: createdb newsroom_missing_${process.pid}`),
+    );
+   }, 60_000);
 
   it('refuses a STORAGE_DIR marked by another database, naming it', async () => {
     const home = freshDir('shared-storage');
@@ -185,7 +195,7 @@ describe('the service process', () => {
     const run = start({ ...secrets, STORAGE_DIR: path.join(notADirectory, 'files') });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/STORAGE_DIR: cannot write files/);
-  });
+  }, 60_000);
 
   it('runs the web role, makes an admin token once, keeps it for every role, and stops cleanly on SIGTERM', async () => {
     const home = freshDir('kept-token');
