@@ -1,11 +1,20 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { sql } from 'kysely';
 import { ConfigError, loadConfig } from '../src/lib/config.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 describe('configuration', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'newsroom-config-'));
+  const here = { STORAGE_DIR: path.join(dataDir, 'files') };
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
   it('runs on its embedded defaults', () => {
-    const config = loadConfig({});
+    const config = loadConfig(here);
     expect(config).toMatchObject({
       port: 3000,
       publicUrl: 'http://localhost:3000',
@@ -15,11 +24,25 @@ describe('configuration', () => {
       mailFrom: 'newsroom@localhost',
       role: 'all',
       uploadMaxBytes: 50 * 1024 * 1024,
-      adminTokenGenerated: true,
       queuePrefix: 'newsroom',
+      shutdownGraceMs: 8000,
+      healthPort: undefined,
+      dataDir,
     });
     expect(config.adminToken.length).toBeGreaterThanOrEqual(32);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('makes the admin token and signing secret once, owner-only, then keeps them', () => {
+    const own = { STORAGE_DIR: path.join(dataDir, 'own', 'files') };
+    const first = loadConfig(own);
+    const again = loadConfig(own);
+    expect([first.adminTokenOrigin, again.adminTokenOrigin]).toEqual(['created', 'kept']);
+    expect(again.adminToken).toBe(first.adminToken);
+    expect(again.signingSecret).toBe(first.signingSecret);
+    for (const name of ['admin-token', 'signing-secret']) {
+      expect(statSync(path.join(dataDir, 'own', name)).mode & 0o777).toBe(0o600);
+    }
   });
 
   it.each([
@@ -27,18 +50,37 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
     [{ SMTP_URL: 'nonsense' }, 'SMTP_URL'],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     [{ ROLE: 'both' }, 'ROLE'],
     [{ QUEUE_PREFIX: 'news:room' }, 'QUEUE_PREFIX'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ ADMIN_TOKEN: 'a'.repeat(48) }, 'ADMIN_TOKEN'],
+    [{ ADMIN_TOKEN: 'abababababababababababababababab12' }, 'ADMIN_TOKEN'],
+    [{ ADMIN_TOKEN: 'a token with spaces 0123456789 abcdefgh' }, 'ADMIN_TOKEN'],
+    [{ SHUTDOWN_GRACE_SECONDS: '0' }, 'SHUTDOWN_GRACE_SECONDS'],
+    [{ HEALTH_PORT: 'x' }, 'HEALTH_PORT'],
     [{ NODE_ENV: 'production' }, 'ADMIN_TOKEN'],
+    [{ NODE_ENV: 'production' }, 'PUBLIC_URL'],
   ])('stops on a bad value, naming the variable: %j', (env, variable) => {
-    expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}:`));
+    expect(() => loadConfig({ ...here, ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...here, ...env })).toThrow(new RegExp(`${variable}:`));
   });
 
-  it('takes the role from --role= over the environment', () => {
-    expect(loadConfig({ ROLE: 'web' }, ['--role=worker']).role).toBe('worker');
-    expect(() => loadConfig({}, ['--role=nope'])).toThrow(/ROLE:/);
+  it('says which scheme REDIS_URL must have', () => {
+    expect(() => loadConfig({ ...here, REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL: has the scheme "http:"; it must be redis: or rediss:/);
+  });
+
+  it('takes the role from --role= over the environment, and nothing else from the command line', () => {
+    expect(loadConfig({ ...here, ROLE: 'web' }, ['--role=worker']).role).toBe('worker');
+    expect(() => loadConfig(here, ['--role=nope'])).toThrow(/ROLE:/);
+    expect(() => loadConfig(here, ['--rol=web'])).toThrow(/Unknown command-line argument "--rol=web"/);
+  });
+
+  it('reads a secret from the file *_FILE names, without its trailing newline', () => {
+    const file = path.join(dataDir, 'token-file');
+    writeFileSync(file, 'file-admin-token-0123456789abcdefgh\n');
+    expect(loadConfig({ ...here, ADMIN_TOKEN_FILE: file }).adminToken).toBe('file-admin-token-0123456789abcdefgh');
+    expect(() => loadConfig({ ...here, ADMIN_TOKEN_FILE: file, ADMIN_TOKEN: 'file-admin-token-0123456789abcdefgh' })).toThrow(/not both/);
   });
 });
 
@@ -52,7 +94,39 @@ describe('platform endpoints', () => {
   it('answers health and readiness', async () => {
     await t.http.get('/healthz').expect(200, { status: 'ok' });
     const ready = await t.http.get('/readyz').expect(200);
-    expect(ready.body).toEqual({ status: 'ok', checks: { database: 'ok', redis: 'ok' } });
+    expect(ready.body).toEqual({ status: 'ok', checks: { database: 'ok', storage: 'ok', redis: 'ok' } });
+  });
+
+  it('is not ready when STORAGE_DIR takes no writes, and tells why to the admin only', async () => {
+    const temp = path.join(t.ctx.config.storageDir, 'tmp');
+    await rm(temp, { recursive: true, force: true });
+    await writeFile(temp, 'not a folder');
+    try {
+      const anyone = await t.http.get('/readyz').expect(503);
+      expect(anyone.body).toEqual({ status: 'unavailable', checks: { database: 'ok', storage: 'failed', redis: 'ok' } });
+      const admin = await t.http.get('/readyz').set(t.admin).expect(503);
+      expect(admin.body.checks.storage).toMatch(/^STORAGE_DIR: cannot write files under /);
+    } finally {
+      await rm(temp, { force: true });
+      await mkdir(temp);
+    }
+    await t.http.get('/readyz').expect(200);
+  });
+
+  it('keeps the real error of a full SQLite database rather than a failed rollback', async () => {
+    const sqlite = t.ctx.store.sqlite;
+    if (!sqlite) return expect(t.ctx.store.dialect).toBe('postgres'); // PostgreSQL rolls back itself
+    const pages = Number(sqlite.pragma('page_count', { simple: true }));
+    sqlite.pragma(`max_page_count = ${pages}`);
+    try {
+      const filling = t.ctx.db.transaction().execute(async (trx) => {
+        await sql`create table filler (data blob)`.execute(trx);
+        await sql`insert into filler values (zeroblob(1000000))`.execute(trx);
+      });
+      await expect(filling).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    } finally {
+      sqlite.pragma('max_page_count = 1073741823');
+    }
   });
 
   it('serves an OpenAPI 3.1 document built from the route schemas', async () => {

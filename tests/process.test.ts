@@ -21,8 +21,11 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-function start(env: Record<string, string>, args: string[] = [], options: { uid?: number; script?: string } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script ?? 'src/main.ts', ...args], {
+function start(env: Record<string, string>, args: string[] = [], options: { uid?: number; script?: string; terminal?: boolean } = {}) {
+  const command = [process.execPath, '--import', 'tsx', options.script ?? 'src/main.ts', ...args];
+  // `script` runs the command on a pseudo-terminal, as a person starting it by hand would.
+  const [file, ...argv] = options.terminal ? ['script', '-qfec', command.join(' '), '/dev/null'] : command;
+  const child = spawn(file!, argv, {
     uid: options.uid,
     gid: options.uid,
     env: {
@@ -41,6 +44,9 @@ function start(env: Record<string, string>, args: string[] = [], options: { uid?
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => output };
 }
+
+/** Starting a process compiles TypeScript (tsx): slow on a busy CI machine. */
+const PROCESS_TEST_MS = 120_000;
 
 /** Secrets good enough for production, so that a test's process makes no files of its own. */
 const secrets = {
@@ -76,7 +82,7 @@ function startRedis(port: number): ChildProcess {
 }
 
 /** Waits for a line of the service's output; fails with all of it if the process ends first. */
-async function waitFor(run: ReturnType<typeof start>, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+async function waitFor(run: ReturnType<typeof start>, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const match = pattern.exec(run.output());
@@ -94,14 +100,14 @@ describe('the service process', () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/PORT:/);
     expect(run.output()).toMatch(/REDIS_URL: has the scheme "mysql:"; it must be redis: or rediss:/);
-  });
+  }, PROCESS_TEST_MS);
 
   it('stops at start on an unknown command-line argument', async () => {
     const run = start({ PORT: '0' }, ['--rol=web']);
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/Unknown command-line argument "--rol=web"/);
     expect(run.output()).not.toMatch(/listening/);
-  });
+  }, PROCESS_TEST_MS);
 
   it('says which port is taken, and exits non-zero', async () => {
     const taken = net.createServer();
@@ -115,13 +121,13 @@ describe('the service process', () => {
     } finally {
       taken.close();
     }
-  });
+  }, PROCESS_TEST_MS);
 
   it('requires PUBLIC_URL in production', async () => {
     const run = start({ NODE_ENV: 'production', ...secrets });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/PUBLIC_URL: required when NODE_ENV=production/);
-  });
+  }, PROCESS_TEST_MS);
 
   it('reads secrets from files named by *_FILE, and refuses a variable given both ways', async () => {
     const home = freshDir('file-secrets');
@@ -148,7 +154,17 @@ describe('the service process', () => {
     const missing = start({ ...production, SIGNING_SECRET_FILE: path.join(home, 'nothing-here') });
     expect(await missing.exited).toBe(1);
     expect(missing.output()).toMatch(/SIGNING_SECRET_FILE: cannot read .*nothing-here: ENOENT/);
-  }, 60_000);
+  }, PROCESS_TEST_MS);
+
+  it('says plainly that a PostgreSQL database does not exist', async () => {
+    const server = new URL(process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+    server.pathname = `/newsroom_missing_${process.pid}`;
+    const run = start({ PORT: '0', ...secrets, DATABASE_URL: server.href }, ['--role=web']);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(
+      new RegExp(`DATABASE_URL: the PostgreSQL database "newsroom_missing_${process.pid}" does not exist on .*Create it first: createdb newsroom_missing_${process.pid}`),
+    );
+   }, PROCESS_TEST_MS);
 
   it('refuses a STORAGE_DIR marked by another database, naming it', async () => {
     const home = freshDir('shared-storage');
@@ -162,7 +178,7 @@ describe('the service process', () => {
     expect(await second.exited).toBe(1);
     expect(second.output()).toMatch(new RegExp(`STORAGE_DIR: ${storage} holds the files of another database`));
     expect(second.output()).not.toMatch(/listening/);
-  }, 60_000);
+  }, PROCESS_TEST_MS);
 
   it('names the data folder and the permission problem when it cannot write there', async () => {
     const home = freshDir('read-only');
@@ -174,7 +190,7 @@ describe('the service process', () => {
     const run = start({ PORT: '0', ...secrets, ...inside(data) }, ['--role=web'], { uid });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(new RegExp(`DATABASE_URL: cannot open the SQLite database ${data}/newsroom.db: ${data} is not writable by this user`));
-  }, 60_000);
+  }, PROCESS_TEST_MS);
 
   it('stops at start when STORAGE_DIR cannot be written', async () => {
     const notADirectory = path.join(dir, 'a-file');
@@ -182,7 +198,7 @@ describe('the service process', () => {
     const run = start({ ...secrets, STORAGE_DIR: path.join(notADirectory, 'files') });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/STORAGE_DIR: cannot write files/);
-  });
+  }, PROCESS_TEST_MS);
 
   it('runs the web role, makes an admin token once, keeps it for every role, and stops cleanly on SIGTERM', async () => {
     const home = freshDir('kept-token');
@@ -213,7 +229,7 @@ describe('the service process', () => {
     expect(listAgain.status).toBe(200);
     for (const later of [worker, again]) later.child.kill('SIGTERM');
     expect(await Promise.all([worker.exited, again.exited])).toEqual([0, 0]);
-  }, 60_000);
+  }, PROCESS_TEST_MS);
 
   it('finishes an upload under way when told to stop, then exits', async () => {
     const admin = 'process-admin-token-0123456789abcdef';
@@ -260,7 +276,7 @@ describe('the service process', () => {
     const { status, body } = await answer;
     expect([status, JSON.parse(body).sha256]).toEqual([201, expect.stringMatching(/^[0-9a-f]{64}$/)]);
     expect(await run.exited).toBe(0);
-  }, 60_000);
+  }, PROCESS_TEST_MS);
 
   it('lets two processes start together on a new SQLite file (one migrates, the other waits)', async () => {
     const database = inside(freshDir('together'));
@@ -269,7 +285,19 @@ describe('the service process', () => {
     await waitFor(runs[1]!, /publication worker started/);
     for (const run of runs) run.child.kill('SIGTERM');
     expect(await Promise.all(runs.map((run) => run.exited))).toEqual([0, 0]);
-  }, 60_000);
+  }, PROCESS_TEST_MS);
+
+  it('logs readable lines to a terminal, and JSON lines to a pipe', async () => {
+    const onTerminal = start({ PORT: '1' }, ['--role=worker'], { terminal: true });
+    await waitFor(onTerminal, /INFO.*publication worker started/);
+    expect(onTerminal.output()).not.toMatch(/"level":30/);
+    onTerminal.child.kill('SIGTERM');
+    await onTerminal.exited;
+    const onPipe = start({ PORT: '1' }, ['--role=worker']);
+    await waitFor(onPipe, /"level":30.*"msg":"publication worker started"/);
+    onPipe.child.kill('SIGTERM');
+    expect(await onPipe.exited).toBe(0);
+  }, PROCESS_TEST_MS);
 
   it('runs the worker role alone, without an HTTP server', async () => {
     const run = start({ PORT: '1' }, ['--role=worker']);
@@ -277,7 +305,7 @@ describe('the service process', () => {
     expect(run.output()).not.toMatch(/listening/);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-  }, 60_000);
+  }, PROCESS_TEST_MS);
 
   it('gives a worker-only process a health endpoint that the health check command asks, without logging probes', async () => {
     const healthPort = await freePort();
@@ -299,7 +327,7 @@ describe('the service process', () => {
     expect(await run.exited).toBe(0);
     const after = start({ HEALTH_PORT: String(healthPort) }, [], { script: 'src/healthcheck.ts' });
     expect(await after.exited).toBe(1);
-  }, 60_000);
+  }, PROCESS_TEST_MS);
 
   it('stops quickly when Redis has gone away, without waiting out the grace', async () => {
     const redisPort = await freePort();
@@ -320,5 +348,5 @@ describe('the service process', () => {
     } finally {
       redis.kill('SIGKILL');
     }
-  }, 60_000);
+  }, PROCESS_TEST_MS);
 });
