@@ -65,16 +65,22 @@ export class RenderCache<V = string> {
   constructor(private readonly capacity = 500) {}
 
   async get(key: string, render: () => Promise<V>): Promise<V> {
-    const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
-    }
+    const hit = this.peek(key);
+    if (hit !== undefined) return hit;
     const value = await render();
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return value;
+  }
+
+  /** The value under `key` if there is one (counts as a use). */
+  peek(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
   }
 
   clear(): void {

@@ -199,32 +199,44 @@ export function siteRoutes(ctx: AppContext): Router {
     }),
   );
 
+  /** A rendered release page, with the title segment of its address. */
+  const releasePages = new RenderCache<Rendered & { titleSlug: string }>();
+
   const releasePage = page(async (req, res, next) => {
     const { slug, lang, id, title } = pathOf(req);
     if (!UUID.test(id)) return next();
     const newsroom = await newsroomIn(slug, lang);
     if (!newsroom) return next();
     const stamp = await publicStamp(ctx, newsroom.id);
-    let release;
-    try {
-      release = await getPublicRelease(ctx, id);
-    } catch (error) {
-      if (error instanceof AppError && error.status === 410) {
-        return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawnAt(ctx, id)));
+    // The stamp changes with anything that could change whether the release is public, so a
+    // page cached under it is still true: the release need not be read again.
+    const key = `release|${newsroom.id}|${id}|${lang}|${stamp.version}`;
+    let html = releasePages.peek(key);
+    if (!html) {
+      let release;
+      try {
+        release = await getPublicRelease(ctx, id);
+      } catch (error) {
+        if (error instanceof AppError && error.status === 410) {
+          return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawnAt(ctx, id)));
+        }
+        if (error instanceof AppError && error.status === 404) return notFoundPage(res, lang, newsroom);
+        throw error;
       }
-      if (error instanceof AppError && error.status === 404) return notFoundPage(res, lang, newsroom);
-      throw error;
+      const translation = translationIn(release, lang);
+      if (release.newsroomId !== newsroom.id || !translation) return notFoundPage(res, lang, newsroom);
+      const shown = release;
+      html = await releasePages.get(key, async () => ({
+        ...rendered(await renderReleasePage(ctx, newsroom, shown, lang)),
+        titleSlug: slugify(translation.title),
+      }));
     }
-    const translation = translationIn(release, lang);
-    if (release.newsroomId !== newsroom.id || !translation) return notFoundPage(res, lang, newsroom);
-    if (title !== slugify(translation.title)) {
+    if (title !== html.titleSlug) {
       res.set('Cache-Control', `public, max-age=${maxAgeUntilNextPublication(stamp, ctx.clock.now())}`);
-      res.redirect(301, releasePageUrl(base, newsroom.slug, lang, release.id, translation.title));
+      // slugify is idempotent: the slug stands in for the title.
+      res.redirect(301, releasePageUrl(base, newsroom.slug, lang, id, html.titleSlug));
       return;
     }
-    const html = await cache.get(`release|${id}|${lang}|${stamp.version}`, async () =>
-      rendered(await renderReleasePage(ctx, newsroom, release, lang)),
-    );
     sendPage(req, res, html, stamp);
   });
   router.get('/:slug/:lang/:id/:title', releasePage);
