@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HtmlValidate } from 'html-validate';
 import sharp from 'sharp';
+import supertest from 'supertest';
+import { buildApp } from '../src/app.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 import { contactVcard, escapeText, foldLine } from '../src/site/vcard.js';
@@ -437,7 +439,13 @@ describe('embargo, withdrawal and preview', () => {
   });
 
   it('withdrawn: a 410 page in its language saying when, and gone from lists and search', async () => {
+    // A second web process on the same database, with its own render cache, warmed up now.
+    const second = supertest(buildApp(t.ctx));
+    expect((await second.get(path(newsroom.body.links.web.fi)).expect(200)).text).toContain(scheduled.id);
+    await second.get(path(scheduled.links.web.fi)).expect(200);
     await t.http.post(`/api/releases/${scheduled.id}/withdraw`).set(newsroom.auth).expect(200);
+    expect((await second.get(path(newsroom.body.links.web.fi)).expect(200)).text).not.toContain(scheduled.id);
+    await second.get(path(scheduled.links.web.fi)).expect(410);
     const res = await get(scheduled.links.web.fi).expect(410);
     await expectValidHtml(res.text);
     expect(res.text).toContain('<html lang="fi">');
