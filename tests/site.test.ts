@@ -251,6 +251,11 @@ describe('newsroom, keyword, search and front pages', () => {
     expect((await get(newsroom.body.links.web.sv)).text).toContain('Senaste meddelanden');
   });
 
+  it('sends a newsroom address without a language to its first language', async () => {
+    const res = await t.http.get(`/${newsroom.slug}`).expect(302);
+    expect(res.headers.location).toBe(newsroom.body.links.web.fi);
+  });
+
   it('paginates the newsroom page, and a page past the end is a 404', async () => {
     const res = await t.http.get(`/${newsroom.slug}/fi?page=2`).expect(404);
     expect(res.text).toContain('<html lang="fi">');
@@ -287,6 +292,20 @@ describe('newsroom, keyword, search and front pages', () => {
     const hostile = await t.http.get(`/${newsroom.slug}/fi/search`).query({ q: '"<script>alert(1)</script> OR * NEAR(' }).expect(200);
     expect(hostile.text).not.toContain('<script>alert');
     await expectValidHtml(hostile.text);
+    // Ranked: a match in the title comes before a match in the body.
+    const inBody = await buildRelease(t, newsroom, {
+      translations: { fi: { title: 'Kesän tapahtumat', lead: 'Paljon tekemistä.', body: 'Myös uimahalli on auki.' } },
+      keywords: {},
+    });
+    const inTitle = await buildRelease(t, newsroom, {
+      translations: { fi: { title: 'Uimahalli remontoidaan', lead: 'Uimahalli suljetaan.', body: 'Uimahalli on kiinni.' } },
+      keywords: {},
+    });
+    await publish(inBody.id);
+    await publish(inTitle.id);
+    const ranked = (await t.http.get(`/${newsroom.slug}/fi/search`).query({ q: 'uimahalli' }).expect(200)).text;
+    expect(ranked.indexOf(inTitle.id)).toBeGreaterThan(0);
+    expect(ranked.indexOf(inTitle.id)).toBeLessThan(ranked.indexOf(inBody.id));
     const empty = await t.http.get(`/${newsroom.slug}/fi/search`).expect(200);
     await expectValidHtml(empty.text);
   });

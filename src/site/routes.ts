@@ -15,7 +15,7 @@ import {
   searchPublicReleases,
   withdrawnAt,
 } from '../releases/public.js';
-import { maxAgeUntilNextPublication, RenderCache, type Rendered, rendered, sendCacheable } from './cache.js';
+import { MAX_AGE_SECONDS, maxAgeUntilNextPublication, RenderCache, type Rendered, rendered, sendCacheable } from './cache.js';
 import {
   PAGE_SIZE,
   renderFrontPage,
@@ -144,6 +144,14 @@ export function siteRoutes(ctx: AppContext): Router {
       });
     }),
   );
+
+  // A newsroom's address without a language: its first language.
+  router.get('/:slug', async (req, res, next) => {
+    const newsroom = await findNewsroomBySlug(ctx.db, pathOf(req).slug);
+    if (!newsroom) return next();
+    res.set('Cache-Control', `public, max-age=${MAX_AGE_SECONDS}`);
+    res.redirect(302, newsroomPageUrl(base, newsroom.slug, newsroom.languages[0]!));
+  });
 
   router.get(
     '/:slug/:lang',
