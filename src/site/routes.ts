@@ -92,6 +92,14 @@ export function siteRoutes(ctx: AppContext): Router {
   const notFoundPage = (res: Response, lang: string, newsroom?: Newsroom) =>
     sendError(res, 404, renderNotFound(ctx, lang, newsroom));
 
+  /** A page from the cache, or rendered and kept; nothing is kept when there is no such page. */
+  const cachedPage = async (key: string, render: () => Promise<string | undefined>) => {
+    const hit = cache.peek(key);
+    if (hit) return hit;
+    const html = await render();
+    return html === undefined ? undefined : cache.get(key, async () => rendered(html));
+  };
+
   /** The newsroom of `slug` if it publishes in `lang`. */
   const newsroomIn = async (slug: string, lang: string) => {
     const newsroom = await findNewsroomBySlug(ctx.db, slug);
@@ -111,10 +119,8 @@ export function siteRoutes(ctx: AppContext): Router {
     '/',
     page(async (req, res) => {
       const stamp = await publicStamp(ctx);
-      const html = await cache.get(`front|${stamp.version}`, async () =>
-        rendered(await renderFrontPage(ctx, await listNewsrooms(ctx.db))),
-      );
-      sendPage(req, res, html, stamp);
+      const html = await cachedPage(`front|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db)));
+      sendPage(req, res, html!, stamp);
     }),
   );
 
@@ -162,14 +168,11 @@ export function siteRoutes(ctx: AppContext): Router {
       const number = pageNumber(req);
       if (number === undefined) return notFoundPage(res, lang, newsroom);
       const stamp = await publicStamp(ctx, newsroom.id);
-      const body = await cache
-        .get(`newsroom|${newsroom.id}|${lang}|${number}|${stamp.version}`, async () => {
-          const html = await renderNewsroomPage(ctx, newsroom, lang, number);
-          return rendered(html ?? '');
-        })
-        .then((r) => (r.body ? r : undefined));
-      if (!body) return notFoundPage(res, lang, newsroom);
-      sendPage(req, res, body, stamp);
+      const html = await cachedPage(`newsroom|${newsroom.id}|${lang}|${number}|${stamp.version}`, () =>
+        renderNewsroomPage(ctx, newsroom, lang, number),
+      );
+      if (!html) return notFoundPage(res, lang, newsroom);
+      sendPage(req, res, html, stamp);
     }),
   );
 
@@ -197,11 +200,9 @@ export function siteRoutes(ctx: AppContext): Router {
       const key = keyword.toLowerCase();
       const html =
         number &&
-        (await cache
-          .get(`keyword|${newsroom.id}|${lang}|${key}|${number}|${stamp.version}`, async () =>
-            rendered((await renderKeywordPage(ctx, newsroom, lang, key, number)) ?? ''),
-          )
-          .then((r) => (r.body ? r : undefined)));
+        (await cachedPage(`keyword|${newsroom.id}|${lang}|${key}|${number}|${stamp.version}`, () =>
+          renderKeywordPage(ctx, newsroom, lang, key, number),
+        ));
       if (!html) return notFoundPage(res, lang, newsroom);
       sendPage(req, res, html, stamp);
     }),
