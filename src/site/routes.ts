@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { AppError } from '../lib/errors.js';
 import { defineRoute, type RouteDefinition } from '../lib/routes.js';
-import { languageCode, pathKey } from '../lib/schemas.js';
+import { pathKey } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, findNewsroomBySlug, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { getReleaseForStaff } from '../releases/operations.js';
@@ -291,7 +291,8 @@ export function sitePreviewRoutes(ctx: AppContext): RouteDefinition[] {
       tag: 'Releases',
       summary: 'The release page in one language as it will be published, whatever its status (never cached)',
       access: 'token',
-      params: z.object({ id: pathKey, lang: languageCode }),
+      // Any language is a 404 here, not a 400: the path names something, or nothing.
+      params: z.object({ id: pathKey, lang: pathKey }),
       responses: {
         200: { description: 'The page', contentType: 'text/html' },
         404: { description: 'No such release, or not in that language' },
