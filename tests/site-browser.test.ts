@@ -75,8 +75,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function visit(url: string, screenshot: string) {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+async function visit(url: string, screenshot: string, viewport = { width: 1024, height: 800 }) {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors: string[] = [];
   const requested: string[] = [];
@@ -128,7 +128,7 @@ describe('public pages in a real browser', () => {
   }, 60_000);
 
   it('release page in Swedish, as a phone shows it', async () => {
-    const { errors, requested, serious } = await visit(release.links.web.sv, 'release-sv.png');
+    const { errors, requested, serious } = await visit(release.links.web.sv, 'release-sv-phone.png', { width: 390, height: 844 });
     expect(errors).toEqual([]);
     for (const url of requested) expect(new URL(url).origin).toBe(origin);
     expect(serious).toEqual([]);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HtmlValidate } from 'html-validate';
 import sharp from 'sharp';
+import supertest from 'supertest';
+import { buildApp } from '../src/app.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 import { contactVcard, escapeText, foldLine } from '../src/site/vcard.js';
@@ -249,6 +251,11 @@ describe('newsroom, keyword, search and front pages', () => {
     expect((await get(newsroom.body.links.web.sv)).text).toContain('Senaste meddelanden');
   });
 
+  it('sends a newsroom address without a language to its first language', async () => {
+    const res = await t.http.get(`/${newsroom.slug}`).expect(302);
+    expect(res.headers.location).toBe(newsroom.body.links.web.fi);
+  });
+
   it('paginates the newsroom page, and a page past the end is a 404', async () => {
     const res = await t.http.get(`/${newsroom.slug}/fi?page=2`).expect(404);
     expect(res.text).toContain('<html lang="fi">');
@@ -259,6 +266,7 @@ describe('newsroom, keyword, search and front pages', () => {
     const res = await t.http.get(`/${newsroom.slug}/fi/keyword/KIRJASTO`).expect(200);
     await expectValidHtml(res.text);
     expect(res.text).toContain('<h1>Avainsana: Kirjasto</h1>');
+    expect(res.text).toContain(`href="${BASE}/${newsroom.slug}/fi/keyword/kirjasto/atom.xml"`);
     expect(res.text).toContain(release.links.web.fi);
     const sv = await t.http.get(`/${newsroom.slug}/sv/keyword/bibliotek`).expect(200);
     await expectValidHtml(sv.text);
@@ -284,6 +292,20 @@ describe('newsroom, keyword, search and front pages', () => {
     const hostile = await t.http.get(`/${newsroom.slug}/fi/search`).query({ q: '"<script>alert(1)</script> OR * NEAR(' }).expect(200);
     expect(hostile.text).not.toContain('<script>alert');
     await expectValidHtml(hostile.text);
+    // Ranked: a match in the title comes before a match in the body.
+    const inBody = await buildRelease(t, newsroom, {
+      translations: { fi: { title: 'Kesän tapahtumat', lead: 'Paljon tekemistä.', body: 'Myös uimahalli on auki.' } },
+      keywords: {},
+    });
+    const inTitle = await buildRelease(t, newsroom, {
+      translations: { fi: { title: 'Uimahalli remontoidaan', lead: 'Uimahalli suljetaan.', body: 'Uimahalli on kiinni.' } },
+      keywords: {},
+    });
+    await publish(inBody.id);
+    await publish(inTitle.id);
+    const ranked = (await t.http.get(`/${newsroom.slug}/fi/search`).query({ q: 'uimahalli' }).expect(200)).text;
+    expect(ranked.indexOf(inTitle.id)).toBeGreaterThan(0);
+    expect(ranked.indexOf(inTitle.id)).toBeLessThan(ranked.indexOf(inBody.id));
     const empty = await t.http.get(`/${newsroom.slug}/fi/search`).expect(200);
     await expectValidHtml(empty.text);
   });
@@ -293,6 +315,7 @@ describe('newsroom, keyword, search and front pages', () => {
     await expectValidHtml(res.text);
     expect(res.text).toContain(release.links.web.fi);
     expect(res.text).toContain(newsroom.body.links.web.fi);
+    expect(res.text).toContain(`<link rel="alternate" type="application/rss+xml" title="Newsroom – RSS feed" href="${BASE}/rss.xml">`);
     expect(res.headers.etag).toBeDefined();
   });
 });
@@ -411,6 +434,7 @@ describe('embargo, withdrawal and preview', () => {
     const contactId = scheduled.contacts[0].id;
     await t.http.get(`/${newsroom.slug}/contacts/${contactId}.vcf`).expect(404);
     for (const url of publicUrls()) {
+      const asked = t.clock.now().getTime();
       const res = await get(url).expect(200);
       expect(res.text).not.toContain(scheduled.id);
       expect(res.text).not.toContain('Salainen');
@@ -418,7 +442,7 @@ describe('embargo, withdrawal and preview', () => {
       expect(res.text).not.toContain(scheduled.attachments[0].id);
       // Nothing may be cached past the moment the release becomes public.
       const maxAge = Number(/max-age=(\d+)/.exec(res.headers['cache-control']!)![1]);
-      expect(t.clock.now().getTime() + maxAge * 1000).toBeLessThanOrEqual(Date.parse(scheduled.publishAt));
+      expect(asked + maxAge * 1000).toBeLessThanOrEqual(Date.parse(scheduled.publishAt));
     }
   });
 
@@ -434,7 +458,13 @@ describe('embargo, withdrawal and preview', () => {
   });
 
   it('withdrawn: a 410 page in its language saying when, and gone from lists and search', async () => {
+    // A second web process on the same database, with its own render cache, warmed up now.
+    const second = supertest(buildApp(t.ctx));
+    expect((await second.get(path(newsroom.body.links.web.fi)).expect(200)).text).toContain(scheduled.id);
+    await second.get(path(scheduled.links.web.fi)).expect(200);
     await t.http.post(`/api/releases/${scheduled.id}/withdraw`).set(newsroom.auth).expect(200);
+    expect((await second.get(path(newsroom.body.links.web.fi)).expect(200)).text).not.toContain(scheduled.id);
+    await second.get(path(scheduled.links.web.fi)).expect(410);
     const res = await get(scheduled.links.web.fi).expect(410);
     await expectValidHtml(res.text);
     expect(res.text).toContain('<html lang="fi">');

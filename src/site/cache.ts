@@ -65,12 +65,8 @@ export class RenderCache<V = string> {
   constructor(private readonly capacity = 500) {}
 
   async get(key: string, render: () => Promise<V>): Promise<V> {
-    const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
-    }
+    const hit = this.peek(key);
+    if (hit !== undefined) return hit;
     const value = await render();
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
@@ -80,6 +76,16 @@ export class RenderCache<V = string> {
   /** Drops one entry: for output that goes stale by time rather than by data. */
   delete(key: string): void {
     this.entries.delete(key);
+  }
+
+  /** The value under `key` if there is one (counts as a use). */
+  peek(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
   }
 
   clear(): void {

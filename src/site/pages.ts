@@ -16,6 +16,7 @@ import {
   bodyForPage,
   contactCard,
   feedLinks,
+  newsroomFeeds,
   jsonLd,
   keywordLinks,
   languageVersions,
@@ -29,7 +30,7 @@ import {
   typeLabel,
 } from './presenter.js';
 import { assetUrl } from './static.js';
-import { frontPageUrl, keywordPageUrl, newsroomPageUrl, releasePageUrl, searchPageUrl } from './urls.js';
+import { allFeedUrl, frontPageUrl, keywordFeedUrl, keywordPageUrl, newsroomPageUrl, releasePageUrl, searchPageUrl } from './urls.js';
 
 /*
  * Renders the public pages to HTML strings: gathers what a page shows (through
@@ -61,7 +62,7 @@ function newsroomParts(ctx: AppContext, newsroom: Newsroom, lang: string) {
   return {
     about: aboutNewsroom(newsroom, lang),
     subscribe: subscribeForm(base, newsroom, lang),
-    feeds: feedLinks(base, newsroom, lang),
+    feeds: newsroomFeeds(base, newsroom, lang),
   };
 }
 
@@ -210,6 +211,7 @@ export async function renderKeywordPage(
     pageTitle: `${heading} – ${name}`,
     heading,
     canonical,
+    feeds: feedLinks(lang, `${name}: ${shown}`, (format) => keywordFeedUrl(base, newsroom.slug, lang, shown, format)),
     og: { type: 'website', title: heading, url: canonical, siteName: name },
     releases: found.slice(0, PAGE_SIZE).map((r) => releaseListItem(base, r, lang)),
     pagination: pagination(page, found.length > PAGE_SIZE, () => pageUrl),
@@ -240,6 +242,7 @@ export function renderSearchPage(
     pageTitle: query ? `${t(lang, 'site.searchResultsFor', { query })} – ${name}` : `${heading} – ${name}`,
     heading,
     canonical: searchPageUrl(base, newsroom.slug, lang),
+    noindex: true,
     query,
     results: hits.map((hit) => ({
       ...releaseListItem(base, hit.release, lang),
@@ -260,6 +263,7 @@ export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[]): P
     pageTitle: t(lang, 'site.siteName'),
     heading: t(lang, 'site.frontHeading'),
     canonical: frontPageUrl(base),
+    feeds: feedLinks(lang, t(lang, 'site.siteName'), (format) => allFeedUrl(base, format)),
     og: { type: 'website', title: t(lang, 'site.siteName'), url: frontPageUrl(base), siteName: t(lang, 'site.siteName') },
     releases: releases.map((r) => {
       const newsroom = byId.get(r.newsroomId);

@@ -190,13 +190,21 @@ export function subscribeForm(base: string, newsroom: Newsroom, lang: string) {
   };
 }
 
-export function feedLinks(base: string, newsroom: Newsroom, lang: string) {
-  const name = newsroomName(newsroom, lang);
+type FeedFormat = 'rss.xml' | 'atom.xml' | 'feed.json';
+
+/** Autodiscovery links of the three feeds of one scope; `urlOf` gives each format's URL. */
+export function feedLinks(lang: string, name: string, urlOf: (format: FeedFormat) => string) {
   return [
-    { type: 'application/rss+xml', title: t(lang, 'site.feedRss', { name }), href: newsroomRssUrl(base, newsroom.slug, lang) },
-    { type: 'application/atom+xml', title: t(lang, 'site.feedAtom', { name }), href: newsroomAtomUrl(base, newsroom.slug, lang) },
-    { type: 'application/feed+json', title: t(lang, 'site.feedJson', { name }), href: newsroomJsonFeedUrl(base, newsroom.slug, lang) },
+    { type: 'application/rss+xml', title: t(lang, 'site.feedRss', { name }), href: urlOf('rss.xml') },
+    { type: 'application/atom+xml', title: t(lang, 'site.feedAtom', { name }), href: urlOf('atom.xml') },
+    { type: 'application/feed+json', title: t(lang, 'site.feedJson', { name }), href: urlOf('feed.json') },
   ];
+}
+
+/** The feeds of a newsroom in one language. */
+export function newsroomFeeds(base: string, newsroom: Newsroom, lang: string) {
+  const urls = { 'rss.xml': newsroomRssUrl, 'atom.xml': newsroomAtomUrl, 'feed.json': newsroomJsonFeedUrl };
+  return feedLinks(lang, newsroomName(newsroom, lang), (format) => urls[format](base, newsroom.slug, lang));
 }
 
 /** hreflang alternates of a page that exists in `langs`, plus x-default (the first). */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { AppError } from '../lib/errors.js';
 import { defineRoute, type RouteDefinition } from '../lib/routes.js';
-import { languageCode, pathKey } from '../lib/schemas.js';
+import { pathKey } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, findNewsroomBySlug, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { getReleaseForStaff } from '../releases/operations.js';
@@ -15,7 +15,7 @@ import {
   searchPublicReleases,
   withdrawnAt,
 } from '../releases/public.js';
-import { maxAgeUntilNextPublication, RenderCache, type Rendered, rendered, sendCacheable } from './cache.js';
+import { MAX_AGE_SECONDS, maxAgeUntilNextPublication, RenderCache, type Rendered, rendered, sendCacheable } from './cache.js';
 import {
   PAGE_SIZE,
   renderFrontPage,
@@ -92,6 +92,14 @@ export function siteRoutes(ctx: AppContext): Router {
   const notFoundPage = (res: Response, lang: string, newsroom?: Newsroom) =>
     sendError(res, 404, renderNotFound(ctx, lang, newsroom));
 
+  /** A page from the cache, or rendered and kept; nothing is kept when there is no such page. */
+  const cachedPage = async (key: string, render: () => Promise<string | undefined>) => {
+    const hit = cache.peek(key);
+    if (hit) return hit;
+    const html = await render();
+    return html === undefined ? undefined : cache.get(key, async () => rendered(html));
+  };
+
   /** The newsroom of `slug` if it publishes in `lang`. */
   const newsroomIn = async (slug: string, lang: string) => {
     const newsroom = await findNewsroomBySlug(ctx.db, slug);
@@ -111,10 +119,8 @@ export function siteRoutes(ctx: AppContext): Router {
     '/',
     page(async (req, res) => {
       const stamp = await publicStamp(ctx);
-      const html = await cache.get(`front|${stamp.version}`, async () =>
-        rendered(await renderFrontPage(ctx, await listNewsrooms(ctx.db))),
-      );
-      sendPage(req, res, html, stamp);
+      const html = await cachedPage(`front|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db)));
+      sendPage(req, res, html!, stamp);
     }),
   );
 
@@ -145,6 +151,14 @@ export function siteRoutes(ctx: AppContext): Router {
     }),
   );
 
+  // A newsroom's address without a language: its first language.
+  router.get('/:slug', async (req, res, next) => {
+    const newsroom = await findNewsroomBySlug(ctx.db, pathOf(req).slug);
+    if (!newsroom) return next();
+    res.set('Cache-Control', `public, max-age=${MAX_AGE_SECONDS}`);
+    res.redirect(302, newsroomPageUrl(base, newsroom.slug, newsroom.languages[0]!));
+  });
+
   router.get(
     '/:slug/:lang',
     page(async (req, res, next) => {
@@ -154,14 +168,11 @@ export function siteRoutes(ctx: AppContext): Router {
       const number = pageNumber(req);
       if (number === undefined) return notFoundPage(res, lang, newsroom);
       const stamp = await publicStamp(ctx, newsroom.id);
-      const body = await cache
-        .get(`newsroom|${newsroom.id}|${lang}|${number}|${stamp.version}`, async () => {
-          const html = await renderNewsroomPage(ctx, newsroom, lang, number);
-          return rendered(html ?? '');
-        })
-        .then((r) => (r.body ? r : undefined));
-      if (!body) return notFoundPage(res, lang, newsroom);
-      sendPage(req, res, body, stamp);
+      const html = await cachedPage(`newsroom|${newsroom.id}|${lang}|${number}|${stamp.version}`, () =>
+        renderNewsroomPage(ctx, newsroom, lang, number),
+      );
+      if (!html) return notFoundPage(res, lang, newsroom);
+      sendPage(req, res, html, stamp);
     }),
   );
 
@@ -189,15 +200,16 @@ export function siteRoutes(ctx: AppContext): Router {
       const key = keyword.toLowerCase();
       const html =
         number &&
-        (await cache
-          .get(`keyword|${newsroom.id}|${lang}|${key}|${number}|${stamp.version}`, async () =>
-            rendered((await renderKeywordPage(ctx, newsroom, lang, key, number)) ?? ''),
-          )
-          .then((r) => (r.body ? r : undefined)));
+        (await cachedPage(`keyword|${newsroom.id}|${lang}|${key}|${number}|${stamp.version}`, () =>
+          renderKeywordPage(ctx, newsroom, lang, key, number),
+        ));
       if (!html) return notFoundPage(res, lang, newsroom);
       sendPage(req, res, html, stamp);
     }),
   );
+
+  /** A rendered release page, with the title segment of its address. */
+  const releasePages = new RenderCache<Rendered & { titleSlug: string }>();
 
   const releasePage = page(async (req, res, next) => {
     const { slug, lang, id, title } = pathOf(req);
@@ -205,26 +217,35 @@ export function siteRoutes(ctx: AppContext): Router {
     const newsroom = await newsroomIn(slug, lang);
     if (!newsroom) return next();
     const stamp = await publicStamp(ctx, newsroom.id);
-    let release;
-    try {
-      release = await getPublicRelease(ctx, id);
-    } catch (error) {
-      if (error instanceof AppError && error.status === 410) {
-        return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawnAt(ctx, id)));
+    // The stamp changes with anything that could change whether the release is public, so a
+    // page cached under it is still true: the release need not be read again.
+    const key = `release|${newsroom.id}|${id}|${lang}|${stamp.version}`;
+    let html = releasePages.peek(key);
+    if (!html) {
+      let release;
+      try {
+        release = await getPublicRelease(ctx, id);
+      } catch (error) {
+        if (error instanceof AppError && error.status === 410) {
+          return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawnAt(ctx, id)));
+        }
+        if (error instanceof AppError && error.status === 404) return notFoundPage(res, lang, newsroom);
+        throw error;
       }
-      if (error instanceof AppError && error.status === 404) return notFoundPage(res, lang, newsroom);
-      throw error;
+      const translation = translationIn(release, lang);
+      if (release.newsroomId !== newsroom.id || !translation) return notFoundPage(res, lang, newsroom);
+      const shown = release;
+      html = await releasePages.get(key, async () => ({
+        ...rendered(await renderReleasePage(ctx, newsroom, shown, lang)),
+        titleSlug: slugify(translation.title),
+      }));
     }
-    const translation = translationIn(release, lang);
-    if (release.newsroomId !== newsroom.id || !translation) return notFoundPage(res, lang, newsroom);
-    if (title !== slugify(translation.title)) {
+    if (title !== html.titleSlug) {
       res.set('Cache-Control', `public, max-age=${maxAgeUntilNextPublication(stamp, ctx.clock.now())}`);
-      res.redirect(301, releasePageUrl(base, newsroom.slug, lang, release.id, translation.title));
+      // slugify is idempotent: the slug stands in for the title.
+      res.redirect(301, releasePageUrl(base, newsroom.slug, lang, id, html.titleSlug));
       return;
     }
-    const html = await cache.get(`release|${id}|${lang}|${stamp.version}`, async () =>
-      rendered(await renderReleasePage(ctx, newsroom, release, lang)),
-    );
     sendPage(req, res, html, stamp);
   });
   router.get('/:slug/:lang/:id/:title', releasePage);
@@ -270,7 +291,8 @@ export function sitePreviewRoutes(ctx: AppContext): RouteDefinition[] {
       tag: 'Releases',
       summary: 'The release page in one language as it will be published, whatever its status (never cached)',
       access: 'token',
-      params: z.object({ id: pathKey, lang: languageCode }),
+      // Any language is a 404 here, not a 400: the path names something, or nothing.
+      params: z.object({ id: pathKey, lang: pathKey }),
       responses: {
         200: { description: 'The page', contentType: 'text/html' },
         404: { description: 'No such release, or not in that language' },
