@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { pino } from 'pino';
 import sharp from 'sharp';
+import supertest from 'supertest';
 import { z } from 'zod';
+import { buildApp } from '../src/app.js';
+import { closeContext, createContext } from '../src/runtime.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 
@@ -41,9 +45,9 @@ function get(url: string, headers: Record<string, string> = {}) {
 const python = (script: string, input: string) =>
   JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input, maxBuffer: 64 * 1024 * 1024 }).toString());
 
+/** Parses a JSON list of feed documents, answering one result per document. */
 const FEEDPARSER = `
 import sys, json, feedparser
-d = feedparser.parse(sys.stdin.buffer.read())
 def entry(e):
     return {
         'id': e.get('id'), 'guidislink': e.get('guidislink'), 'title': e.get('title'), 'link': e.get('link'),
@@ -52,13 +56,16 @@ def entry(e):
         'tags': [x['term'] for x in e.get('tags', [])],
         'enclosures': [{'href': x.get('href'), 'length': x.get('length'), 'type': x.get('type')} for x in e.get('enclosures', [])],
     }
-print(json.dumps({
-    'bozo': int(d.bozo), 'error': str(d.get('bozo_exception', '')), 'version': d.version,
-    'feed': {'title': d.feed.get('title'), 'link': d.feed.get('link'), 'language': d.feed.get('language'),
-             'subtitle': d.feed.get('subtitle'), 'updated': d.feed.get('updated'),
-             'links': [{'rel': l.get('rel'), 'href': l.get('href'), 'type': l.get('type')} for l in d.feed.get('links', [])]},
-    'entries': [entry(e) for e in d.entries],
-}))
+def parse(text):
+    d = feedparser.parse(text.encode('utf-8'))
+    return {
+        'bozo': int(d.bozo), 'error': str(d.get('bozo_exception', '')), 'version': d.version,
+        'feed': {'title': d.feed.get('title'), 'link': d.feed.get('link'), 'language': d.feed.get('language'),
+                 'subtitle': d.feed.get('subtitle'), 'updated': d.feed.get('updated'),
+                 'links': [{'rel': l.get('rel'), 'href': l.get('href'), 'type': l.get('type')} for l in d.feed.get('links', [])]},
+        'entries': [entry(e) for e in d.entries],
+    }
+print(json.dumps([parse(text) for text in json.load(sys.stdin)]))
 `;
 
 const SITEMAP_PARSER = `
@@ -97,35 +104,43 @@ interface Parsed {
   }[];
 }
 
-/** A feed as a reader sees it: an XML feed through feedparser, JSON Feed through its schema, in one shape. */
-async function readFeed(url: string): Promise<Parsed> {
-  const res = await get(url).expect(200);
-  if (url.endsWith('.json')) {
-    expect(res.headers['content-type']).toBe('application/feed+json; charset=utf-8');
-    const feed = jsonFeed.parse(JSON.parse(res.body as string));
-    return {
-      bozo: 0,
-      error: '',
-      version: feed.version,
-      feed: { title: feed.title, link: feed.home_page_url!, language: feed.language ?? null, subtitle: feed.description!, updated: '', links: [{ rel: 'self', href: feed.feed_url!, type: 'application/feed+json' }] },
-      entries: feed.items.map((item) => ({
-        id: item.id,
-        guidislink: false,
-        title: item.title!,
-        link: item.url!,
-        author: item.authors![0]!.name!,
-        published: item.date_published!,
-        summary: item.summary ?? '',
-        content: [item.content_html!],
-        tags: item.tags ?? [],
-        enclosures: (item.attachments ?? []).map((a) => ({ href: a.url, length: String(a.size_in_bytes), type: a.mime_type })),
-      })),
-    };
-  }
-  expect(res.headers['content-type']).toBe(
-    url.endsWith('rss.xml') ? 'application/rss+xml; charset=utf-8' : 'application/atom+xml; charset=utf-8',
+/** Feeds as a reader sees them: XML feeds through feedparser (one run for all), JSON Feed through its schema, in one shape. */
+async function readFeeds(urls: string[]): Promise<Parsed[]> {
+  const bodies = await Promise.all(
+    urls.map(async (url) => {
+      const res = await get(url).expect(200);
+      const type = url.endsWith('.json') ? 'application/feed+json' : url.endsWith('rss.xml') ? 'application/rss+xml' : 'application/atom+xml';
+      expect(res.headers['content-type']).toBe(`${type}; charset=utf-8`);
+      return res.body as string;
+    }),
   );
-  return python(FEEDPARSER, res.body as string);
+  const xml = urls.flatMap((url, i) => (url.endsWith('.json') ? [] : [bodies[i]!]));
+  const parsed: Parsed[] = xml.length ? python(FEEDPARSER, JSON.stringify(xml)) : [];
+  return urls.map((url, i) => (url.endsWith('.json') ? fromJsonFeed(bodies[i]!) : parsed.shift()!));
+}
+
+const readFeed = async (url: string) => (await readFeeds([url]))[0]!;
+
+function fromJsonFeed(body: string): Parsed {
+  const feed = jsonFeed.parse(JSON.parse(body));
+  return {
+    bozo: 0,
+    error: '',
+    version: feed.version,
+    feed: { title: feed.title, link: feed.home_page_url!, language: feed.language ?? null, subtitle: feed.description!, updated: '', links: [{ rel: 'self', href: feed.feed_url!, type: 'application/feed+json' }] },
+    entries: feed.items.map((item) => ({
+      id: item.id,
+      guidislink: false,
+      title: item.title!,
+      link: item.url!,
+      author: item.authors![0]!.name!,
+      published: item.date_published!,
+      summary: item.summary ?? '',
+      content: [item.content_html!],
+      tags: item.tags ?? [],
+      enclosures: (item.attachments ?? []).map((a) => ({ href: a.url, length: String(a.size_in_bytes), type: a.mime_type })),
+    })),
+  };
 }
 
 /** JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the fields, their types and the required ones. */
@@ -185,7 +200,10 @@ async function sitemap() {
 
 /** Which of these releases each feed (and the sitemap) shows, by guid / page URL. */
 async function visibleIn(urls: string[], id: string, lang: string) {
-  return Promise.all(urls.map(async (url) => (await readFeed(url)).entries.some((e) => e.id === guidOf(id, lang))));
+  return (await readFeeds(urls)).map((feed) => {
+    expect(feed.bozo).toBe(0);
+    return feed.entries.some((e) => e.id === guidOf(id, lang));
+  });
 }
 const inSitemap = async (id: string) => (await sitemap()).urls.some((u) => u.loc.includes(`/${id}/`));
 
@@ -243,7 +261,7 @@ describe('newsroom feeds', () => {
   });
 
   it('Atom 1.0 and JSON Feed 1.1 hold the same entries', async () => {
-    const [rss, atom, json] = await Promise.all(feedUrls(newsroom.slug, 'fi').map(readFeed));
+    const [rss, atom, json] = await readFeeds(feedUrls(newsroom.slug, 'fi'));
     expect(atom).toMatchObject({ bozo: 0, version: 'atom10' });
     expect(json!.version).toBe('https://jsonfeed.org/version/1.1');
     for (const feed of [atom!, json!]) {
@@ -260,8 +278,7 @@ describe('newsroom feeds', () => {
   });
 
   it('each language has its own feed with that language version of each release', async () => {
-    for (const url of feedUrls(newsroom.slug, 'sv')) {
-      const feed = await readFeed(url);
+    for (const feed of await readFeeds(feedUrls(newsroom.slug, 'sv'))) {
       expect(feed.bozo).toBe(0);
       expect(feed.entries.map((e) => [e.id, e.title, e.link])).toEqual([[guidOf(release.id, 'sv'), 'Nytt bibliotek öppnas', release.links.web.sv]]);
       expect(feed.entries[0]!.author).toBe('Västra Exempel stad');
@@ -269,14 +286,12 @@ describe('newsroom feeds', () => {
   });
 
   it('a keyword feed holds the releases with that keyword, in any case; an unknown keyword is an empty valid feed', async () => {
-    for (const url of keywordUrls(newsroom.slug, 'fi', 'kirjasto')) {
-      const feed = await readFeed(url);
+    for (const feed of await readFeeds(keywordUrls(newsroom.slug, 'fi', 'kirjasto'))) {
       expect(feed.bozo).toBe(0);
       expect(feed.feed.title).toBe('Länsi-Esimerkin kaupunki: Kirjasto');
       expect(feed.entries.map((e) => e.id)).toEqual([guidOf(release.id, 'fi')]);
     }
-    for (const url of keywordUrls(newsroom.slug, 'fi', 'ei-ole')) {
-      const feed = await readFeed(url);
+    for (const feed of await readFeeds(keywordUrls(newsroom.slug, 'fi', 'ei-ole'))) {
       expect(feed.bozo).toBe(0);
       expect(feed.entries).toEqual([]);
     }
@@ -290,8 +305,7 @@ describe('newsroom feeds', () => {
       .send({ translations: { en: { title: 'Harbour opens', lead: 'The harbour opens.', body: 'Boats.' } } })
       .expect(201);
     await t.http.post(`/api/releases/${otherRelease.body.id}/publish`).set(other.auth).expect(200);
-    for (const url of allUrls) {
-      const feed = await readFeed(url);
+    for (const feed of await readFeeds(allUrls)) {
       expect(feed.bozo).toBe(0);
       const ids = feed.entries.map((e) => e.id);
       expect(ids).toEqual(expect.arrayContaining([guidOf(release.id, 'fi'), guidOf(finnishOnly.id, 'fi'), guidOf(otherRelease.body.id, 'en')]));
@@ -309,13 +323,13 @@ describe('newsroom feeds', () => {
   });
 
   it('keeps every guid when a release is edited', async () => {
-    const before = await Promise.all(feedUrls(newsroom.slug, 'fi').map(readFeed));
+    const before = await readFeeds(feedUrls(newsroom.slug, 'fi'));
     await t.http
       .patch(`/api/releases/${release.id}`)
       .set(newsroom.auth)
       .send({ translations: { fi: { title: 'Uusi pääkirjasto avataan' } } })
       .expect(200);
-    const after = await Promise.all(feedUrls(newsroom.slug, 'fi').map(readFeed));
+    const after = await readFeeds(feedUrls(newsroom.slug, 'fi'));
     for (const [i, feed] of after.entries()) {
       const edited = feed.entries.find((e) => e.title === 'Uusi pääkirjasto avataan')!;
       expect(edited.id).toBe(guidOf(release.id, 'fi'));
@@ -402,6 +416,7 @@ describe('the sitemap and robots.txt', () => {
 });
 
 describe('embargo and withdrawal', () => {
+  jest.setTimeout(60_000); // many feeds parsed per step
   const everyFeed = () => [...feedUrls(newsroom.slug, 'fi'), ...keywordUrls(newsroom.slug, 'fi', 'kirjasto'), ...allUrls];
 
   it('a scheduled release is in no feed and not in the sitemap before its time, and in all of them at it, with no job run', async () => {
@@ -431,6 +446,32 @@ describe('embargo and withdrawal', () => {
     expect(await visibleIn(everyFeed(), release.id, 'fi')).toEqual(everyFeed().map(() => false));
     expect(await visibleIn(feedUrls(newsroom.slug, 'sv'), release.id, 'sv')).toEqual([false, false, false]);
     expect(await inSitemap(release.id)).toBe(false);
+  });
+
+  it('a second web process on the same database never serves a stale state', async () => {
+    // Another process: its own connection, its own render cache, the same database and clock.
+    const other = await createContext(t.ctx.config, { clock: t.clock, logger: pino({ level: 'silent' }), databaseSchema: t.ctx.store.schema });
+    const otherHttp = supertest(buildApp(other));
+    try {
+      const shown = await buildRelease(t, newsroom, { keywords: { fi: ['kirjasto'] } });
+      await publish(shown.id);
+      expect(await visibleIn(everyFeed(), shown.id, 'fi')).toEqual(everyFeed().map(() => true)); // now cached here
+
+      // Withdrawn through the other process: gone here at once.
+      await otherHttp.post(`/api/releases/${shown.id}/withdraw`).set(newsroom.auth).expect(200);
+      expect(await visibleIn(everyFeed(), shown.id, 'fi')).toEqual(everyFeed().map(() => false));
+      expect(await inSitemap(shown.id)).toBe(false);
+
+      // Scheduled through the other process: hidden here until its time, then shown with no job run.
+      const scheduled = await buildRelease(t, newsroom, { keywords: { fi: ['kirjasto'] } });
+      const publishAt = new Date(t.clock.now().getTime() + 60_000).toISOString();
+      await otherHttp.post(`/api/releases/${scheduled.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
+      expect(await visibleIn(everyFeed(), scheduled.id, 'fi')).toEqual(everyFeed().map(() => false));
+      t.clock.advance(61_000);
+      expect(await visibleIn(everyFeed(), scheduled.id, 'fi')).toEqual(everyFeed().map(() => true));
+    } finally {
+      await closeContext(other);
+    }
   });
 
   it('drops Google News entries two days after publication, keeping the pages', async () => {

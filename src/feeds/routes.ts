@@ -2,7 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import type { AppContext } from '../context.js';
 import { notFound } from '../lib/errors.js';
 import { findNewsroomById, findNewsroomBySlug } from '../newsrooms/repository.js';
-import { publicStamp, type PublicStamp } from '../releases/public.js';
+import { currentPublicStamp, type PublicStamp } from '../releases/public.js';
 import { MAX_AGE_SECONDS, maxAgeUntilNextPublication, RenderCache, sendCacheable, strongEtag } from '../site/cache.js';
 import { renderAtom } from './atom.js';
 import { buildFeedView, type FeedFormat, feedFormats, type FeedView } from './items.js';
@@ -92,7 +92,7 @@ export function feedRoutes(ctx: AppContext): Router {
   });
 
   router.get('/sitemap.xml', async (req, res) => {
-    const stamp = await publicStamp(ctx);
+    const stamp = await currentPublicStamp(ctx);
     await send(req, res, 'application/xml', 'sitemap', stamp, async () => {
       const sitemap = await renderSitemap(ctx, stamp);
       return rendered(sitemap.xml, Number.isFinite(sitemap.staleAt) ? sitemap.staleAt : undefined);
@@ -103,7 +103,7 @@ export function feedRoutes(ctx: AppContext): Router {
     const write = (view: FeedView) => rendered(writers[format](view));
 
     router.get(`/${format}`, async (req, res) => {
-      const stamp = await publicStamp(ctx);
+      const stamp = await currentPublicStamp(ctx);
       await send(req, res, contentTypes[format], `${format}|all`, stamp, async () =>
         write(await buildFeedView(ctx, { kind: 'all' }, stamp)),
       );
@@ -113,7 +113,7 @@ export function feedRoutes(ctx: AppContext): Router {
       const { slug, lang } = req.params as { slug: string; lang: string };
       if (!LANGUAGE.test(lang) || (keyword !== undefined && keyword.length > KEYWORD_MAX)) throw notFound('Feed');
       const newsroomId = await newsroomIdOf(slug);
-      const stamp = await publicStamp(ctx, newsroomId);
+      const stamp = await currentPublicStamp(ctx, newsroomId);
       const key = `${format}|${newsroomId}|${lang}|${keyword ?? ''}`;
       await send(req, res, contentTypes[format], key, stamp, async () => {
         const newsroom = await findNewsroomById(ctx.db, newsroomId);

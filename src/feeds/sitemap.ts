@@ -57,7 +57,7 @@ function releaseEntries(release: PublicRelease, newsroom: Newsroom, base: string
 /** The sitemap as `stamp` (of all newsrooms) saw the releases. */
 export async function renderSitemap(ctx: AppContext, stamp: PublicStamp): Promise<RenderedSitemap> {
   const base = ctx.config.publicUrl;
-  const now = (stamp.at ?? ctx.clock.now()).getTime();
+  const now = ctx.clock.now().getTime(); // the news window moves with time, not with the data
   const [newsrooms, releases] = await Promise.all([
     listNewsrooms(ctx.db),
     listPublicReleasesAsOf(ctx, { limit: SITEMAP_RELEASES }, stamp),

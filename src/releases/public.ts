@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { writeCounter } from '../lib/db/database.js';
 import { gone, notFound } from '../lib/errors.js';
 import { isoTime } from '../lib/time.js';
 import type { Contact } from '../contacts/repository.js';
@@ -146,4 +147,27 @@ export async function listPublicReleasesAsOf(
   const releases = await listPublicReleases(ctx, options);
   const at = stamp.at?.getTime();
   return at === undefined ? releases : releases.filter((r) => Date.parse(r.publishedAt) <= at);
+}
+
+const rememberedStamps = new WeakMap<AppContext, Map<string, { counter: string; stamp: PublicStamp }>>();
+
+/**
+ * publicStamp without the reading when nothing can have changed: the last stamp of the
+ * scope is reused while the database has taken no write since it was read (from any
+ * process: see writeCounter) and its next publication has not come. Otherwise (and
+ * always on PostgreSQL) it is read afresh. The counter is read before the stamp, so a
+ * remembered stamp is never older than the counter kept with it.
+ */
+export async function currentPublicStamp(ctx: AppContext, newsroomId?: string): Promise<PublicStamp> {
+  const counter = writeCounter(ctx.store);
+  if (counter === undefined) return publicStamp(ctx, newsroomId);
+  let remembered = rememberedStamps.get(ctx);
+  if (!remembered) rememberedStamps.set(ctx, (remembered = new Map()));
+  const scope = newsroomId ?? '*';
+  const hit = remembered.get(scope);
+  const next = hit?.stamp.nextPublication;
+  if (hit && hit.counter === counter && (!next || next.getTime() > ctx.clock.now().getTime())) return hit.stamp;
+  const stamp = await publicStamp(ctx, newsroomId);
+  remembered.set(scope, { counter, stamp });
+  return stamp;
 }

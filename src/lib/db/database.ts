@@ -214,3 +214,23 @@ export async function installationId(store: Store): Promise<string> {
 export async function probeStoreWrite(store: Store): Promise<void> {
   await store.db.withTables<InstallationTable>().updateTable('installation').set({ checked_at: new Date().toISOString() }).execute();
 }
+
+const writeCounters = new WeakMap<SQLite.Database, SQLite.Statement>();
+
+/**
+ * A value that changes whenever a write is committed to the database by any connection
+ * (SQLite's data_version counts other connections' commits, total_changes() this one's),
+ * for caches that must never outlive a change; undefined where the database has no such
+ * cheap counter (PostgreSQL), which means: no cache may be trusted.
+ */
+export function writeCounter(store: Store): string | undefined {
+  const sqlite = store.sqlite;
+  if (!sqlite) return undefined;
+  let statement = writeCounters.get(sqlite);
+  if (!statement) {
+    statement = sqlite.prepare('select total_changes() as changes, data_version as version from pragma_data_version');
+    writeCounters.set(sqlite, statement);
+  }
+  const row = statement.get() as { changes: number; version: number };
+  return `${row.version}.${row.changes}`;
+}

@@ -1,0 +1,198 @@
+/*
+ * Public read path against express.static, measured in the same run.
+ *
+ *   npm run bench:read                      # embedded SQLite
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:read
+ *
+ * For a release page, a newsroom page and an RSS feed (each from its URL in
+ * src/site/urls.ts), the server also serves, with express.static, a file of exactly the
+ * same size from the same process; autocannon (in a process of its own, on loopback)
+ * loads each in turn, then the 304 path of each (If-None-Match with the ETag it got).
+ * It prints requests/s, latency p50/p99 and the ratio to static, and the server's CPU
+ * time per request with its ratio (static's over the case's): on a machine shared with
+ * other work, CPU per request is the steadier of the two. Goal: each >= 0.8 of
+ * static, the 304 path >= 1.0. The static files are served from inside the app, where
+ * the public routers are mounted (after the middleware and the API routes), as the
+ * site's own stylesheet would be; BENCH_BARE_STATIC=1 mounts them ahead of everything
+ * instead. The first row, GET /healthz (an API route that does nothing), is for scale.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import express from 'express';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/lib/config.js';
+import { dropSchema } from '../src/lib/db/database.js';
+import { closeContext, createContext } from '../src/runtime.js';
+import { newsroomPageUrl, newsroomRssUrl, releasePageUrl } from '../src/site/urls.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const RELEASES = 60; // more than a feed holds
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-bench-read-'));
+const config = loadConfig({
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(dir, 'bench.db')}`,
+  STORAGE_DIR: path.join(dir, 'files'),
+  ADMIN_TOKEN: ADMIN,
+  LOG_LEVEL: 'silent',
+  QUEUE_PREFIX: `bench-read-${process.pid}`,
+  PUBLIC_URL: 'http://127.0.0.1',
+});
+const ctx = await createContext(config, {
+  logger: pino({ level: 'silent' }),
+  databaseSchema: `bench_read_${process.pid}`, // PostgreSQL only: leaves the database as it found it
+});
+const staticDir = path.join(dir, 'static');
+mkdirSync(staticDir);
+const app = buildApp(ctx);
+if (process.env.BENCH_BARE_STATIC) {
+  // The static files ahead of the whole app: no helmet, logging or body parsing.
+  app.router.stack.unshift(...detachedLayers(express.static(staticDir)));
+} else {
+  // The static files where the public routers are mounted, right after the API routes: a
+  // static file pays the same middleware (helmet, request log, JSON parser) and API
+  // route matching as a feed, so the ratio is the cost of the public route itself.
+  const afterApi = app.router.stack.findIndex((layer: { name: string }) => layer.name === 'router') + 1;
+  if (afterApi === 0) throw new Error('bench: the API router was not found in the app');
+  app.router.stack.splice(afterApi, 0, ...detachedLayers(express.static(staticDir)));
+}
+const server = app.listen(0, '127.0.0.1');
+
+/** Router layers mounting `handler` at /static-baseline, built by a throwaway app (express has no public insert). */
+function detachedLayers(handler: express.Handler) {
+  const scratch = express();
+  scratch.use('/static-baseline', handler);
+  return scratch.router.stack.slice(-1);
+}
+await new Promise((resolve) => server.once('listening', resolve));
+const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+async function call(method: string, url: string, token: string, body?: unknown) {
+  const res = await fetch(origin + url, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<any>;
+}
+
+// A bilingual newsroom with a contact and more published releases than a feed holds.
+const slug = `bench-${process.pid}`;
+await call('POST', '/api/newsrooms', ADMIN, {
+  slug,
+  languages: ['fi', 'sv'],
+  name: { fi: 'Penkkikaupunki', sv: 'Bänkstad' },
+  boilerplate: { fi: 'Penkkikaupunki on **kaupunki**.', sv: 'Bänkstad är en **stad**.' },
+  timezone: 'Europe/Helsinki',
+});
+const { token } = await call('POST', `/api/newsrooms/${slug}/tokens`, ADMIN, { name: 'bench' });
+const contact = await call('POST', `/api/newsrooms/${slug}/contacts`, token, {
+  name: 'Maija Meikäläinen',
+  title: { fi: 'viestintäjohtaja', sv: 'kommunikationsdirektör' },
+  phone: '+358 40 123 4567',
+  email: 'maija@example.org',
+});
+let release: any;
+for (let n = 0; n < RELEASES; n++) {
+  release = await call('POST', `/api/newsrooms/${slug}/releases`, token, {
+    translations: {
+      fi: { title: `Tiedote ${n}`, lead: 'Ingressi.', body: '## Otsikko\n\nKappale **lihavoitu** ja [linkki](https://example.org).\n\n'.repeat(8) },
+      sv: { title: `Meddelande ${n}`, lead: 'Ingress.', body: '## Rubrik\n\nStycke **fet** och [länk](https://example.org).\n\n'.repeat(8) },
+    },
+    keywords: { fi: ['kirjasto', 'kulttuuri'], sv: ['bibliotek'] },
+    contactIds: [contact.id],
+  });
+  await call('POST', `/api/releases/${release.id}/publish`, token);
+}
+
+const path_ = (url: string) => url.slice(config.publicUrl.length);
+const cases = [
+  // The floor: the app's cheapest route, through the middleware every app route pays.
+  { name: 'app floor: /healthz', url: '/healthz' },
+  { name: 'release page', url: path_(releasePageUrl(config.publicUrl, slug, 'fi', release.id, release.translations.fi.title)) },
+  { name: 'newsroom page', url: path_(newsroomPageUrl(config.publicUrl, slug, 'fi')) },
+  { name: 'RSS feed', url: path_(newsroomRssUrl(config.publicUrl, slug, 'fi')) },
+];
+
+interface Load {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** Server CPU time (user + system) per request, in microseconds: steadier than req/s on a busy machine. */
+  cpuMicros: number;
+}
+
+/** autocannon in a process of its own, so that it does not share the server's event loop. */
+async function load(url: string, headers: Record<string, string> = {}): Promise<Load> {
+  const args = ['-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), origin + url];
+  const cpu = process.cpuUsage();
+  const { stdout } = await promisify(execFile)(path.join('node_modules', '.bin', 'autocannon'), args, { maxBuffer: 16 * 1024 * 1024 });
+  const used = process.cpuUsage(cpu);
+  const result = JSON.parse(stdout);
+  if (result.non2xx > 0 && !headers['If-None-Match']) throw new Error(`${url}: ${result.non2xx} answers were not 2xx`);
+  return {
+    perSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuMicros: (used.user + used.system) / result.requests.total,
+  };
+}
+
+const rows: string[][] = [];
+const notHere: string[] = [];
+for (const c of cases) {
+  const first = await fetch(origin + c.url);
+  const body = Buffer.from(await first.arrayBuffer());
+  if (first.status === 404) {
+    notHere.push(`${c.name} (${c.url}): 404, the page is not on this branch yet`);
+    continue;
+  }
+  if (first.status !== 200) throw new Error(`${c.name}: ${first.status}`);
+  const file = `${c.name.replace(/\W+/g, '-')}.bin`;
+  writeFileSync(path.join(staticDir, file), body);
+  const staticUrl = `/static-baseline/${file}`;
+  const staticEtag = (await fetch(origin + staticUrl)).headers.get('etag')!;
+  const etag = first.headers.get('etag')!;
+  for (const [label, target, baseline] of [
+    ['200', () => load(c.url), () => load(staticUrl)],
+    ['304', () => load(c.url, { 'If-None-Match': etag }), () => load(staticUrl, { 'If-None-Match': staticEtag })],
+  ] as const) {
+    const s = await baseline();
+    const r = await target();
+    rows.push([
+      `${c.name} ${label}`,
+      String(body.length),
+      r.perSecond.toFixed(0),
+      `${r.p50}/${r.p99}`,
+      r.cpuMicros.toFixed(0),
+      s.perSecond.toFixed(0),
+      `${s.p50}/${s.p99}`,
+      s.cpuMicros.toFixed(0),
+      (r.perSecond / s.perSecond).toFixed(2),
+      (s.cpuMicros / r.cpuMicros).toFixed(2),
+      label === '200' ? '0.80' : '1.00',
+    ]);
+  }
+}
+
+const header = ['case', 'bytes', 'req/s', 'p50/p99 ms', 'CPU µs/req', 'static req/s', 'static p50/p99', 'static CPU µs/req', 'ratio req/s', 'ratio CPU', 'goal'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(`\n${config.databaseUrl.split(':')[0]}, ${CONNECTIONS} connections, ${SECONDS} s per case (autocannon)\n`);
+console.log(line(header));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const row of rows) console.log(line(row));
+for (const missing of notHere) console.log(`\n${missing}`);
+
+server.close();
+await ctx.publication.queue.obliterate({ force: true });
+await dropSchema(ctx.store);
+await closeContext(ctx);
+rmSync(dir, { recursive: true, force: true });
