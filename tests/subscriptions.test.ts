@@ -337,8 +337,10 @@ describe('preferences and unsubscribing (signed links)', () => {
     const keys = await t.ctx.db.selectFrom('subscriber_keywords').select('keyword_key').where('subscriber_id', '=', row.id).orderBy('keyword_key').execute();
     expect(keys.map((k) => k.keyword_key)).toEqual(['kirjasto', 'sää']);
 
-    await t.http.post(pathOf(preferences)).type('form').send('keywords=x').expect(422);
-    await t.http.post(pathOf(preferences)).type('form').send('languages=de').expect(422);
+    const none = await t.http.post(pathOf(preferences)).type('form').send('keywords=x').expect(422);
+    expect(none.text).toContain(say('fi', 'subscriptions.preferences.needLanguage'));
+    const foreign = await t.http.post(pathOf(preferences)).type('form').send('languages=de').expect(422);
+    expect(foreign.text).toContain(say('fi', 'subscriptions.preferences.invalid'));
     expect((await subscriberRow(newsroom.slug, email))!.languages).toBe('["fi","sv"]');
   });
 });

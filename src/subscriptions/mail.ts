@@ -158,7 +158,8 @@ export async function startSubscriptionMailWorker(ctx: AppContext): Promise<Runn
   const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
   // A (re)connection may be to a Redis that lost its jobs.
   ctx.subscriptionMail.onReady(() => void sweep());
-  await sweep();
+  // Not awaited: start-up returns at once, so the process installs its signal handlers without delay.
+  void sweep();
   logger.info('subscription mail worker started');
   return {
     name: 'subscription-mail',
