@@ -6,7 +6,7 @@ import { SMTPServer } from 'smtp-server';
 import { t as say } from '../src/lib/i18n.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { subscriberLinks } from '../src/subscriptions/links.js';
-import { startSubscriptionMailWorker } from '../src/subscriptions/mail.js';
+import { startSubscriptionMailWorker, sweepConfirmations } from '../src/subscriptions/mail.js';
 import { PER_IP_PER_HOUR } from '../src/subscriptions/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, type NewsroomFixture } from './support/factories.js';
@@ -24,6 +24,16 @@ let other: NewsroomFixture;
 let worker: RunningWorker | undefined;
 let smtp: SMTPServer;
 const inbox: ParsedMail[] = [];
+
+const flakyTried = new Set<string>();
+function refusalFor(recipient: string): { code: number; text: string } | undefined {
+  if (recipient.startsWith('refused.')) return { code: 550, text: 'No such mailbox' };
+  if (recipient.startsWith('flaky.') && !flakyTried.has(recipient)) {
+    flakyTried.add(recipient);
+    return { code: 451, text: 'Try again later' };
+  }
+  return undefined;
+}
 
 let counter = 0;
 const address = (label: string) => `${label}.${Date.now().toString(36)}.${++counter}@example.net`;
@@ -73,6 +83,12 @@ beforeAll(async () => {
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    // `refused.*` addresses are refused for good; `flaky.*` ones once, then taken.
+    onRcptTo(recipient, _session, callback) {
+      const refusal = refusalFor(recipient.address);
+      if (refusal) callback(Object.assign(new Error(refusal.text), { responseCode: refusal.code }));
+      else callback();
+    },
     onData(stream, _session, callback) {
       simpleParser(stream).then(
         (mail) => {
@@ -93,8 +109,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close();
-  await t.ctx.subscriptionMail.queue.obliterate({ force: true }).catch(() => undefined);
-  await t.close();
+  await t?.ctx.subscriptionMail.queue.obliterate({ force: true }).catch(() => undefined);
+  await t?.close();
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
 });
 
@@ -243,6 +259,27 @@ describe('subscribing (double opt-in)', () => {
       .expect(413);
   });
 
+  it('retries a temporary SMTP refusal (451) and sends once; a permanent one (550) is recorded and never retried', async () => {
+    const flaky = address('flaky');
+    await subscribe(flaky).expect(202);
+    await waitForMail(flaky, 1, 15_000);
+    expect(flakyTried.has(flaky)).toBe(true);
+
+    const refused = address('refused');
+    await subscribe(refused).expect(202);
+    const row = (await subscriberRow(newsroom.slug, refused))!;
+    const failed = async () =>
+      t.ctx.db.selectFrom('subscription_confirmations').selectAll().where('subscriber_id', '=', row.id).executeTakeFirstOrThrow();
+    const end = Date.now() + 10_000;
+    while (!(await failed()).failed_at && Date.now() < end) await sleep(50);
+    expect(await failed()).toMatchObject({ failed_at: expect.any(String), failure: expect.stringContaining('550'), token_hash: null, sent_at: null });
+    // The sweep leaves it be.
+    expect(await sweepConfirmations(t.ctx)).toBe(0);
+    await sleep(500);
+    expect(mailTo(flaky)).toHaveLength(1);
+    expect(mailTo(refused)).toHaveLength(0);
+  }, 30_000);
+
   it('re-queues confirmation emails that Redis lost (the database is the truth)', async () => {
     await worker!.close();
     worker = undefined;
@@ -300,8 +337,10 @@ describe('preferences and unsubscribing (signed links)', () => {
     const keys = await t.ctx.db.selectFrom('subscriber_keywords').select('keyword_key').where('subscriber_id', '=', row.id).orderBy('keyword_key').execute();
     expect(keys.map((k) => k.keyword_key)).toEqual(['kirjasto', 'sää']);
 
-    await t.http.post(pathOf(preferences)).type('form').send('keywords=x').expect(422);
-    await t.http.post(pathOf(preferences)).type('form').send('languages=de').expect(422);
+    const none = await t.http.post(pathOf(preferences)).type('form').send('keywords=x').expect(422);
+    expect(none.text).toContain(say('fi', 'subscriptions.preferences.needLanguage'));
+    const foreign = await t.http.post(pathOf(preferences)).type('form').send('languages=de').expect(422);
+    expect(foreign.text).toContain(say('fi', 'subscriptions.preferences.invalid'));
     expect((await subscriberRow(newsroom.slug, email))!.languages).toBe('["fi","sv"]');
   });
 });

@@ -12,6 +12,7 @@ import {
   deleteAbandonedPending,
   findConfirmation,
   findSubscriber,
+  markConfirmationFailed,
   markConfirmationSent,
   releaseConfirmation,
   unsentConfirmationIds,
@@ -80,9 +81,9 @@ export async function renderConfirmationEmail(data: {
  * Sends one recorded confirmation email, if it is still unsent and this worker wins the
  * claim. Its token is made here, so that only the email ever holds it.
  */
-export async function sendConfirmationEmail(ctx: AppContext, confirmationId: string): Promise<'sent' | 'skipped'> {
+export async function sendConfirmationEmail(ctx: AppContext, confirmationId: string): Promise<'sent' | 'skipped' | 'failed'> {
   const confirmation = await findConfirmation(ctx.db, confirmationId);
-  if (!confirmation || confirmation.sent_at) return 'skipped';
+  if (!confirmation || confirmation.sent_at || confirmation.failed_at) return 'skipped';
   const subscriber = await findSubscriber(ctx.db, confirmation.subscriber_id);
   const newsroom = subscriber && (await findNewsroomById(ctx.db, subscriber.newsroomId));
   if (!subscriber || !newsroom) return 'skipped';
@@ -111,9 +112,18 @@ export async function sendConfirmationEmail(ctx: AppContext, confirmationId: str
       subject: email.subject,
       html: email.html,
       text: email.text,
+      // One id per confirmation: a copy sent again after a crash is recognisably the same message.
+      messageId: `<${confirmationId}.confirm@${new URL(ctx.config.publicUrl).hostname}>`,
       headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': lang },
     });
   } catch (err) {
+    const smtp = err as { responseCode?: number; response?: string; message?: string };
+    if (smtp.responseCode !== undefined && smtp.responseCode >= 500) {
+      // Permanent: retrying would only knock on the same closed door.
+      await markConfirmationFailed(ctx.db, confirmationId, isoTime(ctx.clock.now()), smtp.response ?? smtp.message ?? String(err));
+      ctx.logger.warn({ confirmationId, responseCode: smtp.responseCode }, 'confirmation email refused for good');
+      return 'failed';
+    }
     await releaseConfirmation(ctx.db, confirmationId);
     throw err;
   }
@@ -148,7 +158,8 @@ export async function startSubscriptionMailWorker(ctx: AppContext): Promise<Runn
   const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
   // A (re)connection may be to a Redis that lost its jobs.
   ctx.subscriptionMail.onReady(() => void sweep());
-  await sweep();
+  // Not awaited: start-up returns at once, so the process installs its signal handlers without delay.
+  void sweep();
   logger.info('subscription mail worker started');
   return {
     name: 'subscription-mail',

@@ -120,7 +120,8 @@ export function subscriptionPages(ctx: AppContext): Router {
     const lang = requestLanguage(found.newsroom, found.subscriber.languages);
     if (errors.length) {
       const shown = { ...found.subscriber, languages: wishes.languages, keywords: wishes.keywords };
-      return preferencesPage(res, token, found.newsroom, shown, 422, say(lang, 'preferences.needLanguage'));
+      const notice = wishes.languages.length === 0 ? 'preferences.needLanguage' : 'preferences.invalid';
+      return preferencesPage(res, token, found.newsroom, shown, 422, say(lang, notice));
     }
     const updated = { ...found.subscriber, languages: wishes.languages, keywords: wishes.keywords };
     preferencesPage(res, token, found.newsroom, updated, 200, say(requestLanguage(found.newsroom, wishes.languages), 'preferences.saved'));

@@ -40,6 +40,7 @@ export function presentDataHeld(email: string, held: Awaited<ReturnType<typeof d
         sentAt: c.sent_at,
         expiresAt: c.expires_at,
         usedAt: c.used_at,
+        failedAt: c.failed_at,
         languages: JSON.parse(c.languages) as string[],
         keywords: JSON.parse(c.keywords) as string[],
       })),

@@ -166,6 +166,7 @@ export async function claimConfirmation(
     .set({ token_hash: claim.tokenHash, claimed_at: claim.now, expires_at: claim.expiresAt })
     .where('id', '=', id)
     .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null)
     .where((eb) => eb.or([eb('claimed_at', 'is', null), eb('claimed_at', '<=', claim.staleBefore)]))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -173,6 +174,15 @@ export async function claimConfirmation(
 
 export async function markConfirmationSent(db: Executor, id: string, now: string): Promise<void> {
   await db.updateTable('subscription_confirmations').set({ sent_at: now }).where('id', '=', id).execute();
+}
+
+/** The mail server refused the address for good: not retried, and the token is void. */
+export async function markConfirmationFailed(db: Executor, id: string, now: string, failure: string): Promise<void> {
+  await db
+    .updateTable('subscription_confirmations')
+    .set({ failed_at: now, failure: failure.slice(0, 1000), token_hash: null, expires_at: null })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** A send that failed: its token never left, so it is dropped and the row can be claimed again. */
@@ -202,6 +212,7 @@ export async function unsentConfirmationIds(db: Executor, since: string, staleBe
     .selectFrom('subscription_confirmations')
     .select('id')
     .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null)
     .where('created_at', '>', since)
     .where((eb) => eb.or([eb('claimed_at', 'is', null), eb('claimed_at', '<=', staleBefore)]))
     .orderBy('created_at')

@@ -105,6 +105,7 @@ export const dataSubjectExport = z.object({
           sentAt: z.string().nullable(),
           expiresAt: z.string().nullable(),
           usedAt: z.string().nullable(),
+          failedAt: z.string().nullable(),
           languages: z.array(z.string()),
           keywords: z.array(z.string()),
         }),

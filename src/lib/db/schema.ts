@@ -178,6 +178,8 @@ export interface SubscriptionConfirmationTable {
   sent_at: string | null;
   expires_at: string | null;
   used_at: string | null;
+  failed_at: string | null;
+  failure: string | null;
 }
 
 export interface SubscriberKeywordTable {

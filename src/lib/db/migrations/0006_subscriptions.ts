@@ -29,6 +29,8 @@ export function subscriptions(dialect: Dialect) {
         .addColumn('sent_at', time)
         .addColumn('expires_at', time)
         .addColumn('used_at', time)
+        .addColumn('failed_at', time) // the mail server refused it for good (5xx): never retried
+        .addColumn('failure', 'text') // its reply
         .execute();
       await db.schema
         .createIndex('subscription_confirmations_ip')
