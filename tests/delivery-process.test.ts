@@ -39,7 +39,7 @@ function startWorker(): { child: ChildProcess; output: () => string } {
       SMTP_URL: sink.url,
       SIGNING_SECRET: t.ctx.config.signingSecret,
       STORAGE_DIR: path.join(dir, 'files'),
-      DELIVERY_CLAIM_TIMEOUT_S: '2',
+      DELIVERY_CLAIM_TIMEOUT_S: '10',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
