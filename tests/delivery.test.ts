@@ -129,22 +129,24 @@ describe('delivery at publication', () => {
     const [reader] = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, room.slug), [{ languages: ['fi'] }]);
     const moved = await buildRelease(t, room, { translations: { fi: { title: 'Siirretty', body: 'x' } }, keywords: {} });
     const dropped = await buildRelease(t, room, { translations: { fi: { title: 'Peruttu', body: 'x' } }, keywords: {} });
-    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
-    await t.http.post(`/api/releases/${moved.id}/schedule`).set(room.auth).send({ publishAt: at(1500) }).expect(200);
-    await t.http.post(`/api/releases/${dropped.id}/schedule`).set(room.auth).send({ publishAt: at(1500) }).expect(200);
-    const newTime = at(4500);
+    // Margins of seconds: a loaded machine must not see the old time pass before the move.
+    const oldTime = Date.now() + 6000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await t.http.post(`/api/releases/${moved.id}/schedule`).set(room.auth).send({ publishAt: iso(oldTime) }).expect(200);
+    await t.http.post(`/api/releases/${dropped.id}/schedule`).set(room.auth).send({ publishAt: iso(oldTime) }).expect(200);
+    const newTime = iso(oldTime + 6000);
     await t.http.post(`/api/releases/${moved.id}/schedule`).set(room.auth).send({ publishAt: newTime }).expect(200);
     await t.http.post(`/api/releases/${dropped.id}/unschedule`).set(room.auth).expect(200);
 
-    await sleep(3500); // past the old time, with a sweep or more in between
+    await sleep(oldTime + 3000 - Date.now()); // past the old time, with a sweep or more in between
     expect(mailsTo(sink, reader!.email)).toHaveLength(0);
-    expect(await until(() => mailsTo(sink, reader!.email).length > 0, 10_000)).toBe(true);
+    expect(await until(() => mailsTo(sink, reader!.email).length > 0, 20_000)).toBe(true);
     const mail = mailsTo(sink, reader!.email)[0]!;
     expect(mail.mail.subject).toBe('Siirretty');
     expect(mail.at).toBeGreaterThanOrEqual(Date.parse(newTime));
     await sleep(2500);
     expect(mailsTo(sink, reader!.email).map((m) => m.mail.subject)).toEqual(['Siirretty']);
-  }, 30_000);
+  }, 60_000);
 
   it('retries a temporary failure (451) and sends once; a permanent one (550) fails with its reply, unretried', async () => {
     const { t, sink } = r;

@@ -23,7 +23,7 @@ export const sendLimiter = (config: Pick<Config, 'sendRatePerSecond'>) =>
     : undefined;
 
 /** Send jobs one worker process runs at once (each hands its batch to the SMTP pool). */
-export const SEND_CONCURRENCY = 4;
+export const SEND_CONCURRENCY = 2;
 
 /** Attempts of a delivery that fails temporarily (4xx, connection lost) before it counts as failed. */
 export const MAX_ATTEMPTS = 8;

@@ -187,9 +187,10 @@ export async function claimDeliveries(db: Db, ids: string[], owner: string, now:
 export async function markSent(db: Db, id: string, outcome: { response: string; messageId: string }, now: string): Promise<void> {
   await db
     .updateTable('deliveries')
-    .set({ status: 'sent', sent_at: now, smtp_response: outcome.response, message_id: outcome.messageId, error: null, updated_at: now })
+    .set({ status: 'sent', sent_at: now, smtp_response: outcome.response, message_id: outcome.messageId, error: null, claimed_at: null, updated_at: now })
     .where('id', '=', id)
-    .where('status', '=', 'sending')
+    // Also when recovery took the claim for dead meanwhile: it was sent, so it must not be sent again.
+    .where('status', 'in', ['sending', 'queued'])
     .execute();
 }
 

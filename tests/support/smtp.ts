@@ -21,6 +21,8 @@ export interface SmtpSink {
   received: ReceivedMail[];
   /** Every RCPT TO offered, accepted or not, in order. */
   attempts: string[];
+  /** How many messages each address was sent (accepted). */
+  perRecipient: Map<string, number>;
   reply: (to: string, attempt: number) => Reply;
   /** Milliseconds the server waits before accepting a message's data. */
   delayMs: number;
@@ -38,6 +40,7 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
     port: 0,
     received: [],
     attempts: [],
+    perRecipient: new Map(),
     reply: () => undefined,
     delayMs: 0,
     parse: options.parse ?? true,
@@ -52,7 +55,7 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();
       const attempt = sink.attempts.filter((a) => a === to).length + 1;
-      sink.attempts.push(to);
+      if (sink.parse) sink.attempts.push(to);
       const answer = sink.reply(to, attempt);
       if (answer) return callback(Object.assign(new Error(answer.message), { responseCode: answer.code }));
       callback();
@@ -65,6 +68,7 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
         if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
         const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         sink.count += to.length;
+        for (const address of to) sink.perRecipient.set(address, (sink.perRecipient.get(address) ?? 0) + 1);
         sink.firstAt ??= at;
         sink.lastAt = at;
         if (sink.parse) {

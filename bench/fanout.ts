@@ -1,0 +1,178 @@
+/*
+ * Email fan-out at publication against a bare nodemailer pool measured in the same run.
+ *
+ *   npm run bench:fanout -- --subscribers 100000
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:fanout -- --subscribers 10000
+ *
+ * The web side runs in this process; the worker is a real process (`src/main.ts
+ * --role=worker`), whose peak RSS (VmHWM) is reported. Both send over SMTP to an
+ * smtp-server sink in this process on loopback. The baseline is a bare nodemailer pool
+ * of the same size sending the same message to the same sink.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.js';
+import { subscriberLinks } from '../src/delivery/links.js';
+import { personalise, renderReleaseEmail } from '../src/delivery/render.js';
+import { loadConfig } from '../src/lib/config.js';
+import { dropSchema } from '../src/lib/db/database.js';
+import { findNewsroomById } from '../src/newsrooms/repository.js';
+import { getPublicRelease } from '../src/releases/public.js';
+import { closeContext, createContext } from '../src/runtime.js';
+import { startSmtpSink } from '../tests/support/smtp.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SUBSCRIBERS = arg('subscribers', 10_000);
+const POOL = arg('pool', 5);
+const BARE_MESSAGES = Math.min(SUBSCRIBERS, arg('bare', 20_000));
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const SECRET = 'bench-signing-secret-0123456789abcdefghij';
+
+const sink = await startSmtpSink({ parse: false });
+const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-fanout-'));
+const schema = `bench_fanout_${process.pid}`;
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(dir, 'bench.db')}`;
+const env = {
+  DATABASE_URL: databaseUrl,
+  STORAGE_DIR: path.join(dir, 'files'),
+  ADMIN_TOKEN: ADMIN,
+  SIGNING_SECRET: SECRET,
+  SMTP_URL: sink.url,
+  SMTP_POOL_SIZE: String(POOL),
+  PUBLIC_URL: 'https://news.example.test',
+  LOG_LEVEL: 'silent',
+  QUEUE_PREFIX: `bench-fanout-${process.pid}`,
+};
+const config = loadConfig(env);
+const ctx = await createContext(config, { logger: pino({ level: 'silent' }), databaseSchema: schema });
+const server = buildApp(ctx).listen(0, '127.0.0.1');
+await new Promise((resolve) => server.once('listening', resolve));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+async function call(method: string, url: string, token: string, body?: unknown) {
+  const res = await fetch(base + url, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<any>;
+}
+
+const slug = `bench-${process.pid}`;
+const room = await call('POST', '/api/newsrooms', ADMIN, {
+  slug,
+  languages: ['fi', 'sv'],
+  name: { fi: 'Länsi-Esimerkki', sv: 'Västra Exempel' },
+  boilerplate: { fi: 'Länsi-Esimerkki on kaupunki.', sv: 'Västra Exempel är en stad.' },
+});
+const { token } = await call('POST', `/api/newsrooms/${slug}/tokens`, ADMIN, { name: 'bench' });
+const contact = await call('POST', `/api/newsrooms/${slug}/contacts`, token, { name: 'Maija', title: { fi: 'johtaja', sv: 'direktör' }, email: 'maija@example.org' });
+const release = await call('POST', `/api/newsrooms/${slug}/releases`, token, {
+  translations: {
+    fi: { title: 'Uusi kirjasto avataan', lead: 'Kaupunki avaa uuden kirjaston.', body: 'Kappale **lihavoitu** ja [linkki](https://example.org).\n\n'.repeat(15) },
+    sv: { title: 'Nytt bibliotek öppnas', lead: 'Staden öppnar ett nytt bibliotek.', body: 'Stycke **fet** och [länk](https://example.org).\n\n'.repeat(15) },
+  },
+  keywords: { fi: ['kirjasto'], sv: ['bibliotek'] },
+  contactIds: [contact.id],
+});
+
+// Subscribers straight into the table, as an import leaves them (fi/sv mix).
+const newsroomId = (await ctx.db.selectFrom('newsrooms').select('id').where('slug', '=', room.slug).executeTakeFirstOrThrow()).id;
+const importStart = Date.now();
+const now = new Date().toISOString();
+for (let i = 0; i < SUBSCRIBERS; i += 1000) {
+  const rows = Array.from({ length: Math.min(1000, SUBSCRIBERS - i) }, (_, j) => {
+    const email = `reader${i + j}@bench.example`;
+    return {
+      id: randomUUID(), newsroom_id: newsroomId, email, email_key: email,
+      languages: JSON.stringify((i + j) % 3 === 0 ? ['sv'] : ['fi']), keywords: '[]', status: 'confirmed',
+      consent_at: now, consent_ip: null, consent_user_agent: null, consent_text: 'bench', consent_source: 'bench',
+      created_at: now, updated_at: now, confirmed_at: now, unsubscribed_at: null,
+    };
+  });
+  await ctx.db.insertInto('subscribers').values(rows).execute();
+}
+console.log(`imported ${SUBSCRIBERS} subscribers in ${((Date.now() - importStart) / 1000).toFixed(1)} s`);
+
+// The worker as its own process.
+const childDatabaseUrl = databaseUrl.startsWith('sqlite:') ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role=worker'], {
+  env: { PATH: process.env.PATH, ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let output = '';
+worker.stdout!.on('data', (d) => (output += d));
+while (!/publication worker started/.test(output)) {
+  if (worker.exitCode !== null) throw new Error(`worker stopped:\n${output}`);
+  await new Promise((r) => setTimeout(r, 100));
+}
+const peakRss = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssBefore = peakRss();
+
+const publishAt = Date.now() + 3000;
+await call('POST', `/api/releases/${release.id}/schedule`, token, { publishAt: new Date(publishAt).toISOString() });
+while (sink.count < SUBSCRIBERS) {
+  if (Date.now() - publishAt > 30 * 60_000) throw new Error(`only ${sink.count} of ${SUBSCRIBERS} arrived`);
+  await new Promise((r) => setTimeout(r, 50));
+}
+const first = (sink.firstAt! - publishAt) / 1000;
+const last = (sink.lastAt! - publishAt) / 1000;
+const serviceRate = SUBSCRIBERS / ((sink.lastAt! - sink.firstAt!) / 1000 || 1);
+const servicePeak = peakRss();
+worker.kill('SIGTERM');
+await new Promise((r) => worker.once('exit', r));
+
+// The baseline: the same message, the same sink, the same pool size, nothing else.
+const publicRelease = await getPublicRelease(ctx, release.id);
+const newsroom = (await findNewsroomById(ctx.db, publicRelease.newsroomId))!;
+const email = personalise(await renderReleaseEmail(ctx, publicRelease, newsroom, 'fi'), subscriberLinks(ctx, randomUUID()));
+const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: POOL, maxMessages: Infinity } as never);
+const bareCount = sink.count;
+const bareStart = Date.now();
+await Promise.all(
+  Array.from({ length: BARE_MESSAGES }, (_, i) =>
+    bare.sendMail({
+      from: { name: 'Länsi-Esimerkki', address: config.mailFrom },
+      to: `bare${i}@bench.example`,
+      subject: email.subject,
+      html: email.html,
+      text: email.text,
+      messageId: `<${randomUUID()}@news.example.test>`,
+      list: { id: { url: `${slug}.news.example.test`, comment: 'Länsi-Esimerkki' }, unsubscribe: { url: 'https://news.example.test/unsubscribe/x' } },
+      headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    }),
+  ),
+);
+const bareRate = (sink.count - bareCount) / ((Date.now() - bareStart) / 1000);
+bare.close();
+
+console.log(`\nsubscribers ${SUBSCRIBERS}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}`);
+console.table({
+  'first message after publishAt (s)': first.toFixed(3),
+  'last message after publishAt (s)': last.toFixed(2),
+  'service messages/s': serviceRate.toFixed(0),
+  [`bare nodemailer pool messages/s (${BARE_MESSAGES} messages)`]: bareRate.toFixed(0),
+  'service / bare': (serviceRate / bareRate).toFixed(2),
+  'worker peak RSS (MB)': servicePeak.toFixed(0),
+  'worker RSS when idle before publication (MB)': rssBefore.toFixed(0),
+});
+
+server.close();
+await ctx.deliveries.queue.obliterate({ force: true }).catch(() => undefined);
+await ctx.publication.queue.obliterate({ force: true }).catch(() => undefined);
+await ctx.deliveries.redis.del(`${config.queuePrefix}:delivery:data-marker`).catch(() => undefined);
+await dropSchema(ctx.store);
+await closeContext(ctx);
+await sink.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);

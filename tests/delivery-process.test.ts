@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { POSTGRES_URL, startTestApp, type TestApp } from './support/app.js';
+import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
+import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
+import { insertSubscribers, newsroomId } from './support/subscribers.js';
+
+/*
+ * Delivery across real worker processes (`node --import tsx src/main.ts --role=worker`)
+ * sharing this test's database and Redis prefix: one killed with SIGKILL mid-fan-out and
+ * started again, and two sharing one fan-out. The web side runs in this process.
+ */
+
+const SUBSCRIBERS = 1500;
+const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-delivery-process-'));
+let t: TestApp;
+let sink: SmtpSink;
+let newsroom: NewsroomFixture;
+let roomId: string;
+const children: ChildProcess[] = [];
+
+function databaseUrlForChild(): string {
+  if (t.ctx.store.dialect === 'sqlite') return t.ctx.config.databaseUrl;
+  return `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${t.ctx.store.schema}`)}`;
+}
+
+function startWorker(): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role=worker'], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: '1',
+      PUBLIC_URL: t.ctx.config.publicUrl,
+      DATABASE_URL: databaseUrlForChild(),
+      REDIS_URL: t.ctx.config.redisUrl,
+      QUEUE_PREFIX: t.ctx.config.queuePrefix,
+      SMTP_URL: sink.url,
+      SIGNING_SECRET: t.ctx.config.signingSecret,
+      STORAGE_DIR: path.join(dir, 'files'),
+      DELIVERY_CLAIM_TIMEOUT_S: '10',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  children.push(child);
+  return { child, output: () => output };
+}
+
+async function started(worker: ReturnType<typeof startWorker>) {
+  const up = await until(() => /publication worker started/.test(worker.output()), 120_000);
+  if (!up) console.log(worker.output().slice(-3000));
+  expect(up).toBe(true);
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+const countStatus = async (releaseId: string, status: string) =>
+  Number(
+    (
+      await t.ctx.db
+        .selectFrom('deliveries')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('release_id', '=', releaseId)
+        .where('status', '=', status)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+beforeAll(async () => {
+  sink = await startSmtpSink({ parse: false });
+  t = await startTestApp({ SMTP_URL: sink.url });
+}, 60_000);
+beforeEach(async () => {
+  // Each test its own subscribers (a newsroom of its own) and a fresh count at the sink.
+  newsroom = await buildNewsroom(t);
+  roomId = await newsroomId(t.ctx.db, newsroom.slug);
+  sink.perRecipient.clear();
+  sink.count = 0;
+});
+afterAll(async () => {
+  for (const child of children) await stop(child, 'SIGKILL');
+  await t.close();
+  await sink.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('delivery across worker processes', () => {
+  it('loses nobody when a worker is killed (SIGKILL) mid-fan-out and started again; duplicates at most those in flight', async () => {
+    const readers = await insertSubscribers(t.ctx.db, roomId, Array.from({ length: SUBSCRIBERS }, (_, i) => ({ languages: [i % 2 ? 'fi' : 'sv'] })));
+    sink.delayMs = 5; // a slow server, so the kill finds the fan-out under way
+    const first = startWorker();
+    await started(first);
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+
+    expect(await until(() => sink.count >= 150, 120_000)).toBe(true);
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    const inFlight = await countStatus(release.id, 'sending');
+    const sentAtKill = await countStatus(release.id, 'sent');
+    const writtenAtKill = (await t.ctx.db.selectFrom('deliveries').select('id').where('release_id', '=', release.id).execute()).length;
+
+    const second = startWorker();
+    await started(second);
+    const done = await until(async () => (await countStatus(release.id, 'sent')) === SUBSCRIBERS, 180_000);
+    if (!done) console.log(first.output().slice(-3000), '\n----\n', second.output().slice(-5000));
+    expect(done).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    sink.delayMs = 0;
+
+    const missing = readers.filter((r) => !sink.perRecipient.get(r.email.toLowerCase())).length;
+    const duplicates = [...sink.perRecipient.values()].reduce((sum, n) => sum + (n - 1), 0);
+    console.log(
+      `worker killed mid-fan-out (${writtenAtKill}/${SUBSCRIBERS} deliveries written, ${sentAtKill} sent, ${inFlight} in flight): ` +
+        `after restart ${missing} missing, ${duplicates} sent twice`,
+    );
+    expect(writtenAtKill).toBeLessThan(SUBSCRIBERS * 2); // sanity: the counts are of this release
+    expect(sentAtKill).toBeLessThan(SUBSCRIBERS);
+    expect(missing).toBe(0);
+    expect(duplicates).toBeLessThanOrEqual(inFlight);
+    expect(sink.count).toBe(SUBSCRIBERS + duplicates);
+    await stop(second.child);
+  }, 400_000);
+
+  it('lets two worker processes share one fan-out without sending anything twice', async () => {
+    const readers = await insertSubscribers(t.ctx.db, roomId, Array.from({ length: SUBSCRIBERS }, () => ({ languages: ['fi'] })));
+    sink.delayMs = 2;
+    const workers = [startWorker(), startWorker()];
+    for (const w of workers) await started(w);
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+
+    expect(await until(async () => (await countStatus(release.id, 'sent')) === SUBSCRIBERS, 180_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    sink.delayMs = 0;
+    expect(sink.count).toBe(SUBSCRIBERS);
+    expect(readers.every((r) => sink.perRecipient.get(r.email.toLowerCase()) === 1)).toBe(true);
+    const owners = await t.ctx.db
+      .selectFrom('deliveries')
+      .select('claimed_by')
+      .distinct()
+      .where('release_id', '=', release.id)
+      .execute();
+    console.log(`two workers: ${owners.length} processes sent the ${SUBSCRIBERS} emails`);
+    expect(owners.length).toBe(2);
+    for (const w of workers) await stop(w.child);
+  }, 400_000);
+});
