@@ -106,7 +106,11 @@
       });
     }
     input.addEventListener('input', draw);
-    input.addEventListener('blur', function () { input.value = words().join(', '); draw(); });
+    // Tidied on leaving the field; redrawn only if that changed it (a chip's button may be taking the click).
+    input.addEventListener('blur', function () {
+      var tidy = words().join(', ');
+      if (tidy !== input.value) { input.value = tidy; draw(); }
+    });
     draw();
   }
 
