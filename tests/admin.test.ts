@@ -199,13 +199,13 @@ describe('releases', () => {
   it('writes a bilingual release through the form, as the API sees it', async () => {
     const staff = await signedIn();
     const contact = await buildContact(t, newsroom);
-    const id = await createViaForm(staff, { contactIds: [contact.id], type: 'news' });
+    const id = await createViaForm(staff, { contactIds: [contact.id], type: 'news', 'translations.fi.body': 'Silta avataan **maanantaina**.\r\n\n- kohta' });
     const api = await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200);
     expect(api.body).toMatchObject({
       type: 'news',
       status: 'draft',
       translations: {
-        fi: { title: 'Uusi silta avataan', lead: 'Kaupunki avaa sillan.', body: 'Silta avataan **maanantaina**.' },
+        fi: { title: 'Uusi silta avataan', lead: 'Kaupunki avaa sillan.', body: 'Silta avataan **maanantaina**.\n\n- kohta' },
         sv: { title: 'Ny bro öppnas', lead: '', body: 'Bron öppnas på måndag.' },
       },
       keywords: { fi: ['silta', 'liikenne'], sv: ['bro'] },
@@ -216,6 +216,8 @@ describe('releases', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('value="Uusi silta avataan"');
     expect(page.text).toContain('<strong>maanantaina</strong>'); // the stored, sanitised preview
+    // The Markdown comes back exactly as written (no indentation added to the textarea).
+    expect(page.text).toContain('name="translations.fi.body" rows="14" class="markdown">Silta avataan **maanantaina**.\n\n- kohta</textarea>');
     expect(page.text).toMatch(new RegExp(`id="contact-${contact.id}" name="contactIds" value="${contact.id}" checked`));
   });
 
