@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import supertest from 'supertest';
 import { hashSecret } from '../src/auth/tokens.js';
 import { SESSION_COOKIE } from '../src/admin/session.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
@@ -356,6 +357,52 @@ describe('publication', () => {
     } finally {
       t.clock.advance(-60_000);
     }
+  });
+});
+
+describe('delivery counts', () => {
+  it('stream as server-sent events while messages are queued, and show on the editor', async () => {
+    const staff = await signedIn();
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    // Rows as the delivery worker (another component) writes them.
+    const now = new Date().toISOString();
+    const rows = ['queued', 'queued', 'sent', 'failed'].map((status, i) => ({
+      id: `d-${release.id}-${i}`,
+      release_id: release.id,
+      subscriber_id: `s-${i}`,
+      status,
+      created_at: now,
+      updated_at: now,
+    }));
+    await t.ctx.db.insertInto('deliveries').values(rows).execute();
+
+    const page = await staff.get(`/admin/releases/${release.id}?lang=en`);
+    expect(page.text).toContain('Email: 1 of 4 sent, 2 queued, 1 failed.');
+    expect(page.text).toContain(`data-stream="/admin/releases/${release.id}/deliveries/stream"`);
+
+    const sending = setTimeout(() => {
+      void t.ctx.db.updateTable('deliveries').set({ status: 'sent' }).where('release_id', '=', release.id).where('status', '=', 'queued').execute();
+    }, 1200);
+    const res = await supertest(t.app)
+      .get(`/admin/releases/${release.id}/deliveries/stream`)
+      .set('Cookie', staff.cookieHeader)
+      .buffer(true)
+      .parse((response, done) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => done(null, body));
+      });
+    clearTimeout(sending);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const events = (res.body as string).split('\n\n').filter(Boolean).map((e) => JSON.parse(/^data: (.*)$/m.exec(e)![1]!));
+    expect(events[0]).toEqual({ total: 4, queued: 2, sent: 1, failed: 1, skipped: 0 });
+    expect(events.at(-1)).toEqual({ total: 4, queued: 0, sent: 3, failed: 1, skipped: 0 });
+
+    // Another newsroom's staff get nothing.
+    const outsider = await signedIn(other);
+    expect((await outsider.get(`/admin/releases/${release.id}/deliveries/stream`)).status).toBe(403);
   });
 });
 
