@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import supertest from 'supertest';
 import { hashSecret } from '../src/auth/tokens.js';
 import { SESSION_COOKIE } from '../src/admin/session.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
@@ -199,13 +200,13 @@ describe('releases', () => {
   it('writes a bilingual release through the form, as the API sees it', async () => {
     const staff = await signedIn();
     const contact = await buildContact(t, newsroom);
-    const id = await createViaForm(staff, { contactIds: [contact.id], type: 'news' });
+    const id = await createViaForm(staff, { contactIds: [contact.id], type: 'news', 'translations.fi.body': 'Silta avataan **maanantaina**.\r\n\n- kohta' });
     const api = await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200);
     expect(api.body).toMatchObject({
       type: 'news',
       status: 'draft',
       translations: {
-        fi: { title: 'Uusi silta avataan', lead: 'Kaupunki avaa sillan.', body: 'Silta avataan **maanantaina**.' },
+        fi: { title: 'Uusi silta avataan', lead: 'Kaupunki avaa sillan.', body: 'Silta avataan **maanantaina**.\n\n- kohta' },
         sv: { title: 'Ny bro öppnas', lead: '', body: 'Bron öppnas på måndag.' },
       },
       keywords: { fi: ['silta', 'liikenne'], sv: ['bro'] },
@@ -216,6 +217,8 @@ describe('releases', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('value="Uusi silta avataan"');
     expect(page.text).toContain('<strong>maanantaina</strong>'); // the stored, sanitised preview
+    // The Markdown comes back exactly as written (no indentation added to the textarea).
+    expect(page.text).toContain('name="translations.fi.body" rows="14" class="markdown">Silta avataan **maanantaina**.\n\n- kohta</textarea>');
     expect(page.text).toMatch(new RegExp(`id="contact-${contact.id}" name="contactIds" value="${contact.id}" checked`));
   });
 
@@ -354,6 +357,52 @@ describe('publication', () => {
     } finally {
       t.clock.advance(-60_000);
     }
+  });
+});
+
+describe('delivery counts', () => {
+  it('stream as server-sent events while messages are queued, and show on the editor', async () => {
+    const staff = await signedIn();
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    // Rows as the delivery worker (another component) writes them.
+    const now = new Date().toISOString();
+    const rows = ['queued', 'queued', 'sent', 'failed'].map((status, i) => ({
+      id: `d-${release.id}-${i}`,
+      release_id: release.id,
+      subscriber_id: `s-${i}`,
+      status,
+      created_at: now,
+      updated_at: now,
+    }));
+    await t.ctx.db.insertInto('deliveries').values(rows).execute();
+
+    const page = await staff.get(`/admin/releases/${release.id}?lang=en`);
+    expect(page.text).toContain('Email: 1 of 4 sent, 2 queued, 1 failed.');
+    expect(page.text).toContain(`data-stream="/admin/releases/${release.id}/deliveries/stream"`);
+
+    const sending = setTimeout(() => {
+      void t.ctx.db.updateTable('deliveries').set({ status: 'sent' }).where('release_id', '=', release.id).where('status', '=', 'queued').execute();
+    }, 1200);
+    const res = await supertest(t.app)
+      .get(`/admin/releases/${release.id}/deliveries/stream`)
+      .set('Cookie', staff.cookieHeader)
+      .buffer(true)
+      .parse((response, done) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => done(null, body));
+      });
+    clearTimeout(sending);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const events = (res.body as string).split('\n\n').filter(Boolean).map((e) => JSON.parse(/^data: (.*)$/m.exec(e)![1]!));
+    expect(events[0]).toEqual({ total: 4, queued: 2, sent: 1, failed: 1, skipped: 0 });
+    expect(events.at(-1)).toEqual({ total: 4, queued: 0, sent: 3, failed: 1, skipped: 0 });
+
+    // Another newsroom's staff get nothing.
+    const outsider = await signedIn(other);
+    expect((await outsider.get(`/admin/releases/${release.id}/deliveries/stream`)).status).toBe(403);
   });
 });
 

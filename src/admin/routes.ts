@@ -61,6 +61,8 @@ import { instantToZoned, zonedToInstant } from './zoned.js';
 
 const staticDir = path.join(projectRoot, 'templates', 'admin', 'static');
 const PAGE_SIZE = 50;
+const STREAM_INTERVAL_MS = 1000;
+const MAX_STREAM_MS = 10 * 60 * 1000;
 
 type Lang = 'fi' | 'sv' | 'en';
 type Handler = (req: Request, res: Response, session: Session) => Promise<void>;
@@ -579,6 +581,28 @@ export function adminRoutes(ctx: AppContext): Router {
       backToRelease(res, release, '#schedule');
     }));
   }
+
+  /*
+   * Delivery counts while sending, as server-sent events: one `counts` event a second
+   * while messages are queued, then the stream ends (after MAX_STREAM_MS at the latest).
+   */
+  router.get('/releases/:id/deliveries/stream', staff(async (req, res, session) => {
+    const { release } = await loadRelease(session, param(req, 'id'));
+    res.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    let open = true;
+    req.on('close', () => {
+      open = false;
+    });
+    const until = Date.now() + MAX_STREAM_MS;
+    while (open && Date.now() < until) {
+      const counts = await getDeliveryCounts(ctx, release);
+      res.write(`event: counts\ndata: ${JSON.stringify(counts)}\n\n`);
+      if (counts.queued === 0) break;
+      await sleep(STREAM_INTERVAL_MS);
+    }
+    res.end();
+  }));
 
   /* Attachments */
 

@@ -51,7 +51,8 @@ const compiled = new Map<string, Handlebars.TemplateDelegate>();
 export function template<T = unknown>(name: string): (data: T) => string {
   let fn = compiled.get(name);
   if (!fn) {
-    fn = hbs.compile(readFileSync(path.join(templatesDir, name), 'utf8'), { strict: false, noEscape: false });
+    // preventIndent: a partial on a line of its own must not indent a textarea's text.
+    fn = hbs.compile(readFileSync(path.join(templatesDir, name), 'utf8'), { strict: false, noEscape: false, preventIndent: true });
     compiled.set(name, fn);
   }
   return fn as (data: T) => string;

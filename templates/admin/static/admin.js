@@ -106,7 +106,11 @@
       });
     }
     input.addEventListener('input', draw);
-    input.addEventListener('blur', function () { input.value = words().join(', '); draw(); });
+    // Tidied on leaving the field; redrawn only if that changed it (a chip's button may be taking the click).
+    input.addEventListener('blur', function () {
+      var tidy = words().join(', ');
+      if (tidy !== input.value) { input.value = tidy; draw(); }
+    });
     draw();
   }
 
@@ -165,7 +169,24 @@
     show();
   }
 
+  /* Delivery counts follow the sending live (server-sent events), until nothing is queued. */
+  function deliveries(box) {
+    if (!window.EventSource) return;
+    var bar = box.querySelector('progress');
+    var text = box.querySelector('.delivery-counts');
+    var source = new EventSource(box.dataset.stream);
+    source.addEventListener('counts', function (event) {
+      var c = JSON.parse(event.data);
+      bar.max = Math.max(c.total, 1);
+      bar.value = c.sent;
+      text.textContent = box.dataset.template.replace(/\{(\w+)\}/g, function (whole, name) { return name in c ? c[name] : whole; });
+      if (c.queued === 0) source.close();
+    });
+    source.addEventListener('error', function () { source.close(); });
+  }
+
   document.querySelectorAll('[data-tabs]').forEach(tabs);
+  document.querySelectorAll('.deliveries[data-stream]').forEach(deliveries);
   document.querySelectorAll('textarea.markdown').forEach(preview);
   document.querySelectorAll('input.keywords').forEach(chips);
   document.querySelectorAll('form.upload').forEach(upload);
