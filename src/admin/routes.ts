@@ -596,7 +596,7 @@ export function adminRoutes(ctx: AppContext): Router {
     });
     const until = Date.now() + MAX_STREAM_MS;
     while (open && Date.now() < until) {
-      const counts = await getDeliveryCounts(ctx, release);
+      const counts = await deliveryCounts(ctx, release.id);
       res.write(`event: counts\ndata: ${JSON.stringify(counts)}\n\n`);
       if (counts.queued === 0) break;
       await sleep(STREAM_INTERVAL_MS);
