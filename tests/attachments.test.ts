@@ -413,7 +413,7 @@ describe('the API document', () => {
     expect(form.required).toEqual(['file']);
     expect(doc.paths['/api/releases/{id}/attachments/{attachmentId}']).toHaveProperty('patch');
     expect(doc.paths['/api/releases/{id}/attachments/{attachmentId}']).toHaveProperty('delete');
-    expect(doc.paths['/files/{attachmentId}/{filename}'].get.security).toBeUndefined();
+    expect(doc.paths['/files/{attachmentId}/{filename}'].get.security).toEqual([]);
     expect(doc.paths['/files/{attachmentId}/web']).toHaveProperty('get');
   });
 });

@@ -328,9 +328,15 @@ describe('lifecycle', () => {
     const res = await t.http
       .post(`/api/newsrooms/${newsroom.slug}/releases`)
       .set(newsroom.auth)
-      .send(releaseInput({ translations: { fi: { title: 'x', body: '<a>'.repeat(66_000) } } }))
+      .send(releaseInput({ translations: { fi: { title: 'x', body: '<a>'.repeat(5_000) } } }))
       .expect(422);
     expect(res.body.errors).toEqual([{ path: 'translations.fi.body', message: expect.stringContaining('nests HTML') }]);
+    const many = await t.http
+      .post(`/api/newsrooms/${newsroom.slug}/releases`)
+      .set(newsroom.auth)
+      .send(releaseInput({ translations: { fi: { title: 'x', body: '<a>'.repeat(66_000) } } }))
+      .expect(422);
+    expect(many.body.errors).toEqual([{ path: 'translations.fi.body', message: 'has more than 20000 HTML elements' }]);
   });
 
   it('publishes, keeps an edited release published, and withdraws', async () => {

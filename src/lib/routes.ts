@@ -226,29 +226,32 @@ export function checkJsonShape(bytes: Uint8Array, maxDepth: number): void {
   // Per open container: the key (objects) or index (arrays) now being read.
   const path: (string | number)[] = [];
   const containers: number[] = [];
-  let inString = false;
-  let stringStart = 0;
-  let lastString = '';
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // Where the last string was: decoded only when it turns out to be a key.
+  let lastStart = 0;
+  let lastEnd = 0;
   for (let i = start; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) {
-        inString = false;
-        // Only keys are needed, for the error path; long ones are cut.
-        lastString = Buffer.from(bytes.subarray(stringStart, Math.min(i, stringStart + 100))).toString('utf8');
-      }
-      continue;
-    }
-    switch (byte) {
-      case QUOTE:
-        inString = true;
-        stringStart = i + 1;
+    switch (bytes[i]) {
+      case QUOTE: {
+        // Strings are skipped natively: the next quote not escaped by an odd run of backslashes.
+        const stringStart = i + 1;
+        let end = buffer.indexOf(QUOTE, stringStart);
+        while (end !== -1) {
+          let slashes = 0;
+          while (bytes[end - 1 - slashes] === BACKSLASH) slashes++;
+          if (slashes % 2 === 0) break;
+          end = buffer.indexOf(QUOTE, end + 1);
+        }
+        if (end === -1) return; // unterminated: JSON.parse says so
+        lastStart = stringStart;
+        lastEnd = end;
+        i = end;
         break;
+      }
       case BRACE:
       case BRACKET:
-        containers.push(byte);
-        path.push(byte === BRACKET ? 0 : '');
+        containers.push(bytes[i]!);
+        path.push(bytes[i] === BRACKET ? 0 : '');
         if (containers.length > maxDepth) {
           const at = path.slice(0, -1).map(String).join('.');
           throw unprocessable('The request body is nested too deeply.', [
@@ -262,7 +265,8 @@ export function checkJsonShape(bytes: Uint8Array, maxDepth: number): void {
         path.pop();
         break;
       case COLON:
-        if (containers.at(-1) === BRACE) path[path.length - 1] = lastString;
+        // Keys are needed for the error path only; long ones are cut.
+        if (containers.at(-1) === BRACE) path[path.length - 1] = buffer.toString('utf8', lastStart, Math.min(lastEnd, lastStart + 100));
         break;
       case COMMA:
         if (containers.at(-1) === BRACKET) path[path.length - 1] = Number(path.at(-1)) + 1;
