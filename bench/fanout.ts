@@ -18,7 +18,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
-import { subscriberLinks } from '../src/delivery/links.js';
+import { subscriberLinks } from '../src/subscriptions/links.js';
 import { personalise, renderReleaseEmail } from '../src/delivery/render.js';
 import { loadConfig } from '../src/lib/config.js';
 import { dropSchema } from '../src/lib/db/database.js';

@@ -5,7 +5,7 @@ import { isoTime } from '../lib/time.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import { publicReleaseOrNone } from './fanout.js';
-import { subscriberLinks } from './links.js';
+import { subscriberLinks } from '../subscriptions/links.js';
 import { deliveryMetrics } from './metrics.js';
 import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
 import { type RenderCache, personalise, renderReleaseEmail } from './render.js';
