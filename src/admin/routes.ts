@@ -653,7 +653,7 @@ export function adminRoutes(ctx: AppContext): Router {
   router.post('/preview', post(async (_req, res, _session, form) => {
     const markdown = (form.get('markdown') ?? '').slice(0, limits.body);
     pageHeaders(res);
-    res.type('html').send(renderMarkdown(markdown));
+    res.type('html').send(await renderMarkdown(markdown));
   }));
 
   /* Contacts */
