@@ -307,6 +307,40 @@ describe('releases', () => {
   });
 });
 
+describe('previews', () => {
+  it('show a draft\'s page and email per language exactly as the site and the delivery render them', async () => {
+    const staff = await signedIn();
+    const id = await createViaForm(staff);
+    const editor = await staff.get(`/admin/releases/${id}`);
+    expect(editor.text).toContain(`/admin/releases/${id}/preview/sv`);
+    expect(editor.text).toContain(`/admin/releases/${id}/email/fi`);
+
+    const page = await staff.get(`/admin/releases/${id}/preview/sv`);
+    expect(page.status).toBe(200);
+    expect(page.headers['cache-control']).toBe('no-store');
+    const api = await t.http.get(`/api/releases/${id}/preview/sv`).set(newsroom.auth).expect(200);
+    // A draft shows as if published now: the same page but for that instant.
+    const untimed = (html: string) => html.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, 'T');
+    expect(untimed(page.text)).toBe(untimed(api.text));
+    expect(page.text).toContain('<h1>Ny bro öppnas</h1>');
+
+    const email = await staff.get(`/admin/releases/${id}/email/fi`);
+    expect(email.status).toBe(200);
+    expect(email.headers['content-security-policy']).toMatch(/^sandbox; default-src 'none'/);
+    expect(email.text).toContain('Uusi silta avataan');
+    expect(email.text).toContain('<strong>maanantaina</strong>');
+    const text = await staff.get(`/admin/releases/${id}/email/fi?part=text`);
+    expect(text.headers['content-type']).toMatch(/^text\/plain/);
+    expect(text.text).toMatch(/^Uusi silta avataan\n/);
+    expect((await staff.get(`/admin/releases/${id}/email/en`)).status).toBe(404);
+
+    // Nobody else's: a release of another newsroom is 403 here too.
+    const theirs = await buildRelease(t, other);
+    expect((await staff.get(`/admin/releases/${theirs.id}/preview/fi`)).status).toBe(403);
+    expect((await staff.get(`/admin/releases/${theirs.id}/email/fi`)).status).toBe(403);
+  });
+});
+
 describe('publication', () => {
   it('schedules at a time read in the newsroom’s zone, unschedules, and refuses past or malformed times next to the field', async () => {
     const staff = await signedIn();

@@ -15,6 +15,7 @@ import { listContacts } from '../contacts/repository.js';
 import { createContactBody, updateContactBody } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
 import { deliveryCounts } from '../delivery/counts.js';
+import { renderEmailPreview } from '../delivery/render.js';
 import { projectRoot } from '../lib/config.js';
 import { AppError, forbidden, invalidSchemaInput, notFound } from '../lib/errors.js';
 import { renderMarkdown } from '../lib/html.js';
@@ -36,6 +37,7 @@ import {
 import type { Release } from '../releases/repository.js';
 import { createReleaseBody, limits, releaseTypes, scheduleBody, updateReleaseBody } from '../releases/schemas.js';
 import { effectivePublishedAt, effectiveStatus, releaseStatuses, type ReleaseStatus } from '../releases/visibility.js';
+import { renderReleasePreview, sendReleasePreview } from '../site/routes.js';
 import { CSRF_FIELD, checkCsrf, csrfToken } from './csrf.js';
 import { readForm } from './forms.js';
 import {
@@ -457,6 +459,11 @@ export function adminRoutes(ctx: AppContext): Router {
         canWithdraw: state === 'published',
         editable: state !== 'withdrawn',
         deliveries: state === 'published' || state === 'withdrawn' ? await deliveryCounts(ctx, release.id) : undefined,
+        previews: release.translations.map(({ lang: code }) => ({
+          name: languageName(code, lang),
+          pageUrl: `/admin/releases/${encodeURIComponent(release.id)}/preview/${encodeURIComponent(code)}`,
+          emailUrl: `/admin/releases/${encodeURIComponent(release.id)}/email/${encodeURIComponent(code)}`,
+        })),
         uploadAction: `/admin/releases/${encodeURIComponent(release.id)}/attachments?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, (res.locals.session as Session).id))}`,
       },
       action: release ? `/admin/releases/${encodeURIComponent(release.id)}` : '/admin/releases/new',
@@ -602,6 +609,30 @@ export function adminRoutes(ctx: AppContext): Router {
       await sleep(STREAM_INTERVAL_MS);
     }
     res.end();
+  }));
+
+  /* Previews: the page and the email exactly as the public site and the delivery render them. */
+
+  router.get('/releases/:id/preview/:lang', staff(async (req, res, session) => {
+    const { release } = await loadRelease(session, param(req, 'id'));
+    sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, param(req, 'lang')));
+  }));
+
+  router.get('/releases/:id/email/:lang', staff(async (req, res, session) => {
+    const { release, newsroom } = await loadRelease(session, param(req, 'id'));
+    const lang = param(req, 'lang');
+    if (!release.translations.some((x) => x.lang === lang)) throw notFound('Language version');
+    const email = await renderEmailPreview(ctx, release, newsroom, lang);
+    res.set('Cache-Control', 'no-store');
+    if (req.query.part === 'text') {
+      res.type('text/plain; charset=utf-8').send(`${email.subject}\n\n${email.text}`);
+      return;
+    }
+    // The email's own inline styles, in a sandbox: no script, no form, no same-origin access.
+    res
+      .set('Content-Security-Policy', `sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' ${new URL(ctx.config.publicUrl).origin}`)
+      .type('html')
+      .send(email.html);
   }));
 
   /* Attachments */

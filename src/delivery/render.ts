@@ -4,6 +4,8 @@ import { t } from '../lib/i18n.js';
 import { template } from '../lib/templates.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
+import type { Release } from '../releases/repository.js';
+import { isoTime } from '../lib/time.js';
 import { attachmentRenditionUrl, attachmentUrl, releasePageUrl } from '../site/urls.js';
 
 /*
@@ -89,6 +91,16 @@ export async function renderReleaseEmail(
   const { html, errors } = await mjml2html(mjml, { validationLevel: 'soft', minify: false });
   if (errors?.length) ctx.logger.warn({ releaseId: release.id, lang, errors: errors.map((e) => e.formattedMessage) }, 'email: MJML warnings');
   return { subject: model.title, html: cut(html), text: cut(template('email/release.txt.hbs')(model)) };
+}
+
+/**
+ * A release's email in one language as subscribers will get it, whatever the release's
+ * status (the staff app's preview): the same render, with links that go nowhere.
+ */
+export async function renderEmailPreview(ctx: AppContext, release: Release, newsroom: Newsroom, lang: string) {
+  const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
+  const email = await renderReleaseEmail(ctx, { ...release, status: 'published', publishedAt }, newsroom, lang);
+  return personalise(email, { unsubscribe: '#unsubscribe', preferences: '#preferences' });
 }
 
 /** Loads MJML's components once, so that the first release of a process is not the slow one. */

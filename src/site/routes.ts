@@ -7,6 +7,7 @@ import { pathKey } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, findNewsroomBySlug, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { getReleaseForStaff } from '../releases/operations.js';
+import type { Release } from '../releases/repository.js';
 import {
   getPublicContact,
   getPublicRelease,
@@ -283,7 +284,6 @@ export function sitePageNotFound(ctx: AppContext): RequestHandler {
 
 /** The staff preview of a release page, under /api (newsroom token). */
 export function sitePreviewRoutes(ctx: AppContext): RouteDefinition[] {
-  const policy = pagePolicy(ctx.config.publicUrl);
   return [
     defineRoute({
       method: 'get',
@@ -299,20 +299,32 @@ export function sitePreviewRoutes(ctx: AppContext): RouteDefinition[] {
       },
       load: ({ params, principal }) => getReleaseForStaff(ctx, params.id, principal),
       async handle({ params, loaded: release, res }) {
-        const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
-        if (!newsroom || !translationIn(release, params.lang)) throw new AppError(404, 'not-found', 'The release has no text in that language.');
-        const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
-        const html = await renderReleasePage(ctx, newsroom, { ...release, publishedAt }, params.lang);
-        res
-          .status(200)
-          .set({
-            'Content-Type': HTML,
-            'Cache-Control': 'no-store',
-            'Content-Security-Policy': policy,
-            'X-Robots-Tag': 'noindex',
-          })
-          .send(html);
+        sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, params.lang));
       },
     }),
   ];
+}
+
+/**
+ * A release's page in one language as it will be published, whatever its status (the
+ * API's and the staff app's previews); 404 when the release has no text in `lang`.
+ */
+export async function renderReleasePreview(ctx: AppContext, release: Release, lang: string): Promise<string> {
+  const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
+  if (!newsroom || !translationIn(release, lang)) throw new AppError(404, 'not-found', 'The release has no text in that language.');
+  const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
+  return renderReleasePage(ctx, newsroom, { ...release, publishedAt }, lang);
+}
+
+/** A preview is never cached, never indexed, and carries the pages' own policy. */
+export function sendReleasePreview(ctx: AppContext, res: Response, html: string): void {
+  res
+    .status(200)
+    .set({
+      'Content-Type': HTML,
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': pagePolicy(ctx.config.publicUrl),
+      'X-Robots-Tag': 'noindex',
+    })
+    .send(html);
 }
