@@ -22,6 +22,10 @@ import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.j
 import { subscriptionPages } from './subscriptions/pages.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
 
+/** Links that are their own credential (confirmation, preferences, unsubscribe) never reach the log. */
+const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/)[^/?#]+/;
+export const withoutSecrets = (url: string) => url.replace(SECRET_PATH, '$1[redacted]');
+
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -56,7 +60,7 @@ export function buildApp(ctx: AppContext): Express {
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: withoutSecrets(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { sql } from 'kysely';
+import { pino } from 'pino';
+import supertest from 'supertest';
+import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/lib/config.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -90,6 +93,17 @@ describe('platform endpoints', () => {
     t = await startTestApp();
   });
   afterAll(() => t.close());
+
+  it('keeps links that are their own credential out of the request log', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const http = supertest(buildApp({ ...t.ctx, logger }));
+    const secrets = ['/unsubscribe/s3cr3t-id.s1gnature', '/subscriptions/confirm/c0nf1rm-t0ken', '/subscriptions/preferences/s3cr3t-id.s1gnature?x=1'];
+    for (const url of secrets) await http.get(url);
+    const logged = lines.map((line) => JSON.parse(line).req?.url).filter(Boolean);
+    expect(logged).toEqual(['/unsubscribe/[redacted]', '/subscriptions/confirm/[redacted]', '/subscriptions/preferences/[redacted]?x=1']);
+    expect(lines.join('')).not.toMatch(/s3cr3t|c0nf1rm|s1gnature/);
+  });
 
   it('answers health and readiness', async () => {
     await t.http.get('/healthz').expect(200, { status: 'ok' });
