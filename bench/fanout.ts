@@ -4,12 +4,12 @@
  *   npm run bench:fanout -- --subscribers 100000
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:fanout -- --subscribers 10000
  *
- * The web side runs in this process; the worker is a real process (`src/main.ts
- * --role=worker`), whose peak RSS (VmHWM) is reported. Both send over SMTP to an
+ * The web side runs in this process; the worker is a real process (`dist/main.js
+ * --role=worker`, built first), whose peak RSS (VmHWM) is reported. Both send over SMTP to an
  * smtp-server sink in this process on loopback. The baseline is a bare nodemailer pool
  * of the same size sending the same message to the same sink.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -104,9 +104,10 @@ for (let i = 0; i < SUBSCRIBERS; i += 1000) {
 }
 console.log(`imported ${SUBSCRIBERS} subscribers in ${((Date.now() - importStart) / 1000).toFixed(1)} s`);
 
-// The worker as its own process.
+// The worker as its own process, compiled as in production (tsx would add its compiler to the RSS).
+execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const childDatabaseUrl = databaseUrl.startsWith('sqlite:') ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role=worker'], {
+const worker = spawn(process.execPath, ['dist/main.js', '--role=worker'], {
   env: { PATH: process.env.PATH, ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
