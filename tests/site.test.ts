@@ -316,6 +316,11 @@ describe('newsroom, keyword, search and front pages', () => {
     expect(res.text).toContain(release.links.web.fi);
     expect(res.text).toContain(newsroom.body.links.web.fi);
     expect(res.text).toContain(`<link rel="alternate" type="application/rss+xml" title="Newsroom – RSS feed" href="${BASE}/rss.xml">`);
+    // Each release's time in its own newsroom's zone (Europe/Helsinki here), as on its pages.
+    const published = (await t.http.get(`/api/releases/${release.id}`).expect(200)).body.publishedAt as string;
+    const helsinki = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Helsinki', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(published));
+    expect(res.text).toContain(`<time datetime="${published}">`);
+    expect(res.text).toMatch(new RegExp(`<time datetime="${published}">[^<]* at ${helsinki}</time>`));
     expect(res.headers.etag).toBeDefined();
   });
 });

@@ -7,7 +7,8 @@ import { formatDate, formatDateTime, t } from './i18n.js';
 /*
  * Handlebars over templates/: one environment for pages and email text, compiled once
  * per process. `{{t "site.key" name=value}}` takes the language from the root's `lang`;
- * `{{datetime iso}}` and `{{date iso}}` also take the root's `timezone`. Stored HTML
+ * `{{datetime iso}}` and `{{date iso}}` also take the root's `timezone` (`{{datetime iso
+ * timezone=zone}}` another). Stored HTML
  * (already sanitised by lib/html.ts) is output with `{{{ }}}`; everything else is escaped.
  * Partials are the files under templates/<area>/partials/, named `<area>/<file>`.
  */
@@ -23,7 +24,9 @@ hbs.registerHelper('t', function (key: string, options: Handlebars.HelperOptions
 });
 hbs.registerHelper('datetime', function (iso: string, options: Handlebars.HelperOptions) {
   const root = rootOf(options);
-  return iso ? formatDateTime(root.lang ?? 'en', iso, root.timezone ?? 'UTC') : '';
+  // `timezone=...` overrides the page's zone, for lists that mix newsrooms.
+  const zone = (options.hash as { timezone?: string }).timezone ?? root.timezone ?? 'UTC';
+  return iso ? formatDateTime(root.lang ?? 'en', iso, zone) : '';
 });
 hbs.registerHelper('date', function (iso: string, options: Handlebars.HelperOptions) {
   const root = rootOf(options);

@@ -272,7 +272,8 @@ export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[]): P
         ...releaseListItem(base, r, first),
         typeLabel: typeLabel(r.type, lang),
         newsroom: newsroom && newsroomHome(base, newsroom, first),
-        // Each newsroom's own zone would be truer, but one page shows one zone: UTC, said so.
+        // Each release in its own newsroom's time zone, as on the newsroom's pages.
+        timezone: newsroom?.timezone,
       };
     }),
     newsrooms: newsrooms.map((n) => ({ ...newsroomHome(base, n, n.languages[0]!), lang: n.languages[0] })),
