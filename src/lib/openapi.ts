@@ -73,24 +73,23 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], serverU
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const responses: Record<string, unknown> = {};
+    const problem = { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
     for (const [status, response] of Object.entries(route.responses)) {
+      const isError = Number(status) >= 400;
       responses[status] = {
         description: response.description,
-        ...(response.schema
-          ? { content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } }
-          : {}),
+        // Every error answer is problem+json, whatever the route says of it.
+        ...(isError
+          ? problem
+          : response.schema
+            ? { content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } }
+            : {}),
       };
     }
     for (const status of errorStatuses(route)) {
-      responses[status] ??= {
-        description: errorMeanings[status] ?? 'Error',
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-      };
+      responses[status] ??= { description: errorMeanings[status] ?? 'Error', ...problem };
     }
-    responses.default = {
-      description: 'Unexpected error',
-      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-    };
+    responses.default = { description: 'Unexpected error', ...problem };
     const requestBody = route.body
       ? {
           required: true,

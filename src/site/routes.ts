@@ -1,6 +1,7 @@
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { writeCounter } from '../lib/db/database.js';
 import { AppError } from '../lib/errors.js';
 import { defineRoute, type RouteDefinition } from '../lib/routes.js';
 import { pathKey } from '../lib/schemas.js';
@@ -11,7 +12,7 @@ import type { Release } from '../releases/repository.js';
 import {
   getPublicContact,
   getPublicRelease,
-  publicStamp,
+  currentPublicStamp,
   type PublicStamp,
   searchPublicReleases,
   withdrawnAt,
@@ -101,9 +102,26 @@ export function siteRoutes(ctx: AppContext): Router {
     return html === undefined ? undefined : cache.get(key, async () => rendered(html));
   };
 
+  /**
+   * Newsrooms by slug, kept while the database has taken no write since they were read
+   * (SQLite's write counter; PostgreSQL has none, so there every request reads).
+   */
+  const newsrooms = new Map<string, { counter: string; newsroom: Newsroom | undefined }>();
+  const newsroomOf = async (slug: string) => {
+    const counter = writeCounter(ctx.store);
+    const hit = newsrooms.get(slug);
+    if (counter !== undefined && hit?.counter === counter) return hit.newsroom;
+    const newsroom = await findNewsroomBySlug(ctx.db, slug);
+    if (counter !== undefined) {
+      if (newsrooms.size >= 1000) newsrooms.clear();
+      newsrooms.set(slug, { counter, newsroom });
+    }
+    return newsroom;
+  };
+
   /** The newsroom of `slug` if it publishes in `lang`. */
   const newsroomIn = async (slug: string, lang: string) => {
-    const newsroom = await findNewsroomBySlug(ctx.db, slug);
+    const newsroom = await newsroomOf(slug);
     return newsroom?.languages.includes(lang) ? newsroom : undefined;
   };
 
@@ -119,7 +137,7 @@ export function siteRoutes(ctx: AppContext): Router {
   router.get(
     '/',
     page(async (req, res) => {
-      const stamp = await publicStamp(ctx);
+      const stamp = await currentPublicStamp(ctx);
       const html = await cachedPage(`front|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db)));
       sendPage(req, res, html!, stamp);
     }),
@@ -129,9 +147,9 @@ export function siteRoutes(ctx: AppContext): Router {
     '/:slug/contacts/:file',
     page(async (req, res, next) => {
       const id = /^(.+)\.vcf$/.exec(String(req.params.file))?.[1];
-      const newsroom = await findNewsroomBySlug(ctx.db, String(req.params.slug));
+      const newsroom = await newsroomOf(String(req.params.slug));
       if (!id || !UUID.test(id) || !newsroom) return next();
-      const stamp = await publicStamp(ctx, newsroom.id);
+      const stamp = await currentPublicStamp(ctx, newsroom.id);
       const contact = await getPublicContact(ctx, newsroom.id, id).catch(() => undefined);
       if (!contact) return notFoundPage(res, newsroom.languages[0]!, newsroom);
       const lang = newsroom.languages[0]!;
@@ -154,7 +172,7 @@ export function siteRoutes(ctx: AppContext): Router {
 
   // A newsroom's address without a language: its first language.
   router.get('/:slug', async (req, res, next) => {
-    const newsroom = await findNewsroomBySlug(ctx.db, pathOf(req).slug);
+    const newsroom = await newsroomOf(pathOf(req).slug);
     if (!newsroom) return next();
     res.set('Cache-Control', `public, max-age=${MAX_AGE_SECONDS}`);
     res.redirect(302, newsroomPageUrl(base, newsroom.slug, newsroom.languages[0]!));
@@ -168,7 +186,7 @@ export function siteRoutes(ctx: AppContext): Router {
       if (!newsroom) return next();
       const number = pageNumber(req);
       if (number === undefined) return notFoundPage(res, lang, newsroom);
-      const stamp = await publicStamp(ctx, newsroom.id);
+      const stamp = await currentPublicStamp(ctx, newsroom.id);
       const html = await cachedPage(`newsroom|${newsroom.id}|${lang}|${number}|${stamp.version}`, () =>
         renderNewsroomPage(ctx, newsroom, lang, number),
       );
@@ -184,7 +202,7 @@ export function siteRoutes(ctx: AppContext): Router {
       const newsroom = await newsroomIn(slug, lang);
       if (!newsroom) return next();
       const query = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
-      const stamp = await publicStamp(ctx, newsroom.id);
+      const stamp = await currentPublicStamp(ctx, newsroom.id);
       const hits = query ? await searchPublicReleases(ctx, { newsroomId: newsroom.id, lang, query, limit: PAGE_SIZE }) : [];
       sendPage(req, res, rendered(renderSearchPage(ctx, newsroom, lang, query, hits)), stamp);
     }),
@@ -197,7 +215,7 @@ export function siteRoutes(ctx: AppContext): Router {
       const newsroom = await newsroomIn(slug, lang);
       if (!newsroom) return next();
       const number = pageNumber(req);
-      const stamp = await publicStamp(ctx, newsroom.id);
+      const stamp = await currentPublicStamp(ctx, newsroom.id);
       const key = keyword.toLowerCase();
       const html =
         number &&
@@ -217,7 +235,7 @@ export function siteRoutes(ctx: AppContext): Router {
     if (!UUID.test(id)) return next();
     const newsroom = await newsroomIn(slug, lang);
     if (!newsroom) return next();
-    const stamp = await publicStamp(ctx, newsroom.id);
+    const stamp = await currentPublicStamp(ctx, newsroom.id);
     // The stamp changes with anything that could change whether the release is public, so a
     // page cached under it is still true: the release need not be read again.
     const key = `release|${newsroom.id}|${id}|${lang}|${stamp.version}`;
