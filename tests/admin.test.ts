@@ -440,6 +440,38 @@ describe('delivery counts', () => {
   });
 });
 
+describe('delivery view', () => {
+  it('shows counts per language and each failure with its SMTP reply', async () => {
+    const staff = await signedIn();
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    const now = new Date().toISOString();
+    const rows = [
+      ['fi', 'sent', null],
+      ['fi', 'failed', '550 5.1.1 <x@example.fi>: Recipient address rejected'],
+      ['sv', 'sent', null],
+      ['sv', 'skipped', null],
+    ].map(([language, status, reply], i) => ({
+      id: `v-${release.id}-${i}`,
+      release_id: release.id,
+      subscriber_id: `s-${i}`,
+      status: status!,
+      language,
+      smtp_response: reply,
+      created_at: now,
+      updated_at: now,
+    }));
+    await t.ctx.db.insertInto('deliveries').values(rows).execute();
+    const page = await staff.get(`/admin/releases/${release.id}?lang=en`);
+    const text = visibleText(page.text);
+    expect(text).toContain('Sending by language');
+    expect(text).toMatch(/Finnish\s*1\s*0\s*1\s*0\s*2/);
+    expect(text).toMatch(/Swedish\s*1\s*0\s*0\s*1\s*2/);
+    expect(text).toContain('Failures (1)');
+    expect(page.text).toContain('<code>550 5.1.1 &lt;x@example.fi&gt;: Recipient address rejected</code>');
+  });
+});
+
 describe('attachments', () => {
   it('uploads with the token in the action, edits captions and credit, and removes', async () => {
     const staff = await signedIn();

@@ -14,7 +14,8 @@ import { createContact, deleteContact, getContactForStaff, updateContact } from 
 import { listContacts } from '../contacts/repository.js';
 import { createContactBody, updateContactBody } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
-import { deliveryCounts } from '../delivery/counts.js';
+import { deliveryCounts, tally } from '../delivery/counts.js';
+import { deliveryReport } from '../delivery/repository.js';
 import { renderEmailPreview } from '../delivery/render.js';
 import { projectRoot } from '../lib/config.js';
 import { AppError, forbidden, invalidSchemaInput, notFound } from '../lib/errors.js';
@@ -459,6 +460,7 @@ export function adminRoutes(ctx: AppContext): Router {
         canWithdraw: state === 'published',
         editable: state !== 'withdrawn',
         deliveries: state === 'published' || state === 'withdrawn' ? await deliveryCounts(ctx, release.id) : undefined,
+        deliveryReport: state === 'published' || state === 'withdrawn' ? await deliveryDetail(release.id, lang) : undefined,
         previews: release.translations.map(({ lang: code }) => ({
           name: languageName(code, lang),
           pageUrl: `/admin/releases/${encodeURIComponent(release.id)}/preview/${encodeURIComponent(code)}`,
@@ -485,6 +487,17 @@ export function adminRoutes(ctx: AppContext): Router {
       captionLanguages: newsroom.languages.map((code) => ({ code, name: languageName(code, lang) })),
       bodyLimit: limits.body,
     }, status);
+  }
+
+  /** Per language counts and the latest failures with their SMTP reply, for the editor's delivery view. */
+  async function deliveryDetail(releaseId: string, lang: string) {
+    const report = await deliveryReport(ctx.db, releaseId, { limit: 20, offset: 0 });
+    const languages = [...new Set(report.counts.map((c) => c.language).filter((l): l is string => !!l))];
+    return {
+      languages: languages.map((code) => ({ name: languageName(code, lang), ...tally(report.counts.filter((c) => c.language === code)) })),
+      failures: report.failures,
+      failureCount: report.failureCount,
+    };
   }
 
   /** Re-shows the editor with what was sent and why the operation refused it. */
