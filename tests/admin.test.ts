@@ -446,18 +446,21 @@ describe('delivery view', () => {
     const release = await buildRelease(t, newsroom);
     await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
     const now = new Date().toISOString();
+    const second = (n: number) => new Date(Date.parse(now) + n * 1000).toISOString();
     const rows = [
-      ['fi', 'sent', null],
-      ['fi', 'failed', '550 5.1.1 <x@example.fi>: Recipient address rejected'],
-      ['sv', 'sent', null],
-      ['sv', 'skipped', null],
-    ].map(([language, status, reply], i) => ({
+      ['fi', 'sent', null, second(0)],
+      ['fi', 'failed', '550 5.1.1 <x@example.fi>: Recipient address rejected', null],
+      ['sv', 'sent', null, second(0.5)],
+      ['sv', 'skipped', null, null],
+      ['sv', 'sent', null, second(2.2)],
+    ].map(([language, status, reply, sentAt], i) => ({
       id: `v-${release.id}-${i}`,
       release_id: release.id,
       subscriber_id: `s-${i}`,
       status: status!,
       language,
       smtp_response: reply,
+      sent_at: sentAt,
       created_at: now,
       updated_at: now,
     }));
@@ -466,7 +469,11 @@ describe('delivery view', () => {
     const text = visibleText(page.text);
     expect(text).toContain('Sending by language');
     expect(text).toMatch(/Finnish\s*1\s*0\s*1\s*0\s*2/);
-    expect(text).toMatch(/Swedish\s*1\s*0\s*0\s*1\s*2/);
+    expect(text).toMatch(/Swedish\s*2\s*0\s*0\s*1\s*3/);
+    // Sent over time, by the second: two in the first, none in the second, one in the third.
+    const bars = [...page.text.matchAll(/<rect [^>]*><title>(\d+)<\/title><\/rect>/g)].map((m) => Number(m[1]));
+    expect(bars).toEqual([2, 0, 1]);
+    expect(text).toContain('Messages sent per 1 seconds');
     expect(text).toContain('Failures (1)');
     expect(page.text).toContain('<code>550 5.1.1 &lt;x@example.fi&gt;: Recipient address rejected</code>');
   });

@@ -15,7 +15,7 @@ import { listContacts } from '../contacts/repository.js';
 import { createContactBody, updateContactBody } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
 import { deliveryCounts, tally } from '../delivery/counts.js';
-import { deliveryReport } from '../delivery/repository.js';
+import { deliveryReport, sentPerInterval } from '../delivery/repository.js';
 import { renderEmailPreview } from '../delivery/render.js';
 import { projectRoot } from '../lib/config.js';
 import { AppError, forbidden, invalidSchemaInput, notFound } from '../lib/errors.js';
@@ -497,6 +497,33 @@ export function adminRoutes(ctx: AppContext): Router {
       languages: languages.map((code) => ({ name: languageName(code, lang), ...tally(report.counts.filter((c) => c.language === code)) })),
       failures: report.failures,
       failureCount: report.failureCount,
+      chart: report.firstSentAt && report.lastSentAt ? await sendingChart(releaseId, report.firstSentAt, report.lastSentAt, lang) : undefined,
+    };
+  }
+
+  /** Messages sent over time as SVG bars (drawn here: no chart service, no script). */
+  async function sendingChart(releaseId: string, first: string, last: string, lang: string) {
+    const BARS = 30;
+    const WIDTH = 300;
+    const HEIGHT = 80;
+    const span = Date.parse(last) - Date.parse(first) + 1;
+    const intervalMs = Math.max(1000, Math.ceil(span / BARS / 1000) * 1000);
+    const counts = await sentPerInterval(ctx.db, ctx.store.dialect, releaseId, first, intervalMs);
+    const bars = Math.min(BARS, Math.ceil(span / intervalMs));
+    const most = Math.max(1, ...counts.values());
+    const barWidth = WIDTH / bars;
+    return {
+      width: WIDTH,
+      height: HEIGHT,
+      intervalSeconds: intervalMs / 1000,
+      from: first,
+      to: last,
+      bars: Array.from({ length: bars }, (_, i) => {
+        const count = counts.get(i) ?? 0;
+        const height = Math.round((count / most) * HEIGHT * 10) / 10;
+        return { x: Math.round(i * barWidth * 10) / 10, y: HEIGHT - height, width: Math.max(1, Math.round((barWidth - 1) * 10) / 10), height, count };
+      }),
+      label: t(lang, 'admin.deliveries.chart', { seconds: intervalMs / 1000 }),
     };
   }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../lib/db/database.js';
+import type { Db, Dialect } from '../lib/db/database.js';
 import { hasStatus } from '../releases/visibility.js';
 
 /*
@@ -348,4 +348,25 @@ export async function deliveryReport(db: Db, releaseId: string, page: { limit: n
     })),
     failureCount: counts.filter((c) => c.status === 'failed').reduce((sum, c) => sum + Number(c.count), 0),
   };
+}
+
+/**
+ * How many of a release's emails were sent in each `widthMs` interval from `from` on:
+ * index i counts sends in [from + i * width, from + (i + 1) * width).
+ */
+export async function sentPerInterval(db: Db, dialect: Dialect, releaseId: string, from: string, widthMs: number): Promise<Map<number, number>> {
+  const bucket =
+    dialect === 'postgres'
+      ? sql<number>`floor(extract(epoch from (sent_at - ${from}::timestamptz)) * 1000 / ${widthMs})`
+      : sql<number>`cast((julianday(sent_at) - julianday(${from})) * 86400000 / ${widthMs} as integer)`;
+  const rows = await db
+    .selectFrom('deliveries')
+    .select((eb) => [bucket.as('bucket'), eb.fn.countAll<number>().as('count')])
+    .where('release_id', '=', releaseId)
+    .where('status', '=', 'sent')
+    .where('sent_at', 'is not', null)
+    // By the output name: the expression's bound values would make a second copy differ.
+    .groupBy(sql`bucket`)
+    .execute();
+  return new Map(rows.map((r) => [Number(r.bucket), Number(r.count)]));
 }
