@@ -26,6 +26,7 @@ import { findNewsroomById } from '../src/newsrooms/repository.js';
 import { getPublicRelease } from '../src/releases/public.js';
 import { closeContext, createContext } from '../src/runtime.js';
 import { startSmtpSink } from '../tests/support/smtp.js';
+import { apiCaller } from './support.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,15 +59,7 @@ const server = buildApp(ctx).listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-async function call(method: string, url: string, token: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<any>;
-}
+const call = apiCaller(base);
 
 const slug = `bench-${process.pid}`;
 const room = await call('POST', '/api/newsrooms', ADMIN, {

@@ -22,6 +22,7 @@ import { loadConfig } from '../src/lib/config.js';
 import { dropSchema } from '../src/lib/db/database.js';
 import { closeContext, createContext } from '../src/runtime.js';
 import { nestedBracketsGzip, pixelBombGif, unclosedTags } from './hostile-inputs.js';
+import { apiCaller } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ATTACKERS = Number(process.env.BENCH_ATTACKERS ?? 4);
@@ -42,15 +43,7 @@ const server = buildApp(ctx).listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-async function call(method: string, url: string, token: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<any>;
-}
+const call = apiCaller(base);
 
 const slug = `bench-${process.pid}`;
 await call('POST', '/api/newsrooms', ADMIN, { slug, languages: ['fi'], name: { fi: 'Bench' } });

@@ -29,6 +29,7 @@ import { loadConfig } from '../src/lib/config.js';
 import { dropSchema } from '../src/lib/db/database.js';
 import { closeContext, createContext } from '../src/runtime.js';
 import { newsroomPageUrl, newsroomRssUrl, releasePageUrl } from '../src/site/urls.js';
+import { apiCaller } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -73,15 +74,7 @@ function detachedLayers(handler: express.Handler) {
 await new Promise((resolve) => server.once('listening', resolve));
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-async function call(method: string, url: string, token: string, body?: unknown) {
-  const res = await fetch(origin + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<any>;
-}
+const call = apiCaller(origin);
 
 // A bilingual newsroom with a contact and more published releases than a feed holds.
 const slug = `bench-${process.pid}`;

@@ -17,6 +17,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/lib/config.js';
 import { dropSchema } from '../src/lib/db/database.js';
 import { closeContext, createContext } from '../src/runtime.js';
+import { apiCaller } from './support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -39,15 +40,7 @@ const server = buildApp(ctx).listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-async function call(method: string, url: string, token: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<any>;
-}
+const call = apiCaller(base);
 
 const slug = `bench-${process.pid}`;
 await call('POST', '/api/newsrooms', ADMIN, { slug, languages: ['fi', 'sv'], name: { fi: 'Bench', sv: 'Bench' } });
