@@ -11,6 +11,8 @@ export interface ReceivedMail {
   to: string;
   at: number;
   mail: ParsedMail;
+  /** The message as it came over the wire (what a DKIM verifier reads). */
+  raw: Buffer;
 }
 
 export type Reply = { code: number; message: string } | undefined;
@@ -72,8 +74,9 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
         sink.firstAt ??= at;
         sink.lastAt = at;
         if (sink.parse) {
-          const mail = await simpleParser(Buffer.concat(chunks));
-          for (const address of to) sink.received.push({ to: address, at, mail });
+          const raw = Buffer.concat(chunks);
+          const mail = await simpleParser(raw);
+          for (const address of to) sink.received.push({ to: address, at, mail, raw });
         }
         callback(null, 'Ok: queued');
       });
