@@ -18,6 +18,8 @@ npm_dir=$(dirname "$(realpath "$(command -v npm)")")/..
 
 rootfs=$(mktemp -d)
 trap 'rm -rf "$rootfs"' EXIT
+# mktemp makes its folder 0700; as the image's root it would lock out every other user.
+chmod 0755 "$rootfs"
 
 debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror"
 
