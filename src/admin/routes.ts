@@ -18,7 +18,7 @@ import { deliveryCounts, tally } from '../delivery/counts.js';
 import { deliveryReport, sentPerInterval } from '../delivery/repository.js';
 import { renderEmailPreview } from '../delivery/render.js';
 import { projectRoot } from '../lib/config.js';
-import { AppError, forbidden, invalidSchemaInput, notFound } from '../lib/errors.js';
+import { AppError, conflict, forbidden, invalidSchemaInput, notFound } from '../lib/errors.js';
 import { renderMarkdown } from '../lib/html.js';
 import { t } from '../lib/i18n.js';
 import { isoTime } from '../lib/time.js';
@@ -53,7 +53,7 @@ import {
   unsignValue,
 } from './session.js';
 import { SignInThrottle } from './throttle.js';
-import { FormState, LANG_COOKIE, chooseLanguage, pageHeaders, render } from './views.js';
+import { fieldErrorText, FormState, LANG_COOKIE, chooseLanguage, pageHeaders, problemText, render } from './views.js';
 import { instantToZoned, zonedToInstant } from './zoned.js';
 
 /*
@@ -210,7 +210,7 @@ export function adminRoutes(ctx: AppContext): Router {
 
   router.get('/sign-in', async (req, res) => {
     if (res.locals.session) return res.redirect(303, '/admin/releases');
-    await showSignIn(req, res, new FormState());
+    await showSignIn(req, res, new FormState(langOf(res)));
   });
 
   router.post('/sign-in', async (req, res) => {
@@ -219,7 +219,7 @@ export function adminRoutes(ctx: AppContext): Router {
     const lockedFor = throttle.lockedFor(address);
     if (lockedFor !== undefined) {
       res.set('Retry-After', String(lockedFor));
-      return showSignIn(req, res, new FormState(), 429, t(lang, 'admin.signIn.tooMany', { minutes: Math.ceil(lockedFor / 60) }));
+      return showSignIn(req, res, new FormState(lang), 429, t(lang, 'admin.signIn.tooMany', { minutes: Math.ceil(lockedFor / 60) }));
     }
     const form = await readForm(req, 64 * 1024);
     const pre = unsignValue(ctx, readCookie(req, PRESESSION_COOKIE));
@@ -228,7 +228,7 @@ export function adminRoutes(ctx: AppContext): Router {
     const principal = token ? await checkToken(token) : undefined;
     if (!principal) {
       await sleep(throttle.fail(address));
-      return showSignIn(req, res, new FormState(new Map(), [{ path: 'token', message: t(lang, 'admin.signIn.invalid') }]), 401);
+      return showSignIn(req, res, new FormState(lang, new Map(), [{ path: 'token', message: t(lang, 'admin.signIn.invalid') }]), 401);
     }
     throttle.succeed(address);
     await startSession(ctx, res, principal);
@@ -276,7 +276,7 @@ export function adminRoutes(ctx: AppContext): Router {
 
   router.get('/newsrooms', staff(async (req, res, session) => {
     adminOnly(session);
-    await showNewsrooms(req, res, new FormState());
+    await showNewsrooms(req, res, new FormState(langOf(res)));
   }));
 
   router.post('/newsrooms/switch', post(async (_req, res, session, form) => {
@@ -304,7 +304,7 @@ export function adminRoutes(ctx: AppContext): Router {
       // The name field stands for the name in the first language.
       const errors = outcome.error.errors.map((e) => (e.path.startsWith('name.') ? { ...e, path: 'name' } : e));
       const values = new Map([...form].filter(([k]) => k !== CSRF_FIELD));
-      return showNewsrooms(req, res, new FormState(values, errors), { problem: outcome.error.message }, outcome.error.status);
+      return showNewsrooms(req, res, new FormState(langOf(res), values, errors), { problem: problemText(langOf(res), outcome.error) }, outcome.error.status);
     }
     await switchNewsroom(ctx, session, outcome.value.id);
     res.redirect(303, '/admin/settings');
@@ -314,8 +314,8 @@ export function adminRoutes(ctx: AppContext): Router {
     adminOnly(session);
     const newsroom = await getNewsroom(ctx, param(req, 'slug'));
     const outcome = await attempt(async () => createToken(ctx, newsroom, parseWith(createTokenBody, { name: text(form, 'name') }).name));
-    if (outcome.error) return showNewsrooms(req, res, new FormState(), { problem: outcome.error.message }, outcome.error.status);
-    await showNewsrooms(req, res, new FormState(), { createdToken: { newsroom: newsroom.slug, token: outcome.value.token, name: outcome.value.name } });
+    if (outcome.error) return showNewsrooms(req, res, new FormState(langOf(res)), { problem: problemText(langOf(res), outcome.error) }, outcome.error.status);
+    await showNewsrooms(req, res, new FormState(langOf(res)), { createdToken: { newsroom: newsroom.slug, token: outcome.value.token, name: outcome.value.name } });
   }));
 
   router.post('/newsrooms/:slug/tokens/:tokenId/revoke', post(async (req, res, session) => {
@@ -395,7 +395,7 @@ export function adminRoutes(ctx: AppContext): Router {
 
   async function showEditor(req: Request, res: Response, newsroom: Newsroom, release: Release | undefined, s: EditorState, status = 200) {
     const lang = langOf(res);
-    const form = s.form ?? new FormState();
+    const form = s.form ?? new FormState(lang);
     const at = now();
     const state = release ? effectiveStatus(release, at) : 'draft';
     const contacts = await listContacts(ctx.db, newsroom.id);
@@ -424,11 +424,11 @@ export function adminRoutes(ctx: AppContext): Router {
     });
     fieldNames.push('translations');
     const type = form.values.get('type') ?? release?.type ?? 'press-release';
-    const schedule = s.scheduleState ?? new FormState();
+    const schedule = s.scheduleState ?? new FormState(lang);
     const published = release && effectivePublishedAt(release, at);
     const attachments = (release?.attachments ?? []).map((a) => {
       const caption = JSON.parse(a.caption) as Record<string, string>;
-      const own = s.attachmentState?.id === a.id ? s.attachmentState.state : new FormState(new Map(), [], `a-${a.id}-`);
+      const own = s.attachmentState?.id === a.id ? s.attachmentState.state : new FormState(lang, new Map(), [], `a-${a.id}-`);
       return {
         id: a.id,
         filename: a.filename,
@@ -530,9 +530,9 @@ export function adminRoutes(ctx: AppContext): Router {
   /** Re-shows the editor with what was sent and why the operation refused it. */
   const refusedEdit = (req: Request, res: Response, newsroom: Newsroom, release: Release | undefined, form: URLSearchParams, error: AppError) =>
     showEditor(req, res, newsroom, release, {
-      form: new FormState(new Map([...form].filter(([k]) => k !== CSRF_FIELD && k !== 'contactIds')), error.errors),
+      form: new FormState(langOf(res), new Map([...form].filter(([k]) => k !== CSRF_FIELD && k !== 'contactIds')), error.errors),
       selectedContacts: form.getAll('contactIds'),
-      problem: error.message,
+      problem: problemText(langOf(res), error),
       conflict: error.status === 409,
     }, error.status);
 
@@ -575,7 +575,7 @@ export function adminRoutes(ctx: AppContext): Router {
   /** The lifecycle actions check that the page acted on is the release as it is now. */
   function sameVersion(form: URLSearchParams, release: Release): void {
     if (Number(form.get('version')) !== release.version) {
-      throw new AppError(409, 'conflict', 'The release was changed by someone else meanwhile; load it again and retry.');
+      throw conflict('The release was changed by someone else meanwhile; load it again and retry.', { code: 'changed-meanwhile' });
     }
   }
 
@@ -590,8 +590,8 @@ export function adminRoutes(ctx: AppContext): Router {
     });
     if (outcome.error) {
       return showEditor(req, res, newsroom, release, {
-        scheduleState: new FormState(new Map([['publishAt', local]]), outcome.error.errors),
-        problem: outcome.error.message,
+        scheduleState: new FormState(langOf(res), new Map([['publishAt', local]]), outcome.error.errors),
+        problem: problemText(langOf(res), outcome.error),
         conflict: outcome.error.status === 409,
       }, outcome.error.status);
     }
@@ -624,7 +624,7 @@ export function adminRoutes(ctx: AppContext): Router {
         sameVersion(form, release);
         return lifecycle[action](ctx, release);
       });
-      if (outcome.error) return showEditor(req, res, newsroom, release, { problem: outcome.error.message, conflict: outcome.error.status === 409 }, outcome.error.status);
+      if (outcome.error) return showEditor(req, res, newsroom, release, { problem: problemText(langOf(res), outcome.error), conflict: outcome.error.status === 409 }, outcome.error.status);
       backToRelease(res, release, '#schedule');
     }));
   }
@@ -684,7 +684,7 @@ export function adminRoutes(ctx: AppContext): Router {
       await addAttachment(ctx, release, req);
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
-      const detail = [error.message, ...error.errors.map((e) => `${e.path}: ${e.message}`)].join(' ');
+      const detail = [problemText(langOf(res), error), ...error.errors.map((e) => `${e.path}: ${fieldErrorText(langOf(res), e)}`)].join(' ');
       const current = (await getReleaseForStaff(ctx, release.id, session.principal)) ?? release;
       return showEditor(req, res, newsroom, current, { uploadProblem: detail }, error.status);
     }
@@ -701,8 +701,8 @@ export function adminRoutes(ctx: AppContext): Router {
     if (outcome.error) {
       const values = new Map([...form].filter(([k]) => k !== CSRF_FIELD));
       return showEditor(req, res, newsroom, release, {
-        attachmentState: { id: attachmentId, state: new FormState(values, outcome.error.errors, `a-${attachmentId}-`) },
-        problem: outcome.error.message,
+        attachmentState: { id: attachmentId, state: new FormState(langOf(res), values, outcome.error.errors, `a-${attachmentId}-`) },
+        problem: problemText(langOf(res), outcome.error),
       }, outcome.error.status);
     }
     backToRelease(res, release, '#attachments');
@@ -733,7 +733,7 @@ export function adminRoutes(ctx: AppContext): Router {
     const lang = langOf(res);
     const contacts = await listContacts(ctx.db, newsroom.id);
     const formOf = (id: string, contact?: { name: string; title: Record<string, string>; phone: string | null; email: string | null }) => {
-      const state = editing?.id === id ? editing.state : new FormState(new Map(), [], `c-${id}-`);
+      const state = editing?.id === id ? editing.state : new FormState(lang, new Map(), [], `c-${id}-`);
       const names = ['name', 'phone', 'email', ...newsroom.languages.map((code) => `title.${code}`)];
       return {
         id,
@@ -761,8 +761,8 @@ export function adminRoutes(ctx: AppContext): Router {
   const refusedContact = (req: Request, res: Response, newsroom: Newsroom, id: string, form: URLSearchParams, error: AppError) =>
     showContacts(req, res, newsroom, {
       id,
-      state: new FormState(new Map([...form].filter(([k]) => k !== CSRF_FIELD)), error.errors, `c-${id}-`),
-      problem: error.message,
+      state: new FormState(langOf(res), new Map([...form].filter(([k]) => k !== CSRF_FIELD)), error.errors, `c-${id}-`),
+      problem: problemText(langOf(res), error),
     }, error.status);
 
   router.get('/contacts', staff(async (req, res, session) => {
@@ -815,7 +815,7 @@ export function adminRoutes(ctx: AppContext): Router {
 
   router.get('/settings', staff(async (req, res, session) => {
     const newsroom = await workingNewsroom(res, session);
-    if (newsroom) await showSettings(req, res, newsroom, new FormState(), { saved: req.query.saved === '1' });
+    if (newsroom) await showSettings(req, res, newsroom, new FormState(langOf(res)), { saved: req.query.saved === '1' });
   }));
 
   router.post('/settings', post(async (req, res, session, form) => {
@@ -838,7 +838,7 @@ export function adminRoutes(ctx: AppContext): Router {
     );
     if (outcome.error) {
       const values = new Map([...form].filter(([k]) => k !== CSRF_FIELD));
-      return showSettings(req, res, newsroom, new FormState(values, outcome.error.errors), { problem: outcome.error.message }, outcome.error.status);
+      return showSettings(req, res, newsroom, new FormState(langOf(res), values, outcome.error.errors), { problem: problemText(langOf(res), outcome.error) }, outcome.error.status);
     }
     res.redirect(303, '/admin/settings?saved=1');
   }));
@@ -852,7 +852,7 @@ export function adminRoutes(ctx: AppContext): Router {
     const lang = (res.locals.lang as Lang | undefined) ?? 'en';
     try {
       await show(req, res, 'error', t(lang, known ? 'admin.error.title' : 'admin.error.internal'), {
-        detail: err instanceof AppError ? err.message : known ? String(err.message ?? '') : '',
+        detail: known ? problemText(lang, err) : '',
         signedOutOnly: !res.locals.session,
       }, known ? status : 500);
     } catch (renderError) {

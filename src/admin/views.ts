@@ -1,12 +1,13 @@
 import type { Request, Response } from 'express';
-import type { FieldError } from '../lib/errors.js';
-import { type InterfaceLanguage, interfaceLanguages } from '../lib/i18n.js';
+import { AppError, type ErrorParams, type FieldError } from '../lib/errors.js';
+import { hasString, type InterfaceLanguage, interfaceLanguages, t } from '../lib/i18n.js';
 import { template } from '../lib/templates.js';
 
 /*
  * Rendering of the staff pages: headers every page gets (strict CSP, no-store), the
  * interface language, and form fields with the errors the operations reported at
- * their paths (`translations.fi.title`), shown next to the field and in a summary.
+ * their paths (`translations.fi.title`), shown next to the field and in a summary, in
+ * the interface language (the operations and the API speak English).
  */
 
 export const LANG_COOKIE = 'nr_admin_lang';
@@ -45,6 +46,21 @@ export function chooseLanguage(req: Request, res: Response, cookie: string | und
   return isKnown(accepted) ? accepted : 'en';
 }
 
+/** `key` in `lang` when the catalogue has it, else the English the operation gave. */
+const worded = (lang: InterfaceLanguage, key: string | undefined, params: ErrorParams | undefined, english: string) =>
+  key && hasString(key) ? t(lang, key, params) : english;
+
+/** A field error in the interface language, from its code. */
+export const fieldErrorText = (lang: InterfaceLanguage, error: FieldError) =>
+  worded(lang, error.code && `admin.fieldError.${error.code}`, error.params, error.message);
+
+/** A refusal's sentence for the page in the interface language: its reason's, else its kind's. */
+export function problemText(lang: InterfaceLanguage, error: unknown): string {
+  if (!(error instanceof AppError)) return t(lang, 'admin.problem.client-error');
+  const reason = error.reason ?? { code: error.code };
+  return worded(lang, `admin.problem.${reason.code}`, reason.params, error.message);
+}
+
 export interface Field {
   name: string;
   id: string;
@@ -60,6 +76,8 @@ const belongsTo = (path: string, name: string) => path === name || path.startsWi
 
 export class FormState {
   constructor(
+    /** The interface language the errors are worded in. */
+    readonly lang: InterfaceLanguage,
     readonly values: Map<string, string> = new Map(),
     readonly errors: FieldError[] = [],
     /** Keeps ids unique where a page has several forms with the same fields. */
@@ -72,7 +90,7 @@ export class FormState {
       name,
       id,
       value: this.values.get(name) ?? fallback ?? '',
-      errors: this.errors.filter((e) => belongsTo(e.path, name)).map((e) => e.message),
+      errors: this.errors.filter((e) => belongsTo(e.path, name)).map((e) => fieldErrorText(this.lang, e)),
       errorId: `${id}-error`,
     };
   }
@@ -81,7 +99,7 @@ export class FormState {
   summary(fields: string[]): { message: string; href: string; label: string }[] {
     return this.errors.map((e) => {
       const owner = fields.filter((f) => belongsTo(e.path, f)).sort((a, b) => b.length - a.length)[0];
-      return { message: e.message, label: e.path, href: owner ? `#${fieldId(this.idPrefix + owner)}` : '#main' };
+      return { message: fieldErrorText(this.lang, e), label: e.path, href: owner ? `#${fieldId(this.idPrefix + owner)}` : '#main' };
     });
   }
 }

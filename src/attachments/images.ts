@@ -41,10 +41,13 @@ export function processImage(file: string): Promise<ProcessedImage> {
     });
     const pixels = metadata.width * (metadata.pageHeight ?? metadata.height);
     if (!(pixels <= MAX_IMAGE_PIXELS)) {
+      const size = { width: metadata.width, height: metadata.pageHeight ?? metadata.height, megapixels: MAX_IMAGE_PIXELS / 1_000_000 };
       throw unprocessable('The image is too large.', [
         {
           path: 'file',
-          message: `is ${metadata.width} x ${metadata.pageHeight ?? metadata.height} pixels; at most ${MAX_IMAGE_PIXELS / 1_000_000} megapixels are taken`,
+          message: `is ${size.width} x ${size.height} pixels; at most ${size.megapixels} megapixels are taken`,
+          code: 'image_too_large',
+          params: size,
         },
       ]);
     }

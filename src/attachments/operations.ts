@@ -32,9 +32,9 @@ import {
 import { type UpdateAttachmentInput, uploadFields } from './schemas.js';
 import { receiveForm } from './upload.js';
 
-const withdrawnConflict = () => conflict('A withdrawn release takes no new attachments and no changes to them.');
+const withdrawnConflict = () => conflict('A withdrawn release takes no new attachments and no changes to them.', { code: 'release-withdrawn' });
 const changedMeanwhile = () =>
-  conflict('The release was withdrawn, deleted or changed meanwhile; load it again and retry.');
+  conflict('The release was withdrawn, deleted or changed meanwhile; load it again and retry.', { code: 'changed-meanwhile' });
 
 async function languagesOf(ctx: AppContext, release: Release): Promise<string[]> {
   const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
@@ -57,7 +57,7 @@ function readUploadFields(fields: Map<string, string>, languages: readonly strin
   const unknown: FieldError[] = [];
   for (const [name, text] of Object.entries(rest)) {
     const lang = CAPTION_FIELD.exec(name)?.[1];
-    if (lang === undefined) unknown.push({ path: name, message: 'is not a field of this form (file, credit, caption_<lang>)' });
+    if (lang === undefined) unknown.push({ path: name, message: 'is not a field of this form (file, credit, caption_<lang>)', code: 'unknown_field' });
     else caption[lang] = text;
   }
   if (unknown.length) throw unprocessable('The form breaks the rules of this endpoint.', unknown);
@@ -78,7 +78,7 @@ export async function addAttachment(ctx: AppContext, release: Release, req: Requ
   const form = await receiveForm(req, { tempPath, maxFileBytes: ctx.config.uploadMaxBytes });
   try {
     const { file } = form;
-    if (!file) throw unprocessable('The form has no file.', [{ path: 'file', message: 'is required' }]);
+    if (!file) throw unprocessable('The form has no file.', [{ path: 'file', message: 'is required', code: 'required' }]);
     const { caption, credit } = readUploadFields(form.fields, languages);
     const contentType = await detectContentType(file.path, file.filename);
     if (!contentType) {

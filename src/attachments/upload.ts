@@ -117,12 +117,12 @@ export async function receiveForm(
     });
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) {
-        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'is far too long' }]));
+        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'is far too long', code: 'far_too_long' }]));
       } else if (value.includes('\u0000')) {
         // PostgreSQL cannot store NUL in text. (UTF-8 decoding never yields lone surrogates.)
-        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'must not contain NUL characters' }]));
+        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'must not contain NUL characters', code: 'nul_characters' }]));
       } else if (fields.has(name)) {
-        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'is given twice' }]));
+        fail(unprocessable('The form breaks the rules of this endpoint.', [{ path: name, message: 'is given twice', code: 'given_twice' }]));
       } else {
         fields.set(name, value);
       }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { coded } from '../lib/errors.js';
 import { email, pathKey, perLanguage } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 
@@ -6,7 +7,7 @@ const phone = z
   .string()
   .trim()
   .max(40)
-  .regex(/^\+?[0-9 ()./-]{3,}$/, 'must be a phone number such as +358 40 123 4567');
+  .regex(/^\+?[0-9 ()./-]{3,}$/, coded('phone', 'must be a phone number such as +358 40 123 4567'));
 
 export const createContactBody = z.strictObject({
   name: z.string().trim().min(1).max(200),

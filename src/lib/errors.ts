@@ -2,9 +2,102 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 
+/*
+ * What went wrong, for two readers: the API answers in English (`message`, `detail`),
+ * exactly as its clients know it; the staff app words the same error in its interface
+ * language from a code (admin.fieldError.<code>, admin.problem.<code> in lib/i18n.ts).
+ * Codes and their params stay inside the process: no API answer carries them.
+ */
+
+/** What a field error is about. Each has admin.fieldError.<code> in every interface language. */
+export const fieldErrorCodes = [
+  // zod's own issues (see codeOfIssue)
+  'required',
+  'too_short',
+  'too_long',
+  'too_few',
+  'too_many',
+  'too_small',
+  'too_large',
+  'not_a_choice',
+  'bad_format',
+  'not_a_multiple',
+  'bad_key',
+  'unknown_field',
+  'not_valid',
+  // the rules of our schemas and operations
+  'language_code',
+  'not_an_id',
+  'time_format',
+  'time_range',
+  'http_url',
+  'email',
+  'phone',
+  'slug_format',
+  'slug_reserved',
+  'timezone',
+  'social_network',
+  'social_handle',
+  'language_repeated',
+  'no_language',
+  'foreign_language',
+  'languages_required',
+  'default_language_name',
+  'language_in_use',
+  'unknown_contact',
+  'new_language_title',
+  'not_in_future',
+  'too_far_ahead',
+  'far_too_long',
+  'nul_characters',
+  'given_twice',
+  'image_too_large',
+  'too_complex',
+] as const;
+export type FieldErrorCode = (typeof fieldErrorCodes)[number];
+
+/** The values a coded text mentions (`{ maximum: 300 }`), named as in its catalogue strings. */
+export type ErrorParams = Record<string, string | number>;
+
 export interface FieldError {
   path: string;
+  /** English, as the API gives it. */
   message: string;
+  /** For the staff app's own wording; without one, it shows `message`. Never in an API answer. */
+  code?: FieldErrorCode;
+  params?: ErrorParams;
+}
+
+/**
+ * Kinds of problem (the AppError's `code`, the `type` of the API's problem), and the
+ * reasons for a conflict worth their own sentence. Each has admin.problem.<code>.
+ */
+export const problemCodes = [
+  'bad-request',
+  'unauthorized',
+  'forbidden',
+  'csrf',
+  'not-found',
+  'method-not-allowed',
+  'conflict',
+  'gone',
+  'payload-too-large',
+  'unsupported-media-type',
+  'unprocessable',
+  'client-error',
+  'busy',
+  'internal',
+  // reasons
+  'changed-meanwhile',
+  'slug-taken',
+  'release-withdrawn',
+] as const;
+export type ProblemCode = (typeof problemCodes)[number];
+
+/** A conflict's reason, for the staff app's wording of it (the API keeps the English detail). */
+export interface ProblemReason {
+  code: ProblemCode;
+  params?: ErrorParams;
 }
 
 const titles: Record<number, string> = {
@@ -26,9 +119,10 @@ const titles: Record<number, string> = {
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     detail: string,
     readonly errors: FieldError[] = [],
+    readonly reason?: ProblemReason,
   ) {
     super(detail);
   }
@@ -45,7 +139,7 @@ export const unauthorized = (detail = 'A valid bearer token is required.') =>
 export const forbidden = (detail = 'This token may not act on this newsroom.') =>
   new AppError(403, 'forbidden', detail);
 export const notFound = (what: string) => new AppError(404, 'not-found', `${what} not found.`);
-export const conflict = (detail: string) => new AppError(409, 'conflict', detail);
+export const conflict = (detail: string, reason?: ProblemReason) => new AppError(409, 'conflict', detail, [], reason);
 export const gone = (detail: string) => new AppError(410, 'gone', detail);
 export const payloadTooLarge = (detail: string) => new AppError(413, 'payload-too-large', detail);
 export const unsupportedMediaType = (detail: string) =>
@@ -53,14 +147,67 @@ export const unsupportedMediaType = (detail: string) =>
 export const unprocessable = (detail: string, errors?: FieldError[]) =>
   new AppError(422, 'unprocessable', detail, errors);
 
+type Coded = Pick<FieldError, 'code' | 'params'>;
+
+/** The schemas' own messages, by their text: zod keeps no code of ours on an issue (see `coded`). */
+const codedMessages = new Map<string, Coded>();
+
+/**
+ * A schema's own English message (a refinement's, a regex's), registered with the code
+ * the staff app words it by: `.refine(check, coded('slug_reserved', 'is reserved'))`.
+ */
+export function coded(code: FieldErrorCode, message: string, params?: ErrorParams): string {
+  const known = codedMessages.get(message);
+  if (known && known.code !== code) throw new Error(`"${message}" is coded both ${known.code} and ${code}`);
+  codedMessages.set(message, { code, params });
+  return message;
+}
+
+const isCount = (origin: string) => !['string', 'number', 'int', 'bigint'].includes(origin);
+
+/** The code of a zod issue: a schema's own message's, else one for what zod checked. */
+function codeOfIssue(issue: z.core.$ZodIssue): Coded {
+  const own = codedMessages.get(issue.message);
+  if (own) return own;
+  switch (issue.code) {
+    case 'too_small': {
+      const minimum = Number(issue.minimum);
+      if (issue.origin === 'string') return minimum <= 1 ? { code: 'required' } : { code: 'too_short', params: { minimum } };
+      return { code: isCount(issue.origin) ? 'too_few' : 'too_small', params: { minimum } };
+    }
+    case 'too_big': {
+      const maximum = Number(issue.maximum);
+      if (issue.origin === 'string') return { code: 'too_long', params: { maximum } };
+      return { code: isCount(issue.origin) ? 'too_many' : 'too_large', params: { maximum } };
+    }
+    case 'invalid_value':
+      return { code: 'not_a_choice', params: { choices: issue.values.map(String).join(', ') } };
+    case 'invalid_format':
+      return { code: 'bad_format' };
+    case 'not_multiple_of':
+      return { code: 'not_a_multiple', params: { divisor: Number(issue.divisor) } };
+    case 'invalid_key': {
+      // The key's own rule says more (e.g. not a language code).
+      const inner = issue.issues[0];
+      return inner && codedMessages.get(inner.message) ? codeOfIssue(inner) : { code: 'bad_key' };
+    }
+    case 'custom':
+      // A refinement whose message was not coded: the staff app shows its English.
+      return {};
+    default:
+      // invalid_type, invalid_union, invalid_element
+      return { code: 'not_valid' };
+  }
+}
+
 /** Paths are dotted (`translations.fi.title`), the form staff tools show next to a field. */
 export function fieldErrorsOf(error: z.ZodError, prefix?: string): FieldError[] {
   const dotted = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.');
-  return error.issues.flatMap((issue) =>
+  return error.issues.flatMap((issue): FieldError[] =>
     // One error per unknown key, at that key, so that a client can point at each.
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: dotted([...issue.path, key]), message: 'is not a field here' }))
-      : [{ path: dotted(issue.path), message: issue.message }],
+      ? issue.keys.map((key) => ({ path: dotted([...issue.path, key]), message: 'is not a field here', code: 'unknown_field' }))
+      : [{ path: dotted(issue.path), message: issue.message, ...codeOfIssue(issue) }],
   );
 }
 
@@ -85,13 +232,15 @@ export const MAX_LISTED_ERRORS = 50;
 
 export function problemBody(error: AppError, instance?: string) {
   const more = error.errors.length - MAX_LISTED_ERRORS;
+  const listed = more > 0 ? error.errors.slice(0, MAX_LISTED_ERRORS) : error.errors;
   return {
     type: `urn:newsroom:problem:${error.code}`,
     title: error.title,
     status: error.status,
     detail: more > 0 ? `${error.message} The first ${MAX_LISTED_ERRORS} of ${error.errors.length} errors are listed.` : error.message,
     ...(instance ? { instance } : {}),
-    errors: more > 0 ? error.errors.slice(0, MAX_LISTED_ERRORS) : error.errors,
+    // Path and message only: the codes are the staff app's, not part of the API.
+    errors: listed.map(({ path, message }) => ({ path, message })),
   };
 }
 

@@ -66,7 +66,7 @@ export async function renderMarkdown(source: string, field = 'body', timeLimitMs
   } catch (error) {
     if (abort.signal.aborted) {
       throw unprocessable('A text takes too long to render.', [
-        { path: field, message: `takes longer than ${timeLimitMs} ms to render; simplify its HTML` },
+        { path: field, message: `takes longer than ${timeLimitMs} ms to render; simplify its HTML`, code: 'too_complex' },
       ]);
     }
     if (/queue is at limit/i.test((error as Error).message)) {
@@ -77,7 +77,7 @@ export async function renderMarkdown(source: string, field = 'body', timeLimitMs
     clearTimeout(timer);
     started.close();
   }
-  if ('refused' in result) throw unprocessable('A text is too complex to render.', [{ path: field, message: result.refused }]);
+  if ('refused' in result) throw unprocessable('A text is too complex to render.', [{ path: field, message: result.refused, code: 'too_complex' }]);
   return result.html;
 }
 

@@ -35,7 +35,7 @@ function checkTexts(languages: string[], name: Record<string, string>, boilerpla
   ];
   const defaultLanguage = languages[0]!;
   if (!name[defaultLanguage]) {
-    errors.push({ path: `name.${defaultLanguage}`, message: 'the name is required in the default language' });
+    errors.push({ path: `name.${defaultLanguage}`, message: 'the name is required in the default language', code: 'default_language_name' });
   }
   if (errors.length) throw unprocessable('The newsroom texts do not match its languages.', errors);
 }
@@ -45,9 +45,11 @@ const renderAll = async (texts: Record<string, string>) =>
     await Promise.all(Object.entries(texts).map(async ([lang, text]) => [lang, await renderMarkdown(text, `boilerplate.${lang}`)])),
   );
 
+const slugConflict = (slug: string) => conflict(`The slug "${slug}" is taken.`, { code: 'slug-taken', params: { slug } });
+
 export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput): Promise<Newsroom> {
   checkTexts(input.languages, input.name, input.boilerplate);
-  if (await slugTaken(ctx.db, input.slug)) throw conflict(`The slug "${input.slug}" is taken.`);
+  if (await slugTaken(ctx.db, input.slug)) throw slugConflict(input.slug);
   const now = isoTime(ctx.clock.now());
   const newsroom: Newsroom = {
     id: randomUUID(),
@@ -66,7 +68,7 @@ export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput
     await saveNewsroom(ctx.db, newsroom, true);
   } catch (error) {
     // Two requests racing for one slug: the unique index decides.
-    if (await slugTaken(ctx.db, input.slug)) throw conflict(`The slug "${input.slug}" is taken.`);
+    if (await slugTaken(ctx.db, input.slug)) throw slugConflict(input.slug);
     throw error;
   }
   return newsroom;
@@ -80,7 +82,7 @@ export async function updateNewsroom(ctx: AppContext, newsroom: Newsroom, input:
   if (stillUsed.length) {
     throw unprocessable(
       'A language that releases use cannot be removed.',
-      stillUsed.map((lang) => ({ path: 'languages', message: `releases use "${lang}"` })),
+      stillUsed.map((lang): FieldError => ({ path: 'languages', message: `releases use "${lang}"`, code: 'language_in_use', params: { lang } })),
     );
   }
   const kept = (texts: Record<string, string>, given: Record<string, string> = {}) =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { coded } from '../lib/errors.js';
 import { httpUrl, languageCode, pathKey, perLanguage } from '../lib/schemas.js';
 
 /** Top-level path segments of the public site that a newsroom slug may not take. */
@@ -8,8 +9,8 @@ export const newsroomSlug = z
   .string()
   .min(2)
   .max(64)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lower-case letters, digits and single hyphens')
-  .refine((slug) => !reservedSlugs.has(slug), 'is reserved');
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, coded('slug_format', 'must be lower-case letters, digits and single hyphens'))
+  .refine((slug) => !reservedSlugs.has(slug), coded('slug_reserved', 'is reserved'));
 
 const timezone = z.string().refine((zone) => {
   try {
@@ -18,7 +19,7 @@ const timezone = z.string().refine((zone) => {
   } catch {
     return false;
   }
-}, 'must be an IANA time zone such as Europe/Helsinki');
+}, coded('timezone', 'must be an IANA time zone such as Europe/Helsinki'));
 
 /** A profile name, or a full http(s) URL to it. */
 const socialHandle = z
@@ -26,18 +27,20 @@ const socialHandle = z
   .trim()
   .min(1)
   .max(300)
-  .refine((v) => !v.includes(':') || /^https?:\/\/\S+$/.test(v), 'must be a handle or an http(s) URL');
+  .refine((v) => !v.includes(':') || /^https?:\/\/\S+$/.test(v), coded('social_handle', 'must be a handle or an http(s) URL'));
+
+const MAX_NETWORKS = 12;
 
 /** Any network by its lower-case name (x, facebook, linkedin, youtube, mastodon, ...). */
 const social = z
-  .record(z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, 'must be a network name such as "linkedin"'), socialHandle)
-  .refine((links) => Object.keys(links).length <= 12, 'takes at most 12 networks');
+  .record(z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, coded('social_network', 'must be a network name such as "linkedin"')), socialHandle)
+  .refine((links) => Object.keys(links).length <= MAX_NETWORKS, coded('too_many', `takes at most ${MAX_NETWORKS} networks`, { maximum: MAX_NETWORKS }));
 
 const languages = z
   .array(languageCode)
   .min(1)
   .max(12)
-  .refine((list) => new Set(list).size === list.length, 'must not repeat a language');
+  .refine((list) => new Set(list).size === list.length, coded('language_repeated', 'must not repeat a language'));
 
 const name = perLanguage(z.string().trim().min(1).max(200));
 const boilerplate = perLanguage(z.string().trim().max(5000));

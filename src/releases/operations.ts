@@ -70,12 +70,12 @@ async function buildContent(
     ...foreignLanguages('keywords', input.keywords, newsroom.languages),
   ];
   if (Object.keys(input.translations).length === 0) {
-    errors.push({ path: 'translations', message: 'a release needs at least one language' });
+    errors.push({ path: 'translations', message: 'a release needs at least one language', code: 'no_language' });
   }
   const contactIds = [...new Set(input.contactIds)];
   const known = await contactIdsIn(ctx.db, newsroom.id, contactIds);
   contactIds.forEach((id, index) => {
-    if (!known.has(id)) errors.push({ path: `contactIds.${index}`, message: 'no such contact in this newsroom' });
+    if (!known.has(id)) errors.push({ path: `contactIds.${index}`, message: 'no such contact in this newsroom', code: 'unknown_contact' });
   });
   if (errors.length) throw unprocessable('The release does not fit its newsroom.', errors);
 
@@ -99,7 +99,7 @@ export async function createRelease(ctx: AppContext, newsroom: Newsroom, input: 
   return (await findRelease(ctx.db, id))!;
 }
 
-const changedMeanwhile = () => conflict('The release was changed by someone else meanwhile; load it again and retry.');
+const changedMeanwhile = () => conflict('The release was changed by someone else meanwhile; load it again and retry.', { code: 'changed-meanwhile' });
 
 async function reload(ctx: AppContext, id: string): Promise<Release> {
   const release = await findRelease(ctx.db, id);
@@ -120,7 +120,7 @@ export async function updateRelease(
 ): Promise<Release> {
   const version = options.expectedVersion ?? release.version;
   if (version !== release.version) throw changedMeanwhile();
-  if (release.status === 'withdrawn') throw conflict('A withdrawn release cannot be edited.');
+  if (release.status === 'withdrawn') throw conflict('A withdrawn release cannot be edited.', { code: 'release-withdrawn' });
   const translations: Record<string, TranslationInput> = Object.fromEntries(
     release.translations.map((t) => [t.lang, { title: t.title, lead: t.lead, body: t.body }]),
   );
@@ -131,7 +131,7 @@ export async function updateRelease(
       continue;
     }
     const merged = { title: '', lead: '', body: '', ...translations[lang], ...given };
-    if (!merged.title) missingTitles.push({ path: `translations.${lang}.title`, message: 'a new language needs a title' });
+    if (!merged.title) missingTitles.push({ path: `translations.${lang}.title`, message: 'a new language needs a title', code: 'new_language_title' });
     translations[lang] = merged;
   }
   if (missingTitles.length) throw unprocessable('A new language needs a title.', missingTitles);
@@ -181,19 +181,20 @@ async function transition(
 }
 
 /** Further ahead than this, a publication time is a typing mistake (a year 2206 for 2026). */
-const MAX_SCHEDULE_AHEAD_MS = 5 * 366 * 24 * 60 * 60 * 1000;
+const MAX_SCHEDULE_AHEAD_YEARS = 5;
+const MAX_SCHEDULE_AHEAD_MS = MAX_SCHEDULE_AHEAD_YEARS * 366 * 24 * 60 * 60 * 1000;
 
 export async function scheduleRelease(ctx: AppContext, release: Release, publishAt: Date): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['draft', 'scheduled'], 'scheduled');
   if (publishAt.getTime() <= now.getTime()) {
     throw unprocessable('The publication time must be in the future.', [
-      { path: 'publishAt', message: 'must be in the future' },
+      { path: 'publishAt', message: 'must be in the future', code: 'not_in_future' },
     ]);
   }
   if (publishAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) {
     throw unprocessable('The publication time is too far ahead.', [
-      { path: 'publishAt', message: 'must be at most 5 years ahead' },
+      { path: 'publishAt', message: `must be at most ${MAX_SCHEDULE_AHEAD_YEARS} years ahead`, code: 'too_far_ahead', params: { years: MAX_SCHEDULE_AHEAD_YEARS } },
     ]);
   }
   const at = isoTime(publishAt);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contactResponse } from '../contacts/schemas.js';
+import { coded } from '../lib/errors.js';
 import { id, instant, pathKey, perLanguage } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 import { releaseStatuses } from './visibility.js';
@@ -27,7 +28,7 @@ const contactIds = z.array(id).max(limits.contacts);
 
 export const createReleaseBody = z.strictObject({
   type: z.enum(releaseTypes).default('press-release'),
-  translations: perLanguage(translation).refine((t) => Object.keys(t).length > 0, 'needs at least one language'),
+  translations: perLanguage(translation).refine((t) => Object.keys(t).length > 0, coded('no_language', 'needs at least one language')),
   keywords: perLanguage(keywordList).default({}),
   contactIds: contactIds.default([]),
 });

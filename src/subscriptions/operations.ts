@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
 import { type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
+import { foreignLanguage } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import { hashConfirmationToken, ipHash, verifySubscriberToken } from './links.js';
@@ -50,9 +51,7 @@ const distinctKeywords = (keywords: readonly string[]) => {
 /** The subscriber's languages checked against the newsroom's; none given means its first. */
 export function checkLanguages(newsroom: Newsroom, languages: readonly string[], path = 'languages'): { languages: string[]; errors: FieldError[] } {
   const errors = languages.flatMap((lang, index) =>
-    newsroom.languages.includes(lang)
-      ? []
-      : [{ path: `${path}.${index}`, message: `the newsroom has no language "${lang}" (it has ${newsroom.languages.join(', ')})` }],
+    newsroom.languages.includes(lang) ? [] : [foreignLanguage(`${path}.${index}`, lang, newsroom.languages)],
   );
   const chosen = [...new Set(languages)];
   return { languages: chosen.length ? chosen : [newsroom.languages[0]!], errors };
@@ -151,7 +150,7 @@ export async function changePreferences(
   wishes: { languages: string[]; keywords: string[] },
 ): Promise<FieldError[]> {
   const { languages, errors } = checkLanguages(newsroom, wishes.languages);
-  if (wishes.languages.length === 0) errors.push({ path: 'languages', message: 'choose at least one language' });
+  if (wishes.languages.length === 0) errors.push({ path: 'languages', message: 'choose at least one language', code: 'languages_required' });
   if (errors.length) return errors;
   await ctx.db.transaction().execute((trx) =>
     updatePreferences(trx, subscriber.id, { languages, keywords: distinctKeywords(wishes.keywords) }, isoTime(ctx.clock.now())),
