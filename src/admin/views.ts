@@ -45,6 +45,12 @@ export function chooseLanguage(req: Request, res: Response, cookie: string | und
   return isKnown(accepted) ? accepted : 'en';
 }
 
+/** The interface language chosen for this request (see chooseLanguage). */
+export const langOf = (res: Response): InterfaceLanguage => res.locals.lang as InterfaceLanguage;
+
+/** A language's name, in the interface language. */
+export const languageName = (lang: string, ui: string) => new Intl.DisplayNames([ui], { type: 'language' }).of(lang) ?? lang;
+
 export interface Field {
   name: string;
   id: string;
