@@ -53,7 +53,8 @@ import {
   unsignValue,
 } from './session.js';
 import { SignInThrottle } from './throttle.js';
-import { fieldErrorText, FormState, LANG_COOKIE, chooseLanguage, pageHeaders, problemText, render } from './views.js';
+import { subscriberPages } from './subscribers.js';
+import { fieldErrorText, FormState, LANG_COOKIE, chooseLanguage, langOf, languageName, pageHeaders, problemText, render } from './views.js';
 import { instantToZoned, zonedToInstant } from './zoned.js';
 
 /*
@@ -70,6 +71,18 @@ const MAX_STREAM_MS = 10 * 60 * 1000;
 type Lang = 'fi' | 'sv' | 'en';
 type Handler = (req: Request, res: Response, session: Session) => Promise<void>;
 type FormHandler = (req: Request, res: Response, session: Session, form: URLSearchParams) => Promise<void>;
+
+/** What the pages of this app share with those kept in modules of their own (subscribers.ts). */
+export interface StaffPages {
+  /** Renders `view` in the layout, with what every page needs. */
+  show(req: Request, res: Response, view: string, title: string, data: Record<string, unknown>, status?: number): Promise<void>;
+  /** Signed-in staff only. */
+  staff(handler: Handler): (req: Request, res: Response) => Promise<void>;
+  /** A urlencoded form post of signed-in staff, its CSRF token checked. */
+  post(handler: FormHandler): (req: Request, res: Response) => Promise<void>;
+  /** The newsroom the session works in (undefined: the admin was sent to pick one). */
+  workingNewsroom(res: Response, session: Session): Promise<Newsroom | undefined>;
+}
 
 /** Input checked by the endpoint's own schema: a 422 with field errors, as the API gives. */
 function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -92,7 +105,6 @@ const text = (form: URLSearchParams, name: string) => (form.get(name) ?? '').tri
 const orNull = (value: string) => (value === '' ? null : value);
 const list = (value: string) => value.split(',').map((k) => k.trim()).filter(Boolean);
 const display = (newsroom: Newsroom, lang: string) => newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
-const languageName = (lang: string, ui: string) => new Intl.DisplayNames([ui], { type: 'language' }).of(lang) ?? lang;
 
 /** `network = handle` per line, the form of social links in the settings. */
 function parseSocial(value: string): Record<string, string> {
@@ -121,8 +133,6 @@ export function adminRoutes(ctx: AppContext): Router {
     res.locals.session = await loadSession(ctx, req, res);
     next();
   });
-
-  const langOf = (res: Response): Lang => res.locals.lang as Lang;
 
   /** What every page's layout needs, with the page's own data. */
   async function show(req: Request, res: Response, view: string, title: string, data: Record<string, unknown>, status = 200) {
@@ -790,6 +800,8 @@ export function adminRoutes(ctx: AppContext): Router {
     await deleteContact(ctx, contact);
     res.redirect(303, '/admin/contacts');
   }));
+
+  subscriberPages(ctx, router, { show, staff, post, workingNewsroom });
 
   /* Newsroom settings */
 

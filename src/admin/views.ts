@@ -61,6 +61,12 @@ export function problemText(lang: InterfaceLanguage, error: unknown): string {
   return worded(lang, `admin.problem.${reason.code}`, reason.params, error.message);
 }
 
+/** The interface language chosen for this request (see chooseLanguage). */
+export const langOf = (res: Response): InterfaceLanguage => res.locals.lang as InterfaceLanguage;
+
+/** A language's name, in the interface language. */
+export const languageName = (lang: string, ui: string) => new Intl.DisplayNames([ui], { type: 'language' }).of(lang) ?? lang;
+
 export interface Field {
   name: string;
   id: string;

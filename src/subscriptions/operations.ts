@@ -1,7 +1,9 @@
+import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
+import type { Database } from '../lib/db/schema.js';
 import { type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
-import { foreignLanguage } from '../lib/schemas.js';
+import { email, foreignLanguage } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import { hashConfirmationToken, ipHash, verifySubscriberToken } from './links.js';
@@ -23,12 +25,13 @@ import {
   markUnsubscribed,
   replaceKeywords,
   type Subscriber,
+  subscribersAfter,
   subscribersByEmailKeys,
   takeAddressSlot,
   updatePreferences,
   useConfirmation,
 } from './repository.js';
-import { type ImportInput, importedSubscriber, type SubscribeInput } from './schemas.js';
+import { type ImportInput, importedSubscriber, keywordList, MAX_IMPORT, type SubscribeInput } from './schemas.js';
 
 /** At most one confirmation email per address and newsroom in this time. */
 export const ADDRESS_INTERVAL_MS = 5 * 60_000;
@@ -75,12 +78,112 @@ export async function requestSubscription(ctx: AppContext, newsroom: Newsroom, i
   const recorded = await ctx.db.transaction().execute(async (trx) => {
     if ((await confirmationsFromIp(trx, ip, isoTime(new Date(now.getTime() - 3600_000)))) >= PER_IP_PER_HOUR) return undefined;
     const subscriber = await ensureSubscriber(trx, newsroom.id, input.email, { languages, keywords }, isoTime(now));
-    const slot = await takeAddressSlot(trx, subscriber.id, isoTime(now), isoTime(new Date(now.getTime() - ADDRESS_INTERVAL_MS)));
-    if (!slot) return undefined;
-    return insertConfirmation(trx, { subscriberId: subscriber.id, lang: languages[0]!, languages, keywords, ipHash: ip, now: isoTime(now) });
+    return askToConfirm(trx, subscriber, { languages, keywords }, ip, now);
   });
   if (recorded) await queueConfirmationEmails(ctx.subscriptionMail, [recorded]);
   else ctx.logger.info({ newsroom: newsroom.slug }, 'subscribe request over a rate limit: no email');
+}
+
+/**
+ * The one way an address is asked to confirm (the form's request and the staff's
+ * invitation alike): the per-address slot, then a confirmation email recorded for the
+ * mail worker, carrying the wishes that confirming applies. Undefined when the address
+ * was already asked within ADDRESS_INTERVAL_MS.
+ */
+async function askToConfirm(
+  trx: Transaction<Database>,
+  subscriber: Subscriber,
+  wishes: { languages: string[]; keywords: string[] },
+  ip: string,
+  now: Date,
+): Promise<string | undefined> {
+  const slot = await takeAddressSlot(trx, subscriber.id, isoTime(now), isoTime(new Date(now.getTime() - ADDRESS_INTERVAL_MS)));
+  if (!slot) return undefined;
+  return insertConfirmation(trx, { subscriberId: subscriber.id, lang: wishes.languages[0]!, ...wishes, ipHash: ip, now: isoTime(now) });
+}
+
+/** One address to invite, as read from a staff upload (`line`: where it stands in the file). */
+export interface InviteRow {
+  line: number;
+  email: string;
+  languages: string[];
+  keywords: string[];
+}
+
+export type InviteRejection = {
+  line: number;
+  reason: 'noEmail' | 'email' | 'language' | 'keywords' | 'duplicate';
+  /** The value at fault (for `duplicate`, the line of the first occurrence). */
+  value: string;
+};
+
+export interface InviteResult {
+  invited: number;
+  alreadySubscribed: number;
+  /** Unsubscribed, by their own choice or suppressed after hard bounces: never asked again by staff. */
+  suppressed: number;
+  /** Asked within ADDRESS_INTERVAL_MS: not asked again yet. */
+  recentlyAsked: number;
+  rejected: InviteRejection[];
+}
+
+const INVITE_CHUNK = 500;
+
+/**
+ * Staff invite a list of addresses (a CSV upload): each valid address that is not
+ * subscribed is made pending, if new, and asked to confirm through the same double
+ * opt-in as the public form; nobody is subscribed until they confirm. Confirmed
+ * addresses are left as they are, unsubscribed ones are never asked again, and the
+ * per-address limit holds. The per-IP limit guards the public form against strangers;
+ * these requests come from signed-in staff, so they are recorded under the newsroom
+ * instead of an IP, neither held back by nor counting against anyone's IP.
+ */
+export async function inviteSubscribers(ctx: AppContext, newsroom: Newsroom, rows: readonly InviteRow[]): Promise<InviteResult> {
+  if (rows.length > MAX_IMPORT) throw unprocessable(`At most ${MAX_IMPORT} addresses at a time.`);
+  const rejected: InviteRejection[] = [];
+  const firstLine = new Map<string, number>();
+  const entries: { email: string; languages: string[]; keywords: string[] }[] = [];
+  for (const row of rows) {
+    const address = email.safeParse(row.email);
+    const { languages, errors } = checkLanguages(newsroom, row.languages);
+    const keywords = keywordList.safeParse(row.keywords);
+    const key = emailKey(row.email);
+    const reject = (reason: InviteRejection['reason'], value: string) => rejected.push({ line: row.line, reason, value: value.slice(0, 254) });
+    if (!row.email) reject('noEmail', '');
+    else if (!address.success) reject('email', row.email);
+    else if (errors.length) reject('language', row.languages.filter((lang) => !newsroom.languages.includes(lang)).join(' '));
+    else if (!keywords.success) reject('keywords', row.keywords.join(', '));
+    else if (firstLine.has(key)) reject('duplicate', String(firstLine.get(key)));
+    else {
+      firstLine.set(key, row.line);
+      entries.push({ email: address.data, languages, keywords: distinctKeywords(keywords.data) });
+    }
+  }
+
+  const result: InviteResult = { invited: 0, alreadySubscribed: 0, suppressed: 0, recentlyAsked: 0, rejected };
+  const ip = ipHash(ctx.config.signingSecret, `staff-invitation:${newsroom.id}`);
+  for (let i = 0; i < entries.length; i += INVITE_CHUNK) {
+    const now = ctx.clock.now();
+    const recorded = await ctx.db.transaction().execute(async (trx) => {
+      const ids: string[] = [];
+      for (const entry of entries.slice(i, i + INVITE_CHUNK)) {
+        const wishes = { languages: entry.languages, keywords: entry.keywords };
+        const subscriber = await ensureSubscriber(trx, newsroom.id, entry.email, wishes, isoTime(now));
+        if (subscriber.status === 'confirmed') result.alreadySubscribed += 1;
+        else if (subscriber.status === 'unsubscribed') result.suppressed += 1;
+        else {
+          const id = await askToConfirm(trx, subscriber, wishes, ip, now);
+          if (id) ids.push(id);
+          else result.recentlyAsked += 1;
+        }
+      }
+      return ids;
+    });
+    // Queued once committed; whatever Redis misses, the sweep finds in the database.
+    await queueConfirmationEmails(ctx.subscriptionMail, recorded);
+    result.invited += recorded.length;
+  }
+  return result;
 }
 
 export type ConfirmationState = 'valid' | 'used' | 'expired' | 'unknown';
@@ -227,6 +330,18 @@ export async function getSubscriberOf(ctx: AppContext, newsroom: Newsroom, id: s
   const subscriber = await findSubscriber(ctx.db, id);
   if (!subscriber || subscriber.newsroomId !== newsroom.id) throw notFound('Subscriber');
   return subscriber;
+}
+
+const EXPORT_PAGE = 1000;
+
+/** The newsroom's subscribers for the CSV export, a page at a time (keyset), so that a large list is never held whole. */
+export async function* exportSubscribers(ctx: AppContext, newsroom: Newsroom): AsyncGenerator<Subscriber[]> {
+  for (let after = ''; ; ) {
+    const page = await subscribersAfter(ctx.db, newsroom.id, after, EXPORT_PAGE);
+    if (page.length) yield page;
+    if (page.length < EXPORT_PAGE) return;
+    after = page[page.length - 1]!.id;
+  }
 }
 
 export async function deleteSubscriber(ctx: AppContext, subscriber: Subscriber): Promise<void> {

@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import type { Response } from 'express';
 import { interfaceLanguage, t } from '../lib/i18n.js';
 import { template } from '../lib/templates.js';
@@ -57,6 +58,18 @@ const inert = (cell: string) => (/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell);
 
 export const csvRow = (s: Subscriber) =>
   [s.email, s.status, s.languages.join(' '), s.keywords.join(', '), s.consentAt ?? '', s.consentSource ?? '', s.createdAt, s.confirmedAt ?? '', s.unsubscribedAt ?? ''].map(inert);
+
+/** The CSV export as a download (the API's and the staff app's alike), written page by page as read. */
+export async function sendSubscribersCsv(res: Response, newsroom: Newsroom, pages: AsyncIterable<Subscriber[]>): Promise<void> {
+  res.status(200).set({
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${newsroom.slug}-subscribers.csv"`,
+    'Cache-Control': 'no-store',
+  });
+  res.write(stringify([csvColumns]));
+  for await (const page of pages) res.write(stringify(page.map(csvRow)));
+  res.end();
+}
 
 /*
  * The subscription pages: no script, no inline style, nothing from elsewhere. Their URLs

@@ -348,6 +348,18 @@ export async function countSubscribers(db: Executor, newsroomId: string) {
   return { status, language };
 }
 
+/** Unsubscribed by the delivery after `atLeast` hard bounces (suppressed), rather than by their own choice. */
+export async function countSuppressed(db: Executor, newsroomId: string, atLeast: number): Promise<number> {
+  const row = await db
+    .selectFrom('subscribers')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('newsroom_id', '=', newsroomId)
+    .where('status', '=', 'unsubscribed')
+    .where('hard_bounces', '>=', atLeast)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** The newsroom's subscribers in pages by id (keyset), for the CSV export. */
 export async function subscribersAfter(db: Executor, newsroomId: string, afterId: string, limit: number): Promise<Subscriber[]> {
   const rows = await db

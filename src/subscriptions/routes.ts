@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import type { AppContext } from '../context.js';
 import { defineRoute } from '../lib/routes.js';
 import { getNewsroom, getNewsroomForStaff } from '../newsrooms/operations.js';
@@ -7,12 +6,13 @@ import {
   dataHeldAbout,
   deleteSubscriber,
   eraseAddress,
+  exportSubscribers,
   getSubscriberOf,
   importSubscribers,
   requestSubscription,
 } from './operations.js';
-import { csvColumns, csvRow, presentDataHeld, presentSubscriber } from './presenter.js';
-import { countSubscribers, listSubscribers, subscribersAfter } from './repository.js';
+import { csvColumns, presentDataHeld, presentSubscriber, sendSubscribersCsv } from './presenter.js';
+import { countSubscribers, listSubscribers } from './repository.js';
 import {
   dataSubjectBody,
   dataSubjectExport,
@@ -32,8 +32,6 @@ export const SUBSCRIBE_ACCEPTED = {
   status: 'accepted' as const,
   detail: 'If the address can receive mail, a confirmation email is on its way. The subscription starts when it is confirmed.',
 };
-
-const EXPORT_PAGE = 1000;
 
 export function subscriptionRoutes(ctx: AppContext) {
   return [
@@ -105,20 +103,7 @@ export function subscriptionRoutes(ctx: AppContext) {
       responses: { 200: { description: `CSV with a header row: ${csvColumns.join(', ')}`, contentType: 'text/csv' } },
       load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
       async handle({ loaded: newsroom, res }) {
-        res.status(200).set({
-          'Content-Type': 'text/csv; charset=utf-8',
-          'Content-Disposition': `attachment; filename="${newsroom.slug}-subscribers.csv"`,
-          'Cache-Control': 'no-store',
-        });
-        res.write(stringify([csvColumns]));
-        // Keyset pages, so that a large list is never held whole in memory.
-        for (let after = ''; ; ) {
-          const page = await subscribersAfter(ctx.db, newsroom.id, after, EXPORT_PAGE);
-          if (page.length) res.write(stringify(page.map(csvRow)));
-          if (page.length < EXPORT_PAGE) break;
-          after = page[page.length - 1]!.id;
-        }
-        res.end();
+        await sendSubscribersCsv(res, newsroom, exportSubscribers(ctx, newsroom));
       },
     }),
     defineRoute({

@@ -1,0 +1,151 @@
+import { readFile, rm } from 'node:fs/promises';
+import type { Request, Response, Router } from 'express';
+import { receiveForm } from '../attachments/upload.js';
+import type { AppContext } from '../context.js';
+import { SUPPRESS_AFTER_HARD_BOUNCES } from '../delivery/policy.js';
+import { AppError } from '../lib/errors.js';
+import { t } from '../lib/i18n.js';
+import type { Newsroom } from '../newsrooms/repository.js';
+import { INVITE_CSV_MAX_BYTES, type InviteCsvProblem, readInviteCsv } from '../subscriptions/csv.js';
+import { deleteSubscriber, exportSubscribers, getSubscriberOf, type InviteResult, type InviteRow, inviteSubscribers } from '../subscriptions/operations.js';
+import { sendSubscribersCsv } from '../subscriptions/presenter.js';
+import { countSubscribers, countSuppressed, listSubscribers } from '../subscriptions/repository.js';
+import { MAX_IMPORT, subscriberStatus } from '../subscriptions/schemas.js';
+import { CSRF_FIELD, checkCsrf, csrfToken } from './csrf.js';
+import type { StaffPages } from './routes.js';
+import type { Session } from './session.js';
+import { FormState, langOf, languageName } from './views.js';
+
+/*
+ * The subscribers of the working newsroom: counts, a searchable list, removal (after a
+ * confirmation page), the CSV export of the API, and invitations from a CSV upload that
+ * go through the double opt-in (nobody is subscribed without confirming).
+ */
+
+const PAGE_SIZE = 50;
+const MB = 1024 * 1024;
+
+/** What went wrong with an upload, as the file field shows it. */
+type UploadProblem = InviteCsvProblem | { problem: 'noFile' | 'tooLarge' };
+
+export function subscriberPages(ctx: AppContext, router: Router, { show, staff, post, workingNewsroom }: StaffPages): void {
+  interface PageState {
+    importState?: FormState;
+    result?: InviteResult;
+    removed?: boolean;
+  }
+
+  async function showSubscribers(req: Request, res: Response, newsroom: Newsroom, s: PageState, status = 200) {
+    const lang = langOf(res);
+    const filter = subscriberStatus.safeParse(req.query.status).data;
+    const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 254) : '';
+    const page = Math.max(0, Math.min(10_000, Number.parseInt(String(req.query.page ?? '0'), 10) || 0));
+    const [list, counts, suppressed] = await Promise.all([
+      listSubscribers(ctx.db, newsroom.id, { status: filter, q: search || undefined, limit: PAGE_SIZE, offset: page * PAGE_SIZE }),
+      countSubscribers(ctx.db, newsroom.id),
+      countSuppressed(ctx.db, newsroom.id, SUPPRESS_AFTER_HARD_BOUNCES),
+    ]);
+    const query = (p: number) => `?${new URLSearchParams({ ...(filter ? { status: filter } : {}), ...(search ? { q: search } : {}), page: String(p) })}`;
+    const importState = s.importState ?? new FormState(lang);
+    const session = res.locals.session as Session;
+    await show(req, res, 'subscribers', t(lang, 'admin.subscribers.title'), {
+      timezone: newsroom.timezone,
+      statusCounts: subscriberStatus.options.map((value) => ({
+        value,
+        label: t(lang, `admin.subscribers.status.${value}`),
+        count: counts.status[value],
+        href: `?${new URLSearchParams({ status: value })}`,
+      })),
+      suppressed,
+      languageCounts: newsroom.languages.map((code) => ({ name: languageName(code, lang), count: counts.language[code] ?? 0 })),
+      statuses: subscriberStatus.options.map((value) => ({ value, label: t(lang, `admin.subscribers.status.${value}`), selected: value === filter })),
+      search,
+      subscribers: list.items.map((sub) => ({
+        id: sub.id,
+        email: sub.email,
+        languages: sub.languages.join(', '),
+        status: sub.status,
+        statusLabel: t(lang, `admin.subscribers.status.${sub.status}`),
+        createdAt: sub.createdAt,
+        confirmedAt: sub.confirmedAt,
+      })),
+      showing: list.items.length ? { from: page * PAGE_SIZE + 1, to: page * PAGE_SIZE + list.items.length, total: list.total } : undefined,
+      previousPage: page > 0 ? query(page - 1) : undefined,
+      nextPage: (page + 1) * PAGE_SIZE < list.total ? query(page + 1) : undefined,
+      removed: s.removed,
+      importAction: `/admin/subscribers/import?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, session.id))}`,
+      fileField: importState.field('file'),
+      importFormat: t(lang, 'admin.subscribers.import.format', { language: newsroom.languages[0]!, max: MAX_IMPORT.toLocaleString(lang) }),
+      result: s.result && {
+        ...s.result,
+        rejected: s.result.rejected.map((r) => ({ line: r.line, reason: t(lang, `admin.subscribers.reason.${r.reason}`, { value: r.value }) })),
+      },
+    }, status);
+  }
+
+  router.get('/subscribers', staff(async (req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (newsroom) await showSubscribers(req, res, newsroom, { removed: req.query.removed === '1' });
+  }));
+
+  router.get('/subscribers/export', staff(async (_req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (newsroom) await sendSubscribersCsv(res, newsroom, exportSubscribers(ctx, newsroom));
+  }));
+
+  // The confirmation step, a page of its own so that it works without scripts.
+  router.get('/subscribers/:id/remove', staff(async (req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    const subscriber = await getSubscriberOf(ctx, newsroom, String(req.params.id));
+    const lang = langOf(res);
+    await show(req, res, 'confirm', t(lang, 'admin.confirm.removeSubscriber.title'), {
+      question: t(lang, 'admin.confirm.removeSubscriber.question', { email: subscriber.email }),
+      button: t(lang, 'admin.confirm.removeSubscriber.button'),
+      action: `/admin/subscribers/${encodeURIComponent(subscriber.id)}/remove`,
+      cancel: '/admin/subscribers',
+      danger: true,
+    });
+  }));
+
+  router.post('/subscribers/:id/remove', post(async (req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    await deleteSubscriber(ctx, await getSubscriberOf(ctx, newsroom, String(req.params.id)));
+    res.redirect(303, '/admin/subscribers?removed=1');
+  }));
+
+  /** The rows of the uploaded CSV file, or what is wrong with it. */
+  async function receiveCsv(req: Request): Promise<{ rows: InviteRow[] } | UploadProblem> {
+    const tempPath = await ctx.files.tempPath();
+    try {
+      const { file } = await receiveForm(req, { tempPath, maxFileBytes: INVITE_CSV_MAX_BYTES });
+      if (!file || file.size === 0) return { problem: 'noFile' };
+      return readInviteCsv(await readFile(file.path));
+    } catch (error) {
+      // The upload's own refusals (too large, not a form with a file) are the field's errors too.
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      return { problem: error.status === 413 ? 'tooLarge' : 'noFile' };
+    } finally {
+      await rm(tempPath, { force: true });
+    }
+  }
+
+  // Multipart: the CSRF token comes in the action's query string, as for attachments.
+  router.post('/subscribers/import', staff(async (req, res, session) => {
+    checkCsrf(ctx, req, session.id, undefined);
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    const upload = await receiveCsv(req);
+    if ('problem' in upload) {
+      const message = t(langOf(res), `admin.subscribers.import.${upload.problem}`, {
+        line: 'line' in upload ? upload.line : '',
+        max: MAX_IMPORT.toLocaleString(langOf(res)),
+        mb: INVITE_CSV_MAX_BYTES / MB,
+      });
+      const importState = new FormState(langOf(res), new Map(), [{ path: 'file', message }]);
+      return showSubscribers(req, res, newsroom, { importState }, upload.problem === 'tooLarge' ? 413 : 422);
+    }
+    await showSubscribers(req, res, newsroom, { result: await inviteSubscribers(ctx, newsroom, upload.rows) });
+  }));
+}
