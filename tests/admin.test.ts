@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
 import supertest from 'supertest';
 import { hashSecret } from '../src/auth/tokens.js';
 import { SESSION_COOKIE } from '../src/admin/session.js';
@@ -340,6 +341,33 @@ describe('previews', () => {
     const theirs = await buildRelease(t, other);
     expect((await staff.get(`/admin/releases/${theirs.id}/preview/fi`)).status).toBe(403);
     expect((await staff.get(`/admin/releases/${theirs.id}/email/fi`)).status).toBe(403);
+  });
+
+  it('show the images of a release under embargo through the staff app’s own file URLs', async () => {
+    const staff = await signedIn();
+    const id = await createViaForm(staff);
+    const jpeg = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#2a6' } }).jpeg().toBuffer();
+    const image = await buildAttachment(t, newsroom, id, { bytes: jpeg, filename: 'kuva.jpg' });
+    const pdf = await buildAttachment(t, newsroom, id);
+    await t.http.post(`/api/releases/${id}/schedule`).set(newsroom.auth).send({ publishAt: new Date(Date.now() + 86_400_000).toISOString() }).expect(200);
+
+    const page = await staff.get(`/admin/releases/${id}/preview/fi`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`src="/admin/files/${image.id}/web"`);
+    expect(page.text).toContain(`href="/admin/files/${pdf.id}/document.pdf"`);
+    expect(page.text).not.toContain(`https://news.example.test/files/${image.id}`);
+    const web = await t.http.get(`/admin/files/${image.id}/web`).set('Cookie', staff.cookieHeader);
+    expect(web.status).toBe(200);
+    expect(web.headers['content-type']).toMatch(/^image\//);
+    const original = await t.http.get(`/admin/files/${image.id}/kuva.jpg`).set('Cookie', staff.cookieHeader);
+    expect([original.status, original.headers['content-type']]).toEqual([200, 'image/jpeg']);
+    await t.http.get(`/admin/files/${image.id}/web`).expect(303); // without the session: to the sign-in
+
+    // The API's preview keeps the public file URLs, which stay closed to the public until publication.
+    const api = await t.http.get(`/api/releases/${id}/preview/fi`).set(newsroom.auth).expect(200);
+    expect(api.text).toContain(`src="https://news.example.test/files/${image.id}/web"`);
+    await t.http.get(`/files/${image.id}/web`).expect(404);
+    await t.http.get(`/files/${image.id}/kuva.jpg`).expect(404);
   });
 });
 

@@ -39,6 +39,7 @@ import type { Release } from '../releases/repository.js';
 import { createReleaseBody, limits, releaseTypes, scheduleBody, updateReleaseBody } from '../releases/schemas.js';
 import { effectivePublishedAt, effectiveStatus, releaseStatuses, type ReleaseStatus } from '../releases/visibility.js';
 import { renderReleasePreview, sendReleasePreview } from '../site/routes.js';
+import { staffFileUrls } from '../site/urls.js';
 import { CSRF_FIELD, checkCsrf, csrfToken } from './csrf.js';
 import { readForm } from './forms.js';
 import {
@@ -433,8 +434,8 @@ export function adminRoutes(ctx: AppContext): Router {
         id: a.id,
         filename: a.filename,
         size: Number(a.size),
-        url: `/admin/files/${encodeURIComponent(a.id)}/${encodeURIComponent(a.filename)}`,
-        thumbnail: a.rendition ? `/admin/files/${encodeURIComponent(a.id)}/web` : undefined,
+        url: staffFileUrls.file(a.id, a.filename),
+        thumbnail: a.rendition ? staffFileUrls.rendition(a.id) : undefined,
         captions: newsroom.languages.map((code) => ({ code, name: languageName(code, lang), field: own.field(`caption.${code}`, caption[code]) })),
         credit: own.field('credit', a.credit ?? ''),
         summary: own.summary(['credit', ...newsroom.languages.map((code) => `caption.${code}`)]),
@@ -651,11 +652,14 @@ export function adminRoutes(ctx: AppContext): Router {
     res.end();
   }));
 
-  /* Previews: the page and the email exactly as the public site and the delivery render them. */
+  /*
+   * Previews: the page and the email exactly as the public site and the delivery render them.
+   * The page links the staff app's own file URLs, so that images under embargo show.
+   */
 
   router.get('/releases/:id/preview/:lang', staff(async (req, res, session) => {
     const { release } = await loadRelease(session, param(req, 'id'));
-    sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, param(req, 'lang')));
+    sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, param(req, 'lang'), staffFileUrls));
   }));
 
   router.get('/releases/:id/email/:lang', staff(async (req, res, session) => {

@@ -4,9 +4,8 @@ import { interfaceLanguage, t } from '../lib/i18n.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import type { Release, Translation } from '../releases/repository.js';
 import {
-  attachmentRenditionUrl,
-  attachmentUrl,
   contactVcardUrl,
+  type FileUrls,
   keywordPageUrl,
   newsroomAtomUrl,
   newsroomJsonFeedUrl,
@@ -108,14 +107,14 @@ function renditionSize(width: number, height: number) {
   return { width: Math.round(width * scale), height: Math.round(height * scale) };
 }
 
-export function attachmentViews(base: string, attachments: AttachmentRow[], lang: string) {
+export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[], lang: string) {
   const images = [];
   const files = [];
   for (const a of attachments) {
     const caption: Record<string, string> = JSON.parse(a.caption);
     const common = {
       filename: a.filename,
-      url: attachmentUrl(base, a.id, a.filename),
+      url: fileUrls.file(a.id, a.filename),
       type: fileType(a),
       size: fileSize(Number(a.size), lang),
       caption: caption[lang] ?? '',
@@ -123,7 +122,7 @@ export function attachmentViews(base: string, attachments: AttachmentRow[], lang
     };
     if (a.rendition && a.width && a.height) {
       const shown = renditionSize(a.width, a.height);
-      const src = attachmentRenditionUrl(base, a.id);
+      const src = fileUrls.rendition(a.id);
       images.push({
         ...common,
         src,
