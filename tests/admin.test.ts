@@ -572,6 +572,7 @@ describe('another newsroom', () => {
       [`/admin/releases/${theirs.id}/unschedule`, { version: '1' }],
       [`/admin/releases/${theirs.id}/attachments/${theirAttachment.id}`, { 'caption.fi': 'x' }],
       [`/admin/releases/${theirs.id}/attachments/${theirAttachment.id}/remove`, {}],
+      [`/admin/releases/${theirs.id}/contacts`, { version: '1', name: 'Kaapattu' }],
       [`/admin/contacts/${theirContact.id}`, { name: 'Kaapattu' }],
       [`/admin/contacts/${theirContact.id}/delete`, {}],
       ['/admin/newsrooms', { slug: 'kaapattu', languages: 'fi', name: 'X' }],
@@ -602,6 +603,40 @@ describe('contacts and settings', () => {
     expect((await t.http.get(`/api/contacts/${contact.id}`).set(room.auth)).body).toMatchObject({ title: { sv: 'informatör' }, phone: null });
     expect((await staff.post(`/admin/contacts/${contact.id}/delete`)).status).toBe(303);
     await t.http.get(`/api/contacts/${contact.id}`).set(room.auth).expect(404);
+  });
+
+  it('creates a contact from the editor and names it on the release, in one transaction', async () => {
+    const room = await buildNewsroom(t);
+    const staff = await signedIn(room);
+    const existing = await buildContact(t, room, { name: 'Aino Aiempi' });
+    expect((await staff.get('/admin/releases/new')).text).toContain('Save the draft first');
+    const id = await createViaForm(staff, { contactIds: existing.id });
+    const editor = await staff.get(`/admin/releases/${id}`);
+    expect(editor.text).toContain(`action="/admin/releases/${id}/contacts"`);
+    expect(editor.text).toContain('id="f-nc-name"');
+    const version = versionOf(editor.text);
+    const contactsOfRoom = async () => (await t.http.get(`/api/newsrooms/${room.slug}/contacts`).set(room.auth).expect(200)).body;
+
+    const bad = await staff.post(`/admin/releases/${id}/contacts`, { version, name: '', 'title.fi': 'päällikkö', 'title.sv': '', phone: 'soita', email: 'ei' });
+    expect(bad.status).toBe(422);
+    for (const field of ['name', 'phone', 'email']) expect(bad.text).toMatch(new RegExp(`id="f-nc-${field}-error"`));
+    expect(bad.text).toContain('value="päällikkö"');
+    expect(bad.text).toContain('href="#f-nc-email"');
+
+    // A release changed meanwhile: a 409, and no contact is left behind either.
+    const stale = await staff.post(`/admin/releases/${id}/contacts`, { version: String(Number(version) - 1), name: 'Ville Välissä', 'title.fi': '', 'title.sv': '', phone: '', email: '' });
+    expect(stale.status).toBe(409);
+    expect(stale.text).toContain('value="Ville Välissä"');
+    expect((await contactsOfRoom()).map((c: { name: string }) => c.name)).toEqual(['Aino Aiempi']);
+
+    const ok = await staff.post(`/admin/releases/${id}/contacts`, { version, name: 'Uma Uusi', 'title.fi': 'tiedottaja', 'title.sv': 'informatör', phone: '+358 40 111 2222', email: 'uma@example.org' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toBe(`/admin/releases/${id}#f-contactIds`);
+    const created = (await contactsOfRoom()).find((c: { name: string }) => c.name === 'Uma Uusi');
+    expect(created).toMatchObject({ title: { fi: 'tiedottaja', sv: 'informatör' }, phone: '+358 40 111 2222', email: 'uma@example.org' });
+    const api = await t.http.get(`/api/releases/${id}`).set(room.auth).expect(200);
+    expect(api.body.contacts.map((c: { id: string }) => c.id)).toEqual([existing.id, created.id]);
+    expect((await staff.get(`/admin/releases/${id}`)).text).toMatch(new RegExp(`id="contact-${created.id}" name="contactIds" value="${created.id}" checked`));
   });
 
   it('changes the newsroom’s texts, languages, zone and links, with errors next to the fields', async () => {

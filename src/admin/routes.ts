@@ -11,7 +11,7 @@ import { createToken } from '../auth/operations.js';
 import { listTokens, revokeToken } from '../auth/repository.js';
 import { createTokenBody } from '../auth/routes.js';
 import { createContact, deleteContact, getContactForStaff, updateContact } from '../contacts/operations.js';
-import { listContacts } from '../contacts/repository.js';
+import { type Contact, listContacts } from '../contacts/repository.js';
 import { createContactBody, updateContactBody } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
 import { deliveryCounts, tally } from '../delivery/counts.js';
@@ -26,6 +26,7 @@ import { createNewsroom, getNewsroom, updateNewsroom } from '../newsrooms/operat
 import { findNewsroomById, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { createNewsroomBody, updateNewsroomBody } from '../newsrooms/schemas.js';
 import {
+  addNewContact,
   createRelease,
   getReleaseForStaff,
   listReleasesForStaff,
@@ -65,6 +66,8 @@ import { instantToZoned, zonedToInstant } from './zoned.js';
 
 const staticDir = path.join(projectRoot, 'templates', 'admin', 'static');
 const PAGE_SIZE = 50;
+/** Ids of the editor's "new contact" fields, apart from the release's own. */
+const NEW_CONTACT_PREFIX = 'nc-';
 const STREAM_INTERVAL_MS = 1000;
 const MAX_STREAM_MS = 10 * 60 * 1000;
 
@@ -392,6 +395,20 @@ export function adminRoutes(ctx: AppContext): Router {
     uploadProblem?: string;
     scheduleState?: FormState;
     attachmentState?: { id: string; state: FormState };
+    newContactState?: FormState;
+    newContactProblem?: string;
+  }
+
+  /** The fields of a contact's form (here and in the editor's "new contact"). */
+  function contactForm(newsroom: Newsroom, lang: Lang, state: FormState, contact?: Contact) {
+    const names = ['name', 'phone', 'email', ...newsroom.languages.map((code) => `title.${code}`)];
+    return {
+      name: state.field('name', contact?.name),
+      phone: state.field('phone', contact?.phone ?? ''),
+      email: state.field('email', contact?.email ?? ''),
+      titles: newsroom.languages.map((code) => ({ code, name: languageName(code, lang), field: state.field(`title.${code}`, contact?.title[code]) })),
+      summary: state.summary(names),
+    };
   }
 
   async function showEditor(req: Request, res: Response, newsroom: Newsroom, release: Release | undefined, s: EditorState, status = 200) {
@@ -486,6 +503,10 @@ export function adminRoutes(ctx: AppContext): Router {
       scheduleSummary: schedule.summary(['publishAt']),
       attachments,
       captionLanguages: newsroom.languages.map((code) => ({ code, name: languageName(code, lang) })),
+      newContact: {
+        ...contactForm(newsroom, lang, s.newContactState ?? new FormState(new Map(), [], NEW_CONTACT_PREFIX)),
+        problem: s.newContactProblem,
+      },
       bodyLimit: limits.body,
     }, status);
   }
@@ -679,6 +700,25 @@ export function adminRoutes(ctx: AppContext): Router {
       .send(email.html);
   }));
 
+  /* A new contact from the editor: created and named on the release in one transaction. */
+
+  router.post('/releases/:id/contacts', post(async (req, res, session, form) => {
+    const { release, newsroom } = await loadRelease(session, param(req, 'id'));
+    const expectedVersion = Number(form.get('version'));
+    const outcome = await attempt(() =>
+      addNewContact(ctx, newsroom, release, parseWith(createContactBody, contactInput(form, newsroom)), Number.isInteger(expectedVersion) ? expectedVersion : -1),
+    );
+    if (outcome.error) {
+      const values = new Map([...form].filter(([k]) => k !== CSRF_FIELD && k !== 'version'));
+      const conflict = outcome.error.status === 409;
+      return showEditor(req, res, newsroom, release, {
+        newContactState: new FormState(values, outcome.error.errors, NEW_CONTACT_PREFIX),
+        ...(conflict ? { problem: outcome.error.message, conflict } : { newContactProblem: outcome.error.message }),
+      }, outcome.error.status);
+    }
+    backToRelease(res, release, '#f-contactIds');
+  }));
+
   /* Attachments */
 
   router.post('/releases/:id/attachments', staff(async (req, res, session) => {
@@ -736,19 +776,11 @@ export function adminRoutes(ctx: AppContext): Router {
   async function showContacts(req: Request, res: Response, newsroom: Newsroom, editing?: { id: string; state: FormState; problem: string }, status = 200) {
     const lang = langOf(res);
     const contacts = await listContacts(ctx.db, newsroom.id);
-    const formOf = (id: string, contact?: { name: string; title: Record<string, string>; phone: string | null; email: string | null }) => {
-      const state = editing?.id === id ? editing.state : new FormState(new Map(), [], `c-${id}-`);
-      const names = ['name', 'phone', 'email', ...newsroom.languages.map((code) => `title.${code}`)];
-      return {
-        id,
-        name: state.field('name', contact?.name),
-        phone: state.field('phone', contact?.phone ?? ''),
-        email: state.field('email', contact?.email ?? ''),
-        titles: newsroom.languages.map((code) => ({ code, name: languageName(code, lang), field: state.field(`title.${code}`, contact?.title[code]) })),
-        summary: state.summary(names),
-        problem: editing?.id === id ? editing.problem : undefined,
-      };
-    };
+    const formOf = (id: string, contact?: Contact) => ({
+      id,
+      ...contactForm(newsroom, lang, editing?.id === id ? editing.state : new FormState(new Map(), [], `c-${id}-`), contact),
+      problem: editing?.id === id ? editing.problem : undefined,
+    });
     await show(req, res, 'contacts', t(lang, 'admin.contacts.title'), {
       contacts: contacts.map((c) => ({ ...formOf(c.id, c), displayName: c.name })),
       newContact: formOf('new'),

@@ -10,6 +10,7 @@ import {
   SqliteDialect,
   SqliteDriver,
   sql,
+  type Transaction,
 } from 'kysely';
 import pg from 'pg';
 import { initial } from './migrations/0001_initial.js';
@@ -24,6 +25,14 @@ import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
+
+/**
+ * Runs `work` in `db`'s transaction when `db` is one (an operation joining its caller's
+ * transaction), else in a transaction of its own.
+ */
+export function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
 
 export interface Store {
   db: Db;
