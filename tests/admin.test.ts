@@ -670,6 +670,40 @@ describe('contacts and settings', () => {
   });
 });
 
+describe('newsroom logo', () => {
+  it('is uploaded in the settings (CSRF in the action), shown on the site and in the email, and removed', async () => {
+    const room = await buildNewsroom(t);
+    const staff = await signedIn(room);
+    const page = await staff.get('/admin/settings');
+    expect(page.text).toContain('id="logo-file"');
+    const action = /action="(\/admin\/settings\/logo\?_csrf&#x3D;[^"]+)"/.exec(page.text)![1]!.replace('&#x3D;', '=');
+    const logo = await sharp({ create: { width: 120, height: 60, channels: 4, background: '#06cf' } }).png().toBuffer();
+
+    // Without the form's token nothing happens.
+    await t.http.post('/admin/settings/logo').set('Cookie', staff.cookieHeader).attach('file', logo, 'logo.png').expect(403);
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    const refused = await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', svg, 'logo.svg');
+    expect(refused.status).toBe(415);
+    expect(refused.text).toMatch(/id="logo-file-error"[^>]*>The logo must be a PNG, JPEG or WebP image/);
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBeNull();
+
+    const uploaded = await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', logo, 'logo.png');
+    expect([uploaded.status, uploaded.headers.location]).toEqual([303, '/admin/settings?saved=1#logo']);
+    const { logoUrl } = (await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body;
+    const path = new URL(logoUrl).pathname;
+    expect((await staff.get('/admin/settings')).text).toContain(`src="${path}"`);
+    expect((await t.http.get(path).expect(200)).headers['content-type']).toBe('image/png');
+    expect((await t.http.get(`/${room.slug}/fi`).expect(200)).text).toContain(`src="${logoUrl}"`);
+    // The email's header: an absolute URL under PUBLIC_URL.
+    const release = await buildRelease(t, room);
+    expect((await staff.get(`/admin/releases/${release.id}/email/fi`)).text).toContain(`src="${logoUrl}"`);
+
+    expect((await staff.post('/admin/settings/logo/remove')).status).toBe(303);
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBeNull();
+    expect((await staff.get('/admin/settings')).text).not.toContain('/files/logo/');
+  });
+});
+
 describe('the admin', () => {
   it('creates a newsroom and a token, switches newsroom and revokes the token', async () => {
     const admin = new StaffClient(t);

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { addAttachment, removeAttachment, updateAttachment } from '../attachments/operations.js';
 import { updateAttachmentBody } from '../attachments/schemas.js';
 import { serveAttachmentFile, type Variant } from '../attachments/serve.js';
+import { withUpload } from '../attachments/upload.js';
 import { tokenChecker } from '../auth/authenticate.js';
 import { authorizeNewsroom } from '../auth/authorize.js';
 import { createToken } from '../auth/operations.js';
@@ -22,6 +23,7 @@ import { AppError, forbidden, invalidSchemaInput, notFound } from '../lib/errors
 import { renderMarkdown } from '../lib/html.js';
 import { t } from '../lib/i18n.js';
 import { isoTime } from '../lib/time.js';
+import { LOGO_MAX_BYTES, removeLogo, setLogo } from '../newsrooms/logo.js';
 import { createNewsroom, getNewsroom, updateNewsroom } from '../newsrooms/operations.js';
 import { findNewsroomById, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { createNewsroomBody, updateNewsroomBody } from '../newsrooms/schemas.js';
@@ -40,7 +42,7 @@ import type { Release } from '../releases/repository.js';
 import { createReleaseBody, limits, releaseTypes, scheduleBody, updateReleaseBody } from '../releases/schemas.js';
 import { effectivePublishedAt, effectiveStatus, releaseStatuses, type ReleaseStatus } from '../releases/visibility.js';
 import { renderReleasePreview, sendReleasePreview } from '../site/routes.js';
-import { staffFileUrls } from '../site/urls.js';
+import { newsroomLogoUrl, staffFileUrls } from '../site/urls.js';
 import { CSRF_FIELD, checkCsrf, csrfToken } from './csrf.js';
 import { readForm } from './forms.js';
 import {
@@ -91,6 +93,9 @@ async function attempt<T>(run: () => Promise<T>): Promise<{ value: T; error?: un
     throw error;
   }
 }
+
+/** A refused upload in one line, shown next to the file field: the problem and each field's error. */
+const problemText = (error: AppError) => [error.message, ...error.errors.map((e) => `${e.path}: ${e.message}`)].join(' ');
 
 const text = (form: URLSearchParams, name: string) => (form.get(name) ?? '').trim();
 const orNull = (value: string) => (value === '' ? null : value);
@@ -728,9 +733,8 @@ export function adminRoutes(ctx: AppContext): Router {
       await addAttachment(ctx, release, req);
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
-      const detail = [error.message, ...error.errors.map((e) => `${e.path}: ${e.message}`)].join(' ');
       const current = (await getReleaseForStaff(ctx, release.id, session.principal)) ?? release;
-      return showEditor(req, res, newsroom, current, { uploadProblem: detail }, error.status);
+      return showEditor(req, res, newsroom, current, { uploadProblem: problemText(error) }, error.status);
     }
     backToRelease(res, release, '#attachments');
   }));
@@ -845,6 +849,9 @@ export function adminRoutes(ctx: AppContext): Router {
         boilerplateField: state.field(`boilerplate.${code}`, newsroom.boilerplate[code]),
       })),
       summary: state.summary(names),
+      // On the host the staff app is reached at (its CSP takes images from there only).
+      logoUrl: newsroom.logo ? newsroomLogoUrl('', newsroom.slug, newsroom.logo.sha256) : undefined,
+      logoAction: `/admin/settings/logo?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, (res.locals.session as Session).id))}`,
       ...extra,
     }, status);
   }
@@ -877,6 +884,27 @@ export function adminRoutes(ctx: AppContext): Router {
       return showSettings(req, res, newsroom, new FormState(values, outcome.error.errors), { problem: outcome.error.message }, outcome.error.status);
     }
     res.redirect(303, '/admin/settings?saved=1');
+  }));
+
+  // Multipart, so the CSRF token comes in the action's query, as for attachments.
+  router.post('/settings/logo', staff(async (req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    checkCsrf(ctx, req, session.id, undefined);
+    try {
+      await withUpload(ctx.files, req, LOGO_MAX_BYTES, (form) => setLogo(ctx, newsroom, form));
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      return showSettings(req, res, newsroom, new FormState(), { logoProblem: problemText(error) }, error.status);
+    }
+    res.redirect(303, '/admin/settings?saved=1#logo');
+  }));
+
+  router.post('/settings/logo/remove', post(async (_req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    await removeLogo(ctx, newsroom);
+    res.redirect(303, '/admin/settings?saved=1#logo');
   }));
 
   /** Errors as pages (the API's routes answer problem+json; these are people). */

@@ -9,6 +9,7 @@ import {
   keywordPageUrl,
   newsroomAtomUrl,
   newsroomJsonFeedUrl,
+  newsroomLogoUrl,
   newsroomPageUrl,
   newsroomRssUrl,
   releasePageUrl,
@@ -251,4 +252,5 @@ export const searchBox = (base: string, newsroom: Newsroom, lang: string, query 
 export const newsroomHome = (base: string, newsroom: Newsroom, lang: string) => ({
   name: newsroomName(newsroom, lang),
   url: newsroomPageUrl(base, newsroom.slug, lang),
+  logo: newsroom.logo && { src: newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256), width: newsroom.logo.width, height: newsroom.logo.height },
 });

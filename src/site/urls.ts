@@ -41,6 +41,13 @@ export const staffFileUrls: FileUrls = {
   rendition: (attachmentId) => `/admin/files/${seg(attachmentId)}/web`,
 };
 
+/**
+ * A newsroom's logo, named by the hash of its PNG: the URL changes with the logo, so it
+ * is cached for long. With `base` '' a path on whatever host asks (the staff app).
+ */
+export const newsroomLogoUrl = (base: string, newsroom: string, sha256: string) =>
+  `${base}/files/logo/${seg(newsroom)}/${seg(sha256)}.png`;
+
 /** A readable URL segment from a title: "Ålands väg 2026!" -> "alands-vag-2026". */
 export function slugify(title: string): string {
   const slug = title
