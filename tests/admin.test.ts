@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
 import supertest from 'supertest';
 import { hashSecret } from '../src/auth/tokens.js';
 import { SESSION_COOKIE } from '../src/admin/session.js';
@@ -341,6 +342,33 @@ describe('previews', () => {
     expect((await staff.get(`/admin/releases/${theirs.id}/preview/fi`)).status).toBe(403);
     expect((await staff.get(`/admin/releases/${theirs.id}/email/fi`)).status).toBe(403);
   });
+
+  it('show the images of a release under embargo through the staff app’s own file URLs', async () => {
+    const staff = await signedIn();
+    const id = await createViaForm(staff);
+    const jpeg = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#2a6' } }).jpeg().toBuffer();
+    const image = await buildAttachment(t, newsroom, id, { bytes: jpeg, filename: 'kuva.jpg' });
+    const pdf = await buildAttachment(t, newsroom, id);
+    await t.http.post(`/api/releases/${id}/schedule`).set(newsroom.auth).send({ publishAt: new Date(Date.now() + 86_400_000).toISOString() }).expect(200);
+
+    const page = await staff.get(`/admin/releases/${id}/preview/fi`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`src="/admin/files/${image.id}/web"`);
+    expect(page.text).toContain(`href="/admin/files/${pdf.id}/document.pdf"`);
+    expect(page.text).not.toContain(`https://news.example.test/files/${image.id}`);
+    const web = await t.http.get(`/admin/files/${image.id}/web`).set('Cookie', staff.cookieHeader);
+    expect(web.status).toBe(200);
+    expect(web.headers['content-type']).toMatch(/^image\//);
+    const original = await t.http.get(`/admin/files/${image.id}/kuva.jpg`).set('Cookie', staff.cookieHeader);
+    expect([original.status, original.headers['content-type']]).toEqual([200, 'image/jpeg']);
+    await t.http.get(`/admin/files/${image.id}/web`).expect(303); // without the session: to the sign-in
+
+    // The API's preview keeps the public file URLs, which stay closed to the public until publication.
+    const api = await t.http.get(`/api/releases/${id}/preview/fi`).set(newsroom.auth).expect(200);
+    expect(api.text).toContain(`src="https://news.example.test/files/${image.id}/web"`);
+    await t.http.get(`/files/${image.id}/web`).expect(404);
+    await t.http.get(`/files/${image.id}/kuva.jpg`).expect(404);
+  });
 });
 
 describe('publication', () => {
@@ -544,6 +572,7 @@ describe('another newsroom', () => {
       [`/admin/releases/${theirs.id}/unschedule`, { version: '1' }],
       [`/admin/releases/${theirs.id}/attachments/${theirAttachment.id}`, { 'caption.fi': 'x' }],
       [`/admin/releases/${theirs.id}/attachments/${theirAttachment.id}/remove`, {}],
+      [`/admin/releases/${theirs.id}/contacts`, { version: '1', name: 'Kaapattu' }],
       [`/admin/contacts/${theirContact.id}`, { name: 'Kaapattu' }],
       [`/admin/contacts/${theirContact.id}/delete`, {}],
       ['/admin/newsrooms', { slug: 'kaapattu', languages: 'fi', name: 'X' }],
@@ -576,6 +605,40 @@ describe('contacts and settings', () => {
     await t.http.get(`/api/contacts/${contact.id}`).set(room.auth).expect(404);
   });
 
+  it('creates a contact from the editor and names it on the release, in one transaction', async () => {
+    const room = await buildNewsroom(t);
+    const staff = await signedIn(room);
+    const existing = await buildContact(t, room, { name: 'Aino Aiempi' });
+    expect((await staff.get('/admin/releases/new')).text).toContain('Save the draft first');
+    const id = await createViaForm(staff, { contactIds: existing.id });
+    const editor = await staff.get(`/admin/releases/${id}`);
+    expect(editor.text).toContain(`action="/admin/releases/${id}/contacts"`);
+    expect(editor.text).toContain('id="f-nc-name"');
+    const version = versionOf(editor.text);
+    const contactsOfRoom = async () => (await t.http.get(`/api/newsrooms/${room.slug}/contacts`).set(room.auth).expect(200)).body;
+
+    const bad = await staff.post(`/admin/releases/${id}/contacts`, { version, name: '', 'title.fi': 'päällikkö', 'title.sv': '', phone: 'soita', email: 'ei' });
+    expect(bad.status).toBe(422);
+    for (const field of ['name', 'phone', 'email']) expect(bad.text).toMatch(new RegExp(`id="f-nc-${field}-error"`));
+    expect(bad.text).toContain('value="päällikkö"');
+    expect(bad.text).toContain('href="#f-nc-email"');
+
+    // A release changed meanwhile: a 409, and no contact is left behind either.
+    const stale = await staff.post(`/admin/releases/${id}/contacts`, { version: String(Number(version) - 1), name: 'Ville Välissä', 'title.fi': '', 'title.sv': '', phone: '', email: '' });
+    expect(stale.status).toBe(409);
+    expect(stale.text).toContain('value="Ville Välissä"');
+    expect((await contactsOfRoom()).map((c: { name: string }) => c.name)).toEqual(['Aino Aiempi']);
+
+    const ok = await staff.post(`/admin/releases/${id}/contacts`, { version, name: 'Uma Uusi', 'title.fi': 'tiedottaja', 'title.sv': 'informatör', phone: '+358 40 111 2222', email: 'uma@example.org' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toBe(`/admin/releases/${id}#f-contactIds`);
+    const created = (await contactsOfRoom()).find((c: { name: string }) => c.name === 'Uma Uusi');
+    expect(created).toMatchObject({ title: { fi: 'tiedottaja', sv: 'informatör' }, phone: '+358 40 111 2222', email: 'uma@example.org' });
+    const api = await t.http.get(`/api/releases/${id}`).set(room.auth).expect(200);
+    expect(api.body.contacts.map((c: { id: string }) => c.id)).toEqual([existing.id, created.id]);
+    expect((await staff.get(`/admin/releases/${id}`)).text).toMatch(new RegExp(`id="contact-${created.id}" name="contactIds" value="${created.id}" checked`));
+  });
+
   it('changes the newsroom’s texts, languages, zone and links, with errors next to the fields', async () => {
     const room = await buildNewsroom(t);
     const staff = await signedIn(room);
@@ -604,6 +667,40 @@ describe('contacts and settings', () => {
       website: 'https://example.com',
       social: { x: '@uusi', mastodon: 'https://mastodon.example/@uusi' },
     });
+  });
+});
+
+describe('newsroom logo', () => {
+  it('is uploaded in the settings (CSRF in the action), shown on the site and in the email, and removed', async () => {
+    const room = await buildNewsroom(t);
+    const staff = await signedIn(room);
+    const page = await staff.get('/admin/settings');
+    expect(page.text).toContain('id="logo-file"');
+    const action = /action="(\/admin\/settings\/logo\?_csrf&#x3D;[^"]+)"/.exec(page.text)![1]!.replace('&#x3D;', '=');
+    const logo = await sharp({ create: { width: 120, height: 60, channels: 4, background: '#06cf' } }).png().toBuffer();
+
+    // Without the form's token nothing happens.
+    await t.http.post('/admin/settings/logo').set('Cookie', staff.cookieHeader).attach('file', logo, 'logo.png').expect(403);
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    const refused = await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', svg, 'logo.svg');
+    expect(refused.status).toBe(415);
+    expect(refused.text).toMatch(/id="logo-file-error"[^>]*>The logo must be a PNG, JPEG or WebP image/);
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBeNull();
+
+    const uploaded = await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', logo, 'logo.png');
+    expect([uploaded.status, uploaded.headers.location]).toEqual([303, '/admin/settings?saved=1#logo']);
+    const { logoUrl } = (await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body;
+    const path = new URL(logoUrl).pathname;
+    expect((await staff.get('/admin/settings')).text).toContain(`src="${path}"`);
+    expect((await t.http.get(path).expect(200)).headers['content-type']).toBe('image/png');
+    expect((await t.http.get(`/${room.slug}/fi`).expect(200)).text).toContain(`src="${logoUrl}"`);
+    // The email's header: an absolute URL under PUBLIC_URL.
+    const release = await buildRelease(t, room);
+    expect((await staff.get(`/admin/releases/${release.id}/email/fi`)).text).toContain(`src="${logoUrl}"`);
+
+    expect((await staff.post('/admin/settings/logo/remove')).status).toBe(303);
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBeNull();
+    expect((await staff.get('/admin/settings')).text).not.toContain('/files/logo/');
   });
 });
 

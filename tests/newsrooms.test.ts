@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import { unusedBlobs } from '../src/attachments/repository.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { buildNewsroom, buildRelease } from './support/factories.js';
+import { buildNewsroom, buildRelease, minimalPdf } from './support/factories.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -137,5 +139,84 @@ describe('tokens', () => {
   it('keeps token management to the admin', async () => {
     const newsroom = await buildNewsroom(t);
     await t.http.post(`/api/newsrooms/${newsroom.slug}/tokens`).set(newsroom.auth).send({ name: 'x' }).expect(403);
+  });
+});
+
+describe('logo', () => {
+  const png = (width: number, height: number, background: string) =>
+    sharp({ create: { width, height, channels: 4, background } }).png().toBuffer();
+  const hashOf = (url: string) => /\/files\/logo\/[^/]+\/([0-9a-f]{64})\.png$/.exec(url)![1]!;
+  /** Blobs nothing names, whatever their age. */
+  const unused = async () => unusedBlobs(t.ctx.db, '9999-12-31T00:00:00.000Z', 10_000);
+
+  it('is set through the API, shown on the site, served for long, replaced and removed', async () => {
+    const room = await buildNewsroom(t);
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBeNull();
+
+    // A large JPEG is re-encoded to a PNG inside 800 x 400.
+    const jpeg = await sharp({ create: { width: 2000, height: 500, channels: 3, background: '#2a6' } }).jpeg().toBuffer();
+    const set = await t.http.put(`/api/newsrooms/${room.slug}/logo`).set(room.auth).attach('file', jpeg, 'logo.jpg').expect(200);
+    const logoUrl: string = set.body.logoUrl;
+    expect(logoUrl).toMatch(new RegExp(`^https://news\\.example\\.test/files/logo/${room.slug}/[0-9a-f]{64}\\.png$`));
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBe(logoUrl);
+
+    const path = new URL(logoUrl).pathname;
+    const served = await t.http.get(path).buffer(true).expect(200);
+    expect(served.headers['content-type']).toBe('image/png');
+    expect(served.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(await sharp(served.body).metadata()).toMatchObject({ format: 'png', width: 800, height: 200 });
+
+    // The newsroom's pages show it in the header, from the service's own origin.
+    const release = await buildRelease(t, room);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(room.auth).expect(200);
+    const img = `<img class="logo" src="${logoUrl}" width="800" height="200" alt="">`;
+    expect((await t.http.get(`/${room.slug}/fi`).expect(200)).text).toContain(img);
+    const releasePage = new URL((await t.http.get(`/${room.slug}/sv/${release.id}`).expect(301)).headers.location!).pathname;
+    expect((await t.http.get(releasePage).expect(200)).text).toContain(img);
+
+    // Replacing: a new URL; the old one is gone and its blob is left to the clean-up.
+    const replaced = await t.http.put(`/api/newsrooms/${room.slug}/logo`).set(room.auth).attach('file', await png(300, 100, '#c00f'), 'new.png').expect(200);
+    expect(replaced.body.logoUrl).not.toBe(logoUrl);
+    await t.http.get(path).expect(404);
+    expect((await t.http.get(`/${room.slug}/fi`).expect(200)).text).toContain(`src="${replaced.body.logoUrl}"`);
+    const blobs = await unused();
+    expect(blobs).toContain(hashOf(logoUrl));
+    expect(blobs).not.toContain(hashOf(replaced.body.logoUrl));
+
+    await t.http.delete(`/api/newsrooms/${room.slug}/logo`).set(room.auth).expect(204);
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBeNull();
+    await t.http.get(new URL(replaced.body.logoUrl).pathname).expect(404);
+    expect((await t.http.get(`/${room.slug}/fi`).expect(200)).text).not.toContain('class="logo"');
+    expect(await unused()).toContain(hashOf(replaced.body.logoUrl));
+  });
+
+  it('takes only PNG, JPEG or WebP, read from the bytes, of at most 2 MB', async () => {
+    const room = await buildNewsroom(t);
+    const put = (bytes: Buffer, name: string) => t.http.put(`/api/newsrooms/${room.slug}/logo`).set(room.auth).attach('file', bytes, name);
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>');
+    for (const [bytes, name] of [[svg, 'logo.svg'], [minimalPdf, 'logo.png'], [Buffer.from('not an image'), 'logo.png']] as const) {
+      const res = await put(bytes, name);
+      expect([name, res.status]).toEqual([name, 415]);
+      expect(res.body.detail).toBe('The logo must be a PNG, JPEG or WebP image (SVG and other formats are not taken).');
+    }
+    const gif = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } }).gif().toBuffer();
+    expect((await put(gif, 'logo.gif')).status).toBe(415);
+    expect((await put(Buffer.alloc(2 * 1024 * 1024 + 1), 'big.png')).status).toBe(413);
+    const none = await t.http.put(`/api/newsrooms/${room.slug}/logo`).set(room.auth).field('caption', 'x');
+    expect(none.status).toBe(422);
+    const webp = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#00f' } }).webp().toBuffer();
+    expect((await put(webp, 'logo.webp')).status).toBe(200);
+  });
+
+  it('is set and removed only by a token of its own newsroom (or the admin)', async () => {
+    const room = await buildNewsroom(t);
+    const other = await buildNewsroom(t);
+    const logo = await png(40, 40, '#0a0f');
+    await t.http.put(`/api/newsrooms/${room.slug}/logo`).set(other.auth).attach('file', logo, 'logo.png').expect(403);
+    await t.http.put(`/api/newsrooms/${room.slug}/logo`).attach('file', logo, 'logo.png').expect(401);
+    await t.http.put(`/api/newsrooms/${room.slug}/logo`).set(t.admin).attach('file', logo, 'logo.png').expect(200);
+    await t.http.delete(`/api/newsrooms/${room.slug}/logo`).set(other.auth).expect(403);
+    expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).not.toBeNull();
+    expect((await t.http.get(`/api/newsrooms/${other.slug}`).expect(200)).body.logoUrl).toBeNull();
   });
 });

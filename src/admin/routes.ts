@@ -5,13 +5,14 @@ import type { z } from 'zod';
 import { addAttachment, removeAttachment, updateAttachment } from '../attachments/operations.js';
 import { updateAttachmentBody } from '../attachments/schemas.js';
 import { serveAttachmentFile, type Variant } from '../attachments/serve.js';
+import { withUpload } from '../attachments/upload.js';
 import { tokenChecker } from '../auth/authenticate.js';
 import { authorizeNewsroom } from '../auth/authorize.js';
 import { createToken } from '../auth/operations.js';
 import { listTokens, revokeToken } from '../auth/repository.js';
 import { createTokenBody } from '../auth/routes.js';
 import { createContact, deleteContact, getContactForStaff, updateContact } from '../contacts/operations.js';
-import { listContacts } from '../contacts/repository.js';
+import { type Contact, listContacts } from '../contacts/repository.js';
 import { createContactBody, updateContactBody } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
 import { deliveryCounts, tally } from '../delivery/counts.js';
@@ -22,10 +23,12 @@ import { AppError, conflict, forbidden, invalidSchemaInput, notFound } from '../
 import { renderMarkdown } from '../lib/html.js';
 import { t } from '../lib/i18n.js';
 import { isoTime } from '../lib/time.js';
+import { LOGO_MAX_BYTES, removeLogo, setLogo } from '../newsrooms/logo.js';
 import { createNewsroom, getNewsroom, updateNewsroom } from '../newsrooms/operations.js';
 import { findNewsroomById, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { createNewsroomBody, updateNewsroomBody } from '../newsrooms/schemas.js';
 import {
+  addNewContact,
   createRelease,
   getReleaseForStaff,
   listReleasesForStaff,
@@ -39,6 +42,7 @@ import type { Release } from '../releases/repository.js';
 import { createReleaseBody, limits, releaseTypes, scheduleBody, updateReleaseBody } from '../releases/schemas.js';
 import { effectivePublishedAt, effectiveStatus, releaseStatuses, type ReleaseStatus } from '../releases/visibility.js';
 import { renderReleasePreview, sendReleasePreview } from '../site/routes.js';
+import { newsroomLogoUrl, staffFileUrls } from '../site/urls.js';
 import { CSRF_FIELD, checkCsrf, csrfToken } from './csrf.js';
 import { readForm } from './forms.js';
 import {
@@ -65,6 +69,8 @@ import { instantToZoned, zonedToInstant } from './zoned.js';
 
 const staticDir = path.join(projectRoot, 'templates', 'admin', 'static');
 const PAGE_SIZE = 50;
+/** Ids of the editor's "new contact" fields, apart from the release's own. */
+const NEW_CONTACT_PREFIX = 'nc-';
 const STREAM_INTERVAL_MS = 1000;
 const MAX_STREAM_MS = 10 * 60 * 1000;
 
@@ -100,6 +106,11 @@ async function attempt<T>(run: () => Promise<T>): Promise<{ value: T; error?: un
     throw error;
   }
 }
+
+/** A refused upload in one line, shown next to the file field: the problem and each field's error. */
+/** A refused upload in one sentence: the refusal, then each field error, in the interface language. */
+const uploadProblemText = (lang: Lang, error: AppError) =>
+  [problemText(lang, error), ...error.errors.map((e) => `${e.path}: ${fieldErrorText(lang, e)}`)].join(' ');
 
 const text = (form: URLSearchParams, name: string) => (form.get(name) ?? '').trim();
 const orNull = (value: string) => (value === '' ? null : value);
@@ -401,6 +412,20 @@ export function adminRoutes(ctx: AppContext): Router {
     uploadProblem?: string;
     scheduleState?: FormState;
     attachmentState?: { id: string; state: FormState };
+    newContactState?: FormState;
+    newContactProblem?: string;
+  }
+
+  /** The fields of a contact's form (here and in the editor's "new contact"). */
+  function contactForm(newsroom: Newsroom, lang: Lang, state: FormState, contact?: Contact) {
+    const names = ['name', 'phone', 'email', ...newsroom.languages.map((code) => `title.${code}`)];
+    return {
+      name: state.field('name', contact?.name),
+      phone: state.field('phone', contact?.phone ?? ''),
+      email: state.field('email', contact?.email ?? ''),
+      titles: newsroom.languages.map((code) => ({ code, name: languageName(code, lang), field: state.field(`title.${code}`, contact?.title[code]) })),
+      summary: state.summary(names),
+    };
   }
 
   async function showEditor(req: Request, res: Response, newsroom: Newsroom, release: Release | undefined, s: EditorState, status = 200) {
@@ -443,8 +468,8 @@ export function adminRoutes(ctx: AppContext): Router {
         id: a.id,
         filename: a.filename,
         size: Number(a.size),
-        url: `/admin/files/${encodeURIComponent(a.id)}/${encodeURIComponent(a.filename)}`,
-        thumbnail: a.rendition ? `/admin/files/${encodeURIComponent(a.id)}/web` : undefined,
+        url: staffFileUrls.file(a.id, a.filename),
+        thumbnail: a.rendition ? staffFileUrls.rendition(a.id) : undefined,
         captions: newsroom.languages.map((code) => ({ code, name: languageName(code, lang), field: own.field(`caption.${code}`, caption[code]) })),
         credit: own.field('credit', a.credit ?? ''),
         summary: own.summary(['credit', ...newsroom.languages.map((code) => `caption.${code}`)]),
@@ -495,6 +520,10 @@ export function adminRoutes(ctx: AppContext): Router {
       scheduleSummary: schedule.summary(['publishAt']),
       attachments,
       captionLanguages: newsroom.languages.map((code) => ({ code, name: languageName(code, lang) })),
+      newContact: {
+        ...contactForm(newsroom, lang, s.newContactState ?? new FormState(lang, new Map(), [], NEW_CONTACT_PREFIX)),
+        problem: s.newContactProblem,
+      },
       bodyLimit: limits.body,
     }, status);
   }
@@ -661,11 +690,14 @@ export function adminRoutes(ctx: AppContext): Router {
     res.end();
   }));
 
-  /* Previews: the page and the email exactly as the public site and the delivery render them. */
+  /*
+   * Previews: the page and the email exactly as the public site and the delivery render them.
+   * The page links the staff app's own file URLs, so that images under embargo show.
+   */
 
   router.get('/releases/:id/preview/:lang', staff(async (req, res, session) => {
     const { release } = await loadRelease(session, param(req, 'id'));
-    sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, param(req, 'lang')));
+    sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, param(req, 'lang'), staffFileUrls));
   }));
 
   router.get('/releases/:id/email/:lang', staff(async (req, res, session) => {
@@ -685,6 +717,25 @@ export function adminRoutes(ctx: AppContext): Router {
       .send(email.html);
   }));
 
+  /* A new contact from the editor: created and named on the release in one transaction. */
+
+  router.post('/releases/:id/contacts', post(async (req, res, session, form) => {
+    const { release, newsroom } = await loadRelease(session, param(req, 'id'));
+    const expectedVersion = Number(form.get('version'));
+    const outcome = await attempt(() =>
+      addNewContact(ctx, newsroom, release, parseWith(createContactBody, contactInput(form, newsroom)), Number.isInteger(expectedVersion) ? expectedVersion : -1),
+    );
+    if (outcome.error) {
+      const values = new Map([...form].filter(([k]) => k !== CSRF_FIELD && k !== 'version'));
+      const conflict = outcome.error.status === 409;
+      return showEditor(req, res, newsroom, release, {
+        newContactState: new FormState(langOf(res), values, outcome.error.errors, NEW_CONTACT_PREFIX),
+        ...(conflict ? { problem: problemText(langOf(res), outcome.error), conflict } : { newContactProblem: problemText(langOf(res), outcome.error) }),
+      }, outcome.error.status);
+    }
+    backToRelease(res, release, '#f-contactIds');
+  }));
+
   /* Attachments */
 
   router.post('/releases/:id/attachments', staff(async (req, res, session) => {
@@ -694,9 +745,8 @@ export function adminRoutes(ctx: AppContext): Router {
       await addAttachment(ctx, release, req);
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
-      const detail = [problemText(langOf(res), error), ...error.errors.map((e) => `${e.path}: ${fieldErrorText(langOf(res), e)}`)].join(' ');
       const current = (await getReleaseForStaff(ctx, release.id, session.principal)) ?? release;
-      return showEditor(req, res, newsroom, current, { uploadProblem: detail }, error.status);
+      return showEditor(req, res, newsroom, current, { uploadProblem: uploadProblemText(langOf(res), error) }, error.status);
     }
     backToRelease(res, release, '#attachments');
   }));
@@ -742,19 +792,11 @@ export function adminRoutes(ctx: AppContext): Router {
   async function showContacts(req: Request, res: Response, newsroom: Newsroom, editing?: { id: string; state: FormState; problem: string }, status = 200) {
     const lang = langOf(res);
     const contacts = await listContacts(ctx.db, newsroom.id);
-    const formOf = (id: string, contact?: { name: string; title: Record<string, string>; phone: string | null; email: string | null }) => {
-      const state = editing?.id === id ? editing.state : new FormState(lang, new Map(), [], `c-${id}-`);
-      const names = ['name', 'phone', 'email', ...newsroom.languages.map((code) => `title.${code}`)];
-      return {
-        id,
-        name: state.field('name', contact?.name),
-        phone: state.field('phone', contact?.phone ?? ''),
-        email: state.field('email', contact?.email ?? ''),
-        titles: newsroom.languages.map((code) => ({ code, name: languageName(code, lang), field: state.field(`title.${code}`, contact?.title[code]) })),
-        summary: state.summary(names),
-        problem: editing?.id === id ? editing.problem : undefined,
-      };
-    };
+    const formOf = (id: string, contact?: Contact) => ({
+      id,
+      ...contactForm(newsroom, lang, editing?.id === id ? editing.state : new FormState(lang, new Map(), [], `c-${id}-`), contact),
+      problem: editing?.id === id ? editing.problem : undefined,
+    });
     await show(req, res, 'contacts', t(lang, 'admin.contacts.title'), {
       contacts: contacts.map((c) => ({ ...formOf(c.id, c), displayName: c.name })),
       newContact: formOf('new'),
@@ -821,6 +863,9 @@ export function adminRoutes(ctx: AppContext): Router {
         boilerplateField: state.field(`boilerplate.${code}`, newsroom.boilerplate[code]),
       })),
       summary: state.summary(names),
+      // On the host the staff app is reached at (its CSP takes images from there only).
+      logoUrl: newsroom.logo ? newsroomLogoUrl('', newsroom.slug, newsroom.logo.sha256) : undefined,
+      logoAction: `/admin/settings/logo?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, (res.locals.session as Session).id))}`,
       ...extra,
     }, status);
   }
@@ -853,6 +898,27 @@ export function adminRoutes(ctx: AppContext): Router {
       return showSettings(req, res, newsroom, new FormState(langOf(res), values, outcome.error.errors), { problem: problemText(langOf(res), outcome.error) }, outcome.error.status);
     }
     res.redirect(303, '/admin/settings?saved=1');
+  }));
+
+  // Multipart, so the CSRF token comes in the action's query, as for attachments.
+  router.post('/settings/logo', staff(async (req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    checkCsrf(ctx, req, session.id, undefined);
+    try {
+      await withUpload(ctx.files, req, LOGO_MAX_BYTES, (form) => setLogo(ctx, newsroom, form));
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      return showSettings(req, res, newsroom, new FormState(langOf(res)), { logoProblem: uploadProblemText(langOf(res), error) }, error.status);
+    }
+    res.redirect(303, '/admin/settings?saved=1#logo');
+  }));
+
+  router.post('/settings/logo/remove', post(async (_req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    await removeLogo(ctx, newsroom);
+    res.redirect(303, '/admin/settings?saved=1#logo');
   }));
 
   /** Errors as pages (the API's routes answer problem+json; these are people). */

@@ -6,7 +6,8 @@ import { forgetBlobIfUnused, unusedBlobs } from './repository.js';
 /*
  * Deleting an attachment (or a draft) never deletes a file: a concurrent upload of the
  * same bytes may be about to rely on it. This clean-up, in the worker role, deletes the
- * blobs no attachment names once no upload has used them for BLOB_GRACE_MS. Each one is
+ * blobs that no attachment and no newsroom logo names once no upload has used them for
+ * BLOB_GRACE_MS (a replaced logo's blob goes the same way). Each one is
  * checked again and its row deleted in the transaction that deletes its files: an
  * upload records its blob first in its own transaction, so the two never interleave.
  * Only blobs this database recorded are ever considered.

@@ -23,6 +23,9 @@ const legacyOffice: ReadonlyMap<string, string> = new Map([
   ['.ppt', 'application/vnd.ms-powerpoint'],
 ]);
 
+/** Raster formats a newsroom logo is taken in (not SVG: it can carry script). */
+export const logoTypes: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp']);
+
 /**
  * The content type of an upload as its bytes show it, when it is one we take: images,
  * PDF, Office documents, audio and video. Undefined for anything else (text, HTML,

@@ -1,5 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../lib/db/database.js';
-import type { AttachmentRow } from '../lib/db/schema.js';
+import type { AttachmentRow, Database } from '../lib/db/schema.js';
 
 /** What deciding who may read an attachment's file needs of its release. */
 export interface AttachmentRelease {
@@ -127,15 +128,20 @@ export async function useBlob(db: Db, sha256: string, now: string): Promise<void
     .execute();
 }
 
-/** Blobs no attachment names that no upload has used since `usedBefore`: candidates for the clean-up. */
+/** A blob that neither an attachment nor a newsroom's logo names. */
+const isUnnamed = ({ not, exists, selectFrom, and }: ExpressionBuilder<Database, 'blobs'>) =>
+  and([
+    not(exists(selectFrom('attachments').select('attachments.id').whereRef('attachments.sha256', '=', 'blobs.sha256'))),
+    not(exists(selectFrom('newsrooms').select('newsrooms.id').whereRef('newsrooms.logo_sha256', '=', 'blobs.sha256'))),
+  ]);
+
+/** Blobs nothing names that no upload has used since `usedBefore`: candidates for the clean-up. */
 export async function unusedBlobs(db: Db, usedBefore: string, limit: number): Promise<string[]> {
   const rows = await db
     .selectFrom('blobs')
     .select('sha256')
     .where('used_at', '<', usedBefore)
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('attachments').select('attachments.id').whereRef('attachments.sha256', '=', 'blobs.sha256'))),
-    )
+    .where(isUnnamed)
     .limit(limit)
     .execute();
   return rows.map((r) => r.sha256);
@@ -150,9 +156,7 @@ export async function forgetBlobIfUnused(db: Db, sha256: string, usedBefore: str
     .deleteFrom('blobs')
     .where('sha256', '=', sha256)
     .where('used_at', '<', usedBefore)
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('attachments').select('attachments.id').whereRef('attachments.sha256', '=', 'blobs.sha256'))),
-    )
+    .where(isUnnamed)
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }

@@ -8,6 +8,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { badRequest, payloadTooLarge, unprocessable, unsupportedMediaType } from '../lib/errors.js';
 import { limits } from './schemas.js';
+import type { FileStore } from './storage.js';
 
 export interface ReceivedFile {
   /** The temp file holding the bytes. */
@@ -150,6 +151,24 @@ export async function receiveForm(
     await saving?.catch(() => undefined);
     await rm(options.tempPath, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Receives a multipart upload (see receiveForm) into a temp file of `files`, hands it to
+ * `use`, and removes the temp file afterwards, whatever happened.
+ */
+export async function withUpload<T>(
+  files: FileStore,
+  req: Request,
+  maxFileBytes: number,
+  use: (form: ReceivedForm) => Promise<T>,
+): Promise<T> {
+  const tempPath = await files.tempPath();
+  try {
+    return await use(await receiveForm(req, { tempPath, maxFileBytes }));
+  } finally {
+    await rm(tempPath, { force: true });
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { authorizeNewsroom } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
+import type { Db } from '../lib/db/database.js';
 import { notFound, unprocessable } from '../lib/errors.js';
 import type { Principal } from '../lib/routes.js';
 import { foreignLanguages } from '../lib/schemas.js';
@@ -18,7 +19,8 @@ function checkTitleLanguages(newsroom: Newsroom, title: Record<string, string>) 
 const nonEmpty = (texts: Record<string, string>) =>
   Object.fromEntries(Object.entries(texts).filter(([, text]) => text !== ''));
 
-export async function createContact(ctx: AppContext, newsroom: Newsroom, input: CreateContactInput): Promise<Contact> {
+/** `db`: the caller's transaction, when the contact is one of several writes. */
+export async function createContact(ctx: AppContext, newsroom: Newsroom, input: CreateContactInput, db: Db = ctx.db): Promise<Contact> {
   checkTitleLanguages(newsroom, input.title);
   const now = isoTime(ctx.clock.now());
   const contact: Contact = {
@@ -31,7 +33,7 @@ export async function createContact(ctx: AppContext, newsroom: Newsroom, input: 
     createdAt: now,
     updatedAt: now,
   };
-  await insertContact(ctx.db, contact);
+  await insertContact(db, contact);
   return contact;
 }
 

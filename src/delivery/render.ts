@@ -6,7 +6,7 @@ import type { Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import type { Release } from '../releases/repository.js';
 import { isoTime } from '../lib/time.js';
-import { attachmentRenditionUrl, attachmentUrl, releasePageUrl } from '../site/urls.js';
+import { attachmentRenditionUrl, attachmentUrl, newsroomLogoUrl, releasePageUrl } from '../site/urls.js';
 
 /*
  * A release email is rendered once per (release, language, version): MJML for the HTML
@@ -53,6 +53,11 @@ export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Ne
     lang: translation.lang,
     timezone: newsroom.timezone,
     newsroomName,
+    // At most 200 px wide in the email, never enlarged.
+    logo: newsroom.logo && {
+      url: newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256),
+      width: Math.min(200, newsroom.logo.width),
+    },
     typeLabel: t(translation.lang, `common.type.${release.type}`),
     publishedAt: release.publishedAt,
     title: translation.title,

@@ -61,6 +61,7 @@ export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput
     timezone: input.timezone,
     website: input.website,
     social: input.social as Record<string, string>,
+    logo: null,
     createdAt: now,
     updatedAt: now,
   };

@@ -1,4 +1,4 @@
-import { newsroomPageUrl, newsroomRssUrl } from '../site/urls.js';
+import { newsroomLogoUrl, newsroomPageUrl, newsroomRssUrl } from '../site/urls.js';
 import type { Newsroom } from './repository.js';
 
 export function presentNewsroom(newsroom: Newsroom, base: string) {
@@ -13,6 +13,7 @@ export function presentNewsroom(newsroom: Newsroom, base: string) {
     timezone: newsroom.timezone,
     website: newsroom.website,
     social: newsroom.social,
+    logoUrl: newsroom.logo ? newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256) : null,
     links: { web: perLanguage(newsroomPageUrl), rss: perLanguage(newsroomRssUrl) },
     createdAt: newsroom.createdAt,
     updatedAt: newsroom.updatedAt,

@@ -11,8 +11,16 @@ export interface Newsroom {
   timezone: string;
   website: string | null;
   social: Record<string, string>;
+  logo: Logo | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A newsroom's logo: the blob of its PNG, and its size in pixels. */
+export interface Logo {
+  sha256: string;
+  width: number;
+  height: number;
 }
 
 async function hydrate(db: Db, rows: NewsroomRow[]): Promise<Newsroom[]> {
@@ -46,6 +54,7 @@ async function hydrate(db: Db, rows: NewsroomRow[]): Promise<Newsroom[]> {
       timezone: row.timezone,
       website: row.website,
       social: JSON.parse(row.social),
+      logo: row.logo_sha256 ? { sha256: row.logo_sha256, width: Number(row.logo_width), height: Number(row.logo_height) } : null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -100,6 +109,18 @@ export async function saveNewsroom(db: Db, newsroom: Newsroom, isNew: boolean): 
       }));
     if (texts.length) await trx.insertInto('newsroom_translations').values(texts).execute();
   });
+}
+
+/**
+ * Sets (or with null, removes) the newsroom's logo. The blob it named stays until the
+ * blob clean-up finds nothing naming it (attachments/blobs.ts).
+ */
+export async function saveNewsroomLogo(db: Db, newsroomId: string, logo: Logo | null, now: string): Promise<void> {
+  await db
+    .updateTable('newsrooms')
+    .set({ logo_sha256: logo?.sha256 ?? null, logo_width: logo?.width ?? null, logo_height: logo?.height ?? null, updated_at: now })
+    .where('id', '=', newsroomId)
+    .execute();
 }
 
 /** Languages that releases of the newsroom are written in, or have keywords in. */

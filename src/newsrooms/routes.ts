@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { defineRoute } from '../lib/routes.js';
+import { withUpload } from '../attachments/upload.js';
+import { LOGO_MAX_BYTES, removeLogo, serveLogo, setLogo } from './logo.js';
 import { createNewsroom, getNewsroom, getNewsroomForStaff, updateNewsroom } from './operations.js';
 import { presentNewsroom } from './presenter.js';
 import { listNewsrooms } from './repository.js';
-import { createNewsroomBody, newsroomResponse, slugParams, updateNewsroomBody } from './schemas.js';
+import { createNewsroomBody, logoFileParams, logoForm, newsroomResponse, slugParams, updateNewsroomBody } from './schemas.js';
 
 export function newsroomRoutes(ctx: AppContext) {
   const base = ctx.config.publicUrl;
@@ -56,6 +58,47 @@ export function newsroomRoutes(ctx: AppContext) {
       load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
       async handle({ body, loaded }) {
         return { status: 200, body: presentNewsroom(await updateNewsroom(ctx, loaded, body), base) };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/api/newsrooms/:slug/logo',
+      tag: 'Newsrooms',
+      summary: "Set or replace the newsroom's logo (multipart/form-data: file; PNG, JPEG or WebP, at most 2 MB)",
+      access: 'token',
+      params: slugParams,
+      multipart: logoForm,
+      responses: { 200: { description: 'The newsroom, with its new logoUrl', schema: newsroomResponse } },
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ loaded, req }) {
+        const newsroom = await withUpload(ctx.files, req, LOGO_MAX_BYTES, (form) => setLogo(ctx, loaded, form));
+        return { status: 200, body: presentNewsroom(newsroom, base) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/newsrooms/:slug/logo',
+      tag: 'Newsrooms',
+      summary: "Remove the newsroom's logo",
+      access: 'token',
+      params: slugParams,
+      responses: { 204: { description: 'Removed (or there was none)' } },
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ loaded }) {
+        await removeLogo(ctx, loaded);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/files/logo/:slug/:file',
+      tag: 'Files',
+      summary: "A newsroom's logo (PNG) at the logoUrl of the newsroom; cached for a year, since a new logo gets a new URL",
+      access: 'public',
+      params: logoFileParams,
+      responses: { 200: { description: 'The logo', contentType: 'image/png' } },
+      async handle({ params, res }) {
+        await serveLogo(ctx, res, params.slug, params.file);
       },
     }),
   ];

@@ -80,7 +80,15 @@ export const newsroomResponse = z.object({
   timezone: z.string(),
   website: z.string().nullable(),
   social: z.record(z.string(), z.string()),
+  logoUrl: z.url().nullable().describe('The logo (PNG), at a URL that changes when the logo does; null when there is none'),
   links,
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+/** The logo upload, for the API document (the handler streams it with busboy). */
+export const logoForm = z.object({
+  file: z.file().describe('The logo: a PNG, JPEG or WebP image (read from the bytes; not SVG), at most 2 MB. Stored re-encoded as a PNG of at most 800 x 400 pixels.'),
+});
+
+export const logoFileParams = z.object({ slug: pathKey, file: z.string() });

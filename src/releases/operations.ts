@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { authorizeNewsroom } from '../auth/authorize.js';
+import { createContact } from '../contacts/operations.js';
+import type { Contact } from '../contacts/repository.js';
 import { contactIdsIn } from '../contacts/repository.js';
+import type { CreateContactInput } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
+import type { Db } from '../lib/db/database.js';
 import { conflict, type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { renderMarkdown } from '../lib/html.js';
 import type { Principal } from '../lib/routes.js';
@@ -60,7 +64,7 @@ function normaliseKeywords(keywords: Record<string, string[]>): Record<string, s
  * need the newsroom: languages it has, contacts that are its own.
  */
 async function buildContent(
-  ctx: AppContext,
+  db: Db,
   newsroom: Newsroom,
   input: { type: string; translations: Record<string, TranslationInput>; keywords: Record<string, string[]>; contactIds: string[] },
   previous: Translation[] = [],
@@ -73,7 +77,7 @@ async function buildContent(
     errors.push({ path: 'translations', message: 'a release needs at least one language', code: 'no_language' });
   }
   const contactIds = [...new Set(input.contactIds)];
-  const known = await contactIdsIn(ctx.db, newsroom.id, contactIds);
+  const known = await contactIdsIn(db, newsroom.id, contactIds);
   contactIds.forEach((id, index) => {
     if (!known.has(id)) errors.push({ path: `contactIds.${index}`, message: 'no such contact in this newsroom', code: 'unknown_contact' });
   });
@@ -93,7 +97,7 @@ async function buildContent(
 }
 
 export async function createRelease(ctx: AppContext, newsroom: Newsroom, input: CreateReleaseInput): Promise<Release> {
-  const content = await buildContent(ctx, newsroom, input);
+  const content = await buildContent(ctx.db, newsroom, input);
   const id = randomUUID();
   await insertRelease(ctx.db, { id, newsroomId: newsroom.id, now: isoTime(ctx.clock.now()), ...content });
   return (await findRelease(ctx.db, id))!;
@@ -101,23 +105,25 @@ export async function createRelease(ctx: AppContext, newsroom: Newsroom, input: 
 
 const changedMeanwhile = () => conflict('The release was changed by someone else meanwhile; load it again and retry.', { code: 'changed-meanwhile' });
 
-async function reload(ctx: AppContext, id: string): Promise<Release> {
-  const release = await findRelease(ctx.db, id);
+async function reload(db: Db, id: string): Promise<Release> {
+  const release = await findRelease(db, id);
   if (!release) throw notFound('Release');
   return release;
 }
 
 /**
  * `expectedVersion`: the version the editor read (a form carries it across requests);
- * an edit of a release changed since then is a 409 rather than an overwrite.
+ * an edit of a release changed since then is a 409 rather than an overwrite. `db`: the
+ * caller's transaction, when the edit is one of several writes.
  */
 export async function updateRelease(
   ctx: AppContext,
   newsroom: Newsroom,
   release: Release,
   input: UpdateReleaseInput,
-  options: { expectedVersion?: number } = {},
+  options: { expectedVersion?: number; db?: Db } = {},
 ): Promise<Release> {
+  const db = options.db ?? ctx.db;
   const version = options.expectedVersion ?? release.version;
   if (version !== release.version) throw changedMeanwhile();
   if (release.status === 'withdrawn') throw conflict('A withdrawn release cannot be edited.', { code: 'release-withdrawn' });
@@ -136,7 +142,7 @@ export async function updateRelease(
   }
   if (missingTitles.length) throw unprocessable('A new language needs a title.', missingTitles);
   const content = await buildContent(
-    ctx,
+    db,
     newsroom,
     {
       type: input.type ?? release.type,
@@ -146,10 +152,29 @@ export async function updateRelease(
     },
     release.translations,
   );
-  if (!(await updateReleaseContent(ctx.db, release.id, version, content, isoTime(ctx.clock.now())))) {
+  if (!(await updateReleaseContent(db, release.id, version, content, isoTime(ctx.clock.now())))) {
     throw changedMeanwhile();
   }
-  return reload(ctx, release.id);
+  return reload(db, release.id);
+}
+
+/**
+ * Creates a contact and names it on the release, in one transaction: either both are
+ * written or neither (a release changed since `expectedVersion` is a 409, and no contact
+ * is left behind).
+ */
+export async function addNewContact(
+  ctx: AppContext,
+  newsroom: Newsroom,
+  release: Release,
+  input: CreateContactInput,
+  expectedVersion: number,
+): Promise<{ contact: Contact; release: Release }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const contact = await createContact(ctx, newsroom, input, trx);
+    const contactIds = [...release.contacts.map((c) => c.id), contact.id];
+    return { contact, release: await updateRelease(ctx, newsroom, release, { contactIds }, { expectedVersion, db: trx }) };
+  });
 }
 
 export async function deleteRelease(ctx: AppContext, release: Release): Promise<void> {
@@ -177,7 +202,7 @@ async function transition(
   if (!(await changeStatus(ctx.db, release.id, release.version, change, nowIso, guardNotDue ? nowIso : undefined))) {
     throw changedMeanwhile();
   }
-  return reload(ctx, release.id);
+  return reload(ctx.db, release.id);
 }
 
 /** Further ahead than this, a publication time is a typing mistake (a year 2206 for 2026). */

@@ -1,5 +1,5 @@
 import { type Contact, toContact } from '../contacts/repository.js';
-import type { Db, Dialect } from '../lib/db/database.js';
+import { type Db, type Dialect, inTransaction } from '../lib/db/database.js';
 import { type SqlBool, sql, type Transaction } from 'kysely';
 import { htmlToText } from '../lib/html.js';
 import type { AttachmentRow, Database, ReleaseRow } from '../lib/db/schema.js';
@@ -206,7 +206,7 @@ export async function insertRelease(
 
 /**
  * Rewrites a release's content if nobody changed it since `version` was read.
- * Returns false when the release changed meanwhile.
+ * Returns false when the release changed meanwhile. Joins `db`'s transaction when it is one.
  */
 export async function updateReleaseContent(
   db: Db,
@@ -215,7 +215,7 @@ export async function updateReleaseContent(
   content: ReleaseContent,
   now: string,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const result = await trx
       .updateTable('releases')
       .set((eb) => ({ type: content.type, updated_at: now, version: eb('version', '+', 1) }))

@@ -30,7 +30,17 @@ import {
   typeLabel,
 } from './presenter.js';
 import { assetUrl } from './static.js';
-import { allFeedUrl, frontPageUrl, keywordFeedUrl, keywordPageUrl, newsroomPageUrl, releasePageUrl, searchPageUrl } from './urls.js';
+import {
+  allFeedUrl,
+  type FileUrls,
+  frontPageUrl,
+  keywordFeedUrl,
+  keywordPageUrl,
+  newsroomPageUrl,
+  publicFileUrls,
+  releasePageUrl,
+  searchPageUrl,
+} from './urls.js';
 
 /*
  * Renders the public pages to HTML strings: gathers what a page shows (through
@@ -68,20 +78,22 @@ function newsroomParts(ctx: AppContext, newsroom: Newsroom, lang: string) {
 
 /**
  * The page of a release in one language. `release.publishedAt` is the time it is (or, in
- * a staff preview, will be) published at.
+ * a staff preview, will be) published at; `fileUrls` where its attachments are linked
+ * (the staff app's preview links its own, which serve embargoed files to its session).
  */
 export async function renderReleasePage(
   ctx: AppContext,
   newsroom: Newsroom,
   release: ShownRelease,
   lang: string,
+  fileUrls: FileUrls = publicFileUrls(ctx.config.publicUrl),
 ): Promise<string> {
   const base = ctx.config.publicUrl;
   const tr = translationIn(release, lang)!;
   const urlOf = (l: string) => releasePageUrl(base, newsroom.slug, l, release.id, translationIn(release, l)!.title);
   const canonical = urlOf(lang);
   const langs = release.translations.map((x) => x.lang);
-  const { images, files } = attachmentViews(base, release.attachments, lang);
+  const { images, files } = attachmentViews(fileUrls, release.attachments, lang);
   const more = (await listPublicReleases(ctx, { newsroomId: newsroom.id, lang, limit: MORE_FROM_COUNT + 1 }))
     .filter((r) => r.id !== release.id)
     .slice(0, MORE_FROM_COUNT)

@@ -4,12 +4,12 @@ import { interfaceLanguage, t } from '../lib/i18n.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import type { Release, Translation } from '../releases/repository.js';
 import {
-  attachmentRenditionUrl,
-  attachmentUrl,
   contactVcardUrl,
+  type FileUrls,
   keywordPageUrl,
   newsroomAtomUrl,
   newsroomJsonFeedUrl,
+  newsroomLogoUrl,
   newsroomPageUrl,
   newsroomRssUrl,
   releasePageUrl,
@@ -108,14 +108,14 @@ function renditionSize(width: number, height: number) {
   return { width: Math.round(width * scale), height: Math.round(height * scale) };
 }
 
-export function attachmentViews(base: string, attachments: AttachmentRow[], lang: string) {
+export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[], lang: string) {
   const images = [];
   const files = [];
   for (const a of attachments) {
     const caption: Record<string, string> = JSON.parse(a.caption);
     const common = {
       filename: a.filename,
-      url: attachmentUrl(base, a.id, a.filename),
+      url: fileUrls.file(a.id, a.filename),
       type: fileType(a),
       size: fileSize(Number(a.size), lang),
       caption: caption[lang] ?? '',
@@ -123,7 +123,7 @@ export function attachmentViews(base: string, attachments: AttachmentRow[], lang
     };
     if (a.rendition && a.width && a.height) {
       const shown = renditionSize(a.width, a.height);
-      const src = attachmentRenditionUrl(base, a.id);
+      const src = fileUrls.rendition(a.id);
       images.push({
         ...common,
         src,
@@ -252,4 +252,5 @@ export const searchBox = (base: string, newsroom: Newsroom, lang: string, query 
 export const newsroomHome = (base: string, newsroom: Newsroom, lang: string) => ({
   name: newsroomName(newsroom, lang),
   url: newsroomPageUrl(base, newsroom.slug, lang),
+  logo: newsroom.logo && { src: newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256), width: newsroom.logo.width, height: newsroom.logo.height },
 });

@@ -30,7 +30,7 @@ import {
 } from './pages.js';
 import { newsroomName, translationIn } from './presenter.js';
 import { serveStatic } from './static.js';
-import { newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
+import { type FileUrls, newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
 import { contactVcard } from './vcard.js';
 
 /*
@@ -326,12 +326,13 @@ export function sitePreviewRoutes(ctx: AppContext): RouteDefinition[] {
 /**
  * A release's page in one language as it will be published, whatever its status (the
  * API's and the staff app's previews); 404 when the release has no text in `lang`.
+ * `fileUrls`: where its attachments are linked (by default the public file URLs).
  */
-export async function renderReleasePreview(ctx: AppContext, release: Release, lang: string): Promise<string> {
+export async function renderReleasePreview(ctx: AppContext, release: Release, lang: string, fileUrls?: FileUrls): Promise<string> {
   const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
   if (!newsroom || !translationIn(release, lang)) throw new AppError(404, 'not-found', 'The release has no text in that language.');
   const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
-  return renderReleasePage(ctx, newsroom, { ...release, publishedAt }, lang);
+  return renderReleasePage(ctx, newsroom, { ...release, publishedAt }, lang, fileUrls);
 }
 
 /** A preview is never cached, never indexed, and carries the pages' own policy. */

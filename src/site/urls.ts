@@ -20,6 +20,34 @@ export const attachmentUrl = (base: string, attachmentId: string, filename: stri
 export const attachmentRenditionUrl = (base: string, attachmentId: string) =>
   `${base}/files/${seg(attachmentId)}/web`;
 
+/** Where a page links an attachment's file and its web-size rendition. */
+export interface FileUrls {
+  file(attachmentId: string, filename: string): string;
+  rendition(attachmentId: string): string;
+}
+
+/** The public file URLs: before publication they answer only a bearer token. */
+export const publicFileUrls = (base: string): FileUrls => ({
+  file: (attachmentId, filename) => attachmentUrl(base, attachmentId, filename),
+  rendition: (attachmentId) => attachmentRenditionUrl(base, attachmentId),
+});
+
+/**
+ * The staff app's file URLs, served to its session whatever the release's status. Paths
+ * on the host the staff app is reached at, where its session cookie goes.
+ */
+export const staffFileUrls: FileUrls = {
+  file: (attachmentId, filename) => `/admin/files/${seg(attachmentId)}/${seg(filename)}`,
+  rendition: (attachmentId) => `/admin/files/${seg(attachmentId)}/web`,
+};
+
+/**
+ * A newsroom's logo, named by the hash of its PNG: the URL changes with the logo, so it
+ * is cached for long. With `base` '' a path on whatever host asks (the staff app).
+ */
+export const newsroomLogoUrl = (base: string, newsroom: string, sha256: string) =>
+  `${base}/files/logo/${seg(newsroom)}/${seg(sha256)}.png`;
+
 /** A readable URL segment from a title: "Ålands väg 2026!" -> "alands-vag-2026". */
 export function slugify(title: string): string {
   const slug = title

@@ -10,6 +10,7 @@ import {
   SqliteDialect,
   SqliteDriver,
   sql,
+  type Transaction,
 } from 'kysely';
 import pg from 'pg';
 import { initial } from './migrations/0001_initial.js';
@@ -20,10 +21,19 @@ import { search } from './migrations/0005_search.js';
 import { subscriptions } from './migrations/0006_subscriptions.js';
 import { delivery } from './migrations/0007_delivery.js';
 import { sessions } from './migrations/0008_sessions.js';
+import { logos } from './migrations/0009_logos.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
+
+/**
+ * Runs `work` in `db`'s transaction when `db` is one (an operation joining its caller's
+ * transaction), else in a transaction of its own.
+ */
+export function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
 
 export interface Store {
   db: Db;
@@ -168,6 +178,7 @@ export async function migrate(store: Store): Promise<void> {
     '0006_subscriptions': subscriptions(store.dialect),
     '0007_delivery': delivery(store.dialect),
     '0008_sessions': sessions(store.dialect),
+    '0009_logos': logos(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

@@ -13,6 +13,9 @@ export interface NewsroomTable {
   timezone: string;
   website: string | null;
   social: string; // JSON object
+  logo_sha256: string | null; // the blob of the logo (a PNG), if any
+  logo_width: number | null;
+  logo_height: number | null;
   created_at: string;
   updated_at: string;
 }

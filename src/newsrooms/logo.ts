@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import type { Response } from 'express';
+import { useBlob } from '../attachments/repository.js';
+import { detectContentType, logoTypes } from '../attachments/filetype.js';
+import { processLogo } from '../attachments/images.js';
+import type { ReceivedForm } from '../attachments/upload.js';
+import type { AppContext } from '../context.js';
+import { notFound, unprocessable, unsupportedMediaType } from '../lib/errors.js';
+import { isoTime } from '../lib/time.js';
+import { findNewsroomBySlug, type Newsroom, saveNewsroomLogo } from './repository.js';
+
+/*
+ * A newsroom's logo: a raster image (PNG, JPEG or WebP, read from its bytes), re-encoded
+ * to a bounded PNG and kept as a blob like attachments' files. Its URL names the blob's
+ * hash, so it is cached for long and changes when the logo does.
+ */
+
+/** The largest logo upload taken. */
+export const LOGO_MAX_BYTES = 2 * 1024 * 1024;
+
+const YEAR_SECONDS = 365 * 24 * 60 * 60;
+
+/** Sets the newsroom's logo from an upload (multipart, the one field `file`). */
+export async function setLogo(ctx: AppContext, newsroom: Newsroom, form: ReceivedForm): Promise<Newsroom> {
+  const { file } = form;
+  const unknown = [...form.fields.keys()].map((path) => ({ path, message: 'is not a field of this form (file)' }));
+  if (unknown.length) throw unprocessable('The form breaks the rules of this endpoint.', unknown);
+  if (!file) throw unprocessable('The form has no file.', [{ path: 'file', message: 'is required' }]);
+  const type = await detectContentType(file.path, file.filename);
+  if (!type || !logoTypes.has(type)) {
+    throw unsupportedMediaType('The logo must be a PNG, JPEG or WebP image (SVG and other formats are not taken).');
+  }
+  const { png, width, height } = await processLogo(file.path);
+  const sha256 = createHash('sha256').update(png).digest('hex');
+  const tempPath = await ctx.files.tempPath();
+  try {
+    await writeFile(tempPath, png);
+    const now = isoTime(ctx.clock.now());
+    const logo = { sha256, width, height };
+    // As for an attachment: the blob first (its row lock orders this against the clean-up),
+    // and the row names the bytes only once they are kept.
+    await ctx.db.transaction().execute(async (trx) => {
+      await useBlob(trx, sha256, now);
+      await saveNewsroomLogo(trx, newsroom.id, logo, now);
+      await ctx.files.keepBlob(tempPath, sha256);
+    });
+    return { ...newsroom, logo, updatedAt: now };
+  } finally {
+    await rm(tempPath, { force: true });
+  }
+}
+
+/** Removes the newsroom's logo (nothing to do when it has none); its blob goes with the clean-up. */
+export async function removeLogo(ctx: AppContext, newsroom: Newsroom): Promise<Newsroom> {
+  if (!newsroom.logo) return newsroom;
+  const now = isoTime(ctx.clock.now());
+  await saveNewsroomLogo(ctx.db, newsroom.id, null, now);
+  return { ...newsroom, logo: null, updatedAt: now };
+}
+
+/**
+ * Sends the newsroom's logo when `file` names its current one (`<sha256>.png`); else 404.
+ * Cached for a year: a new logo has a new URL.
+ */
+export async function serveLogo(ctx: AppContext, res: Response, slug: string, file: string): Promise<void> {
+  res.set('Cache-Control', 'no-store');
+  const newsroom = await findNewsroomBySlug(ctx.db, slug);
+  if (!newsroom?.logo || file !== `${newsroom.logo.sha256}.png`) throw notFound('Logo');
+  const headers = {
+    'Content-Type': 'image/png',
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': `public, max-age=${YEAR_SECONDS}, immutable`,
+    // Shown on other sites and in mail clients.
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    ETag: `"${newsroom.logo.sha256}"`,
+  };
+  await new Promise<void>((resolve, reject) => {
+    res.sendFile(ctx.files.blobPath(newsroom.logo!.sha256), { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
+      if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
+      else reject((error as { status?: number }).status === 404 ? notFound('Logo') : error);
+    });
+  });
+}
