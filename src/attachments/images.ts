@@ -37,7 +37,7 @@ export function processImage(file: string): Promise<ProcessedImage> {
   return imageQueue(async () => {
     // The header alone tells the size: a pixel bomb is refused before any decoding.
     const metadata = await sharp(file).metadata().catch(() => {
-      throw unsupportedMediaType('The image could not be decoded.');
+      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
     });
     const pixels = metadata.width * (metadata.pageHeight ?? metadata.height);
     if (!(pixels <= MAX_IMAGE_PIXELS)) {
@@ -58,7 +58,7 @@ export function processImage(file: string): Promise<ProcessedImage> {
         .toBuffer();
       return { width: metadata.autoOrient.width, height: metadata.autoOrient.height, rendition };
     } catch {
-      throw unsupportedMediaType('The image could not be decoded.');
+      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
     }
   });
 }
@@ -81,7 +81,7 @@ export interface ProcessedLogo {
 export function processLogo(file: string): Promise<ProcessedLogo> {
   return imageQueue(async () => {
     const metadata = await sharp(file).metadata().catch(() => {
-      throw unsupportedMediaType('The image could not be decoded.');
+      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
     });
     if (!(metadata.width * (metadata.pageHeight ?? metadata.height) <= MAX_IMAGE_PIXELS)) {
       throw unprocessable('The image is too large.', [{ path: 'file', message: `has more than ${MAX_IMAGE_PIXELS / 1_000_000} megapixels` }]);
@@ -93,7 +93,7 @@ export function processLogo(file: string): Promise<ProcessedLogo> {
         .toBuffer({ resolveWithObject: true });
       return { png: data, width: info.width, height: info.height };
     } catch {
-      throw unsupportedMediaType('The image could not be decoded.');
+      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
     }
   });
 }

@@ -82,7 +82,7 @@ export async function addAttachment(ctx: AppContext, release: Release, req: Requ
     const { caption, credit } = readUploadFields(form.fields, languages);
     const contentType = await detectContentType(file.path, file.filename);
     if (!contentType) {
-      throw unsupportedMediaType('The file is not of a type taken here: images (JPEG, PNG, WebP, GIF), PDF, Office documents, audio or video.');
+      throw unsupportedMediaType('The file is not of a type taken here: images (JPEG, PNG, WebP, GIF), PDF, Office documents, audio or video.', { code: 'attachment-format' });
     }
     const image = imageTypes.has(contentType) ? await processImage(file.path) : undefined;
     // The row and the files go together: a row never names bytes that were not kept.

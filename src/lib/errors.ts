@@ -70,7 +70,7 @@ export interface FieldError {
 
 /**
  * Kinds of problem (the AppError's `code`, the `type` of the API's problem), and the
- * reasons for a conflict worth their own sentence. Each has admin.problem.<code>.
+ * reasons for a refusal worth their own sentence. Each has admin.problem.<code>.
  */
 export const problemCodes = [
   'bad-request',
@@ -91,10 +91,13 @@ export const problemCodes = [
   'changed-meanwhile',
   'slug-taken',
   'release-withdrawn',
+  'logo-format',
+  'attachment-format',
+  'image-undecodable',
 ] as const;
 export type ProblemCode = (typeof problemCodes)[number];
 
-/** A conflict's reason, for the staff app's wording of it (the API keeps the English detail). */
+/** A refusal's reason, for the staff app's wording of it (the API keeps the English detail). */
 export interface ProblemReason {
   code: ProblemCode;
   params?: ErrorParams;
@@ -142,8 +145,8 @@ export const notFound = (what: string) => new AppError(404, 'not-found', `${what
 export const conflict = (detail: string, reason?: ProblemReason) => new AppError(409, 'conflict', detail, [], reason);
 export const gone = (detail: string) => new AppError(410, 'gone', detail);
 export const payloadTooLarge = (detail: string) => new AppError(413, 'payload-too-large', detail);
-export const unsupportedMediaType = (detail: string) =>
-  new AppError(415, 'unsupported-media-type', detail);
+export const unsupportedMediaType = (detail: string, reason?: ProblemReason) =>
+  new AppError(415, 'unsupported-media-type', detail, [], reason);
 export const unprocessable = (detail: string, errors?: FieldError[]) =>
   new AppError(422, 'unprocessable', detail, errors);
 

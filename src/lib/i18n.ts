@@ -638,6 +638,9 @@ const admin: Section = {
     'problem.changed-meanwhile': 'Joku muu muutti tiedotetta sillä välin; lataa se uudelleen ja yritä uudestaan.',
     'problem.slug-taken': 'Osoitenimi ”{slug}” on jo käytössä.',
     'problem.release-withdrawn': 'Tiedote on vedetty pois, eikä sitä voi enää muuttaa.',
+    'problem.logo-format': 'Logon on oltava PNG-, JPEG- tai WebP-kuva (SVG:tä ja muita muotoja ei oteta).',
+    'problem.attachment-format': 'Tiedostotyyppiä ei oteta vastaan: kuvat (JPEG, PNG, WebP, GIF), PDF, Office-asiakirjat, ääni tai video.',
+    'problem.image-undecodable': 'Kuvaa ei voitu lukea.',
   },
   sv: {
     'appName': 'Nyhetsrum – redaktion',
@@ -912,6 +915,9 @@ const admin: Section = {
     'problem.changed-meanwhile': 'Någon annan ändrade meddelandet under tiden; ladda det på nytt och försök igen.',
     'problem.slug-taken': 'Adressnamnet ”{slug}” används redan.',
     'problem.release-withdrawn': 'Meddelandet har dragits tillbaka och kan inte längre ändras.',
+    'problem.logo-format': 'Logotypen måste vara en PNG-, JPEG- eller WebP-bild (SVG och andra format tas inte emot).',
+    'problem.attachment-format': 'Filtypen tas inte emot: bilder (JPEG, PNG, WebP, GIF), PDF, Office-dokument, ljud eller video.',
+    'problem.image-undecodable': 'Bilden kunde inte läsas.',
   },
   en: {
     'appName': 'Newsroom staff',
@@ -1186,6 +1192,9 @@ const admin: Section = {
     'problem.changed-meanwhile': 'The release was changed by someone else meanwhile; load it again and retry.',
     'problem.slug-taken': 'The address name “{slug}” is taken.',
     'problem.release-withdrawn': 'The release has been withdrawn and can no longer be changed.',
+    'problem.logo-format': 'The logo must be a PNG, JPEG or WebP image (SVG and other formats are not taken).',
+    'problem.attachment-format': 'The file is not of a type taken here: images (JPEG, PNG, WebP, GIF), PDF, Office documents, audio or video.',
+    'problem.image-undecodable': 'The image could not be decoded.',
   },
 };
 

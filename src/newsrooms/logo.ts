@@ -29,7 +29,7 @@ export async function setLogo(ctx: AppContext, newsroom: Newsroom, form: Receive
   if (!file) throw unprocessable('The form has no file.', [{ path: 'file', message: 'is required' }]);
   const type = await detectContentType(file.path, file.filename);
   if (!type || !logoTypes.has(type)) {
-    throw unsupportedMediaType('The logo must be a PNG, JPEG or WebP image (SVG and other formats are not taken).');
+    throw unsupportedMediaType('The logo must be a PNG, JPEG or WebP image (SVG and other formats are not taken).', { code: 'logo-format' });
   }
   const { png, width, height } = await processLogo(file.path);
   const sha256 = createHash('sha256').update(png).digest('hex');
