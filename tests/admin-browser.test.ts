@@ -181,6 +181,7 @@ describe('staff app in Chromium', () => {
     for (const [name, url] of [
       ['withdraw-confirm', `/admin/releases/${id}/withdraw`],
       ['contacts', '/admin/contacts'],
+      ['subscribers', '/admin/subscribers'],
       ['settings', '/admin/settings'],
     ]) {
       await page.goto(`${base}${url}`);
