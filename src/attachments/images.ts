@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import sharp from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { unprocessable, unsupportedMediaType } from '../lib/errors.js';
 
 /** The long side of the web-size rendition, in pixels. */
@@ -28,41 +28,6 @@ export interface ProcessedImage {
   rendition: Buffer;
 }
 
-/**
- * Measures an image and makes its web-size rendition in memory (it is small), so that any
- * failure here is the image's: bytes that pass the magic-number check but do not decode
- * are a 415, one over MAX_IMAGE_PIXELS a 422. sharp rejects truncated data and drops metadata.
- */
-export function processImage(file: string): Promise<ProcessedImage> {
-  return imageQueue(async () => {
-    // The header alone tells the size: a pixel bomb is refused before any decoding.
-    const metadata = await sharp(file).metadata().catch(() => {
-      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
-    });
-    const pixels = metadata.width * (metadata.pageHeight ?? metadata.height);
-    if (!(pixels <= MAX_IMAGE_PIXELS)) {
-      const size = { width: metadata.width, height: metadata.pageHeight ?? metadata.height, megapixels: MAX_IMAGE_PIXELS / 1_000_000 };
-      throw unprocessable('The image is too large.', [
-        {
-          path: 'file',
-          message: `is ${size.width} x ${size.height} pixels; at most ${size.megapixels} megapixels are taken`,
-          code: 'image_too_large',
-          params: size,
-        },
-      ]);
-    }
-    try {
-      const rendition = await sharp(file, { autoOrient: true, limitInputPixels: MAX_IMAGE_PIXELS })
-        .resize({ width: RENDITION_SIZE, height: RENDITION_SIZE, fit: 'inside', withoutEnlargement: true })
-        .webp()
-        .toBuffer();
-      return { width: metadata.autoOrient.width, height: metadata.autoOrient.height, rendition };
-    } catch {
-      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
-    }
-  });
-}
-
 /** The box a newsroom logo is fitted inside, in pixels. */
 const LOGO_BOX = { width: 800, height: 400 };
 
@@ -73,27 +38,53 @@ export interface ProcessedLogo {
   height: number;
 }
 
+const undecodable = () => unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
+
 /**
- * Re-encodes a raster logo (whatever the source format, so that no bytes of the upload
- * are ever served) to a PNG fitted inside LOGO_BOX: PNG keeps transparency and shows in
- * every email client. Failures are the image's, as in processImage.
+ * Re-encodes an image in the queue, so that any failure here is the image's: bytes that
+ * pass the magic-number check but do not decode are a 415, one over MAX_IMAGE_PIXELS a
+ * 422. The header alone tells the size: a pixel bomb is refused before any decoding.
+ * sharp rejects truncated data and drops metadata.
  */
-export function processLogo(file: string): Promise<ProcessedLogo> {
+function reencode<T>(file: string, encode: (image: Sharp, metadata: Metadata) => Promise<T>): Promise<T> {
   return imageQueue(async () => {
     const metadata = await sharp(file).metadata().catch(() => {
-      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
+      throw undecodable();
     });
-    if (!(metadata.width * (metadata.pageHeight ?? metadata.height) <= MAX_IMAGE_PIXELS)) {
-      throw unprocessable('The image is too large.', [{ path: 'file', message: `has more than ${MAX_IMAGE_PIXELS / 1_000_000} megapixels` }]);
+    const size = { width: metadata.width, height: metadata.pageHeight ?? metadata.height, megapixels: MAX_IMAGE_PIXELS / 1_000_000 };
+    if (!(size.width * size.height <= MAX_IMAGE_PIXELS)) {
+      throw unprocessable('The image is too large.', [
+        {
+          path: 'file',
+          message: `is ${size.width} x ${size.height} pixels; at most ${size.megapixels} megapixels are taken`,
+          code: 'image_too_large',
+          params: size,
+        },
+      ]);
     }
     try {
-      const { data, info } = await sharp(file, { autoOrient: true, limitInputPixels: MAX_IMAGE_PIXELS })
-        .resize({ ...LOGO_BOX, fit: 'inside', withoutEnlargement: true })
-        .png({ compressionLevel: 9 })
-        .toBuffer({ resolveWithObject: true });
-      return { png: data, width: info.width, height: info.height };
+      return await encode(sharp(file, { autoOrient: true, limitInputPixels: MAX_IMAGE_PIXELS }), metadata);
     } catch {
-      throw unsupportedMediaType('The image could not be decoded.', { code: 'image-undecodable' });
+      throw undecodable();
     }
   });
 }
+
+/** Measures an image and makes its web-size rendition in memory (it is small). */
+export const processImage = (file: string): Promise<ProcessedImage> =>
+  reencode(file, async (image, metadata) => ({
+    width: metadata.autoOrient.width,
+    height: metadata.autoOrient.height,
+    rendition: await image.resize({ width: RENDITION_SIZE, height: RENDITION_SIZE, fit: 'inside', withoutEnlargement: true }).webp().toBuffer(),
+  }));
+
+/**
+ * A raster logo re-encoded (whatever the source format, so that no bytes of the upload
+ * are ever served) to a PNG fitted inside LOGO_BOX: PNG keeps transparency and shows in
+ * every email client.
+ */
+export const processLogo = (file: string): Promise<ProcessedLogo> =>
+  reencode(file, async (image) => {
+    const { data, info } = await image.resize({ ...LOGO_BOX, fit: 'inside', withoutEnlargement: true }).png({ compressionLevel: 9 }).toBuffer({ resolveWithObject: true });
+    return { png: data, width: info.width, height: info.height };
+  });
