@@ -7,13 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { instantToZoned } from '../src/admin/zoned.js';
+import { startDeliveryWorker } from '../src/delivery/worker.js';
+import type { RunningWorker } from '../src/lib/queue.js';
+import { startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildContact, buildNewsroom, type NewsroomFixture } from './support/factories.js';
+import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
+import { insertSubscribers, newsroomId } from './support/subscribers.js';
 
 /*
- * The staff app in real headless Chromium against the app on 127.0.0.1: the core flow
- * with scripts (tabs, live preview, chips, upload progress) and without them, axe-core
- * on every page, screenshots under test-artifacts/admin/.
+ * The staff app in real headless Chromium against the app on 127.0.0.1, with its
+ * publication and delivery workers and a real SMTP server: the core flow with scripts
+ * (tabs, live preview, chips, upload progress, previews, delivery progress) and without
+ * them, axe-core on every page, screenshots under test-artifacts/admin/.
  */
 
 const require = createRequire(import.meta.url);
@@ -26,6 +32,8 @@ let server: HttpServer;
 let base: string;
 let browser: Browser;
 let newsroom: NewsroomFixture;
+let sink: SmtpSink;
+let workers: RunningWorker[] = [];
 
 async function freePort(): Promise<number> {
   const probe: Server = createServer();
@@ -38,11 +46,17 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ PUBLIC_URL: base });
+  sink = await startSmtpSink();
+  t = await startTestApp({ PUBLIC_URL: base, SMTP_URL: sink.url, MAIL_FROM: 'news@example.test' });
+  workers = [await startDeliveryWorker(t.ctx), await startPublicationWorker(t.ctx)];
   server = t.app.listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   newsroom = await buildNewsroom(t);
   await buildContact(t, newsroom);
+  await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, newsroom.slug), [
+    { email: 'toimittaja@example.fi', languages: ['fi'] },
+    { email: 'redaktor@example.se', languages: ['sv'] },
+  ]);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -52,7 +66,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => server?.close(resolve));
+  for (const worker of workers) await worker.close();
   await t?.close();
+  await sink?.close();
 });
 
 /** axe-core on the page as it is: no serious or critical violations. */
@@ -95,7 +111,7 @@ async function waitUntilPublished(page: Page, id: string): Promise<void> {
 }
 
 describe('staff app in Chromium', () => {
-  it('signs in, writes a bilingual release with an image, sees a field error, schedules it and sees it published', async () => {
+  it('signs in, writes a bilingual release with an image, previews it, schedules it and watches it published and delivered', async () => {
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'America/New_York' });
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
@@ -158,6 +174,22 @@ describe('staff app in Chromium', () => {
     await checkAccessibility(page, 'editor (saved, with image)');
     await shot(page, '04-editor-saved');
 
+    // Previews before publication: the page as the site renders it, its embargoed image
+    // included (from the staff app's own file URL), and the email in each language.
+    const preview = await context.newPage();
+    await preview.goto(`${base}/admin/releases/${id}/preview/sv`);
+    await expect(preview.locator('h1').textContent()).resolves.toContain('Nytt bibliotek öppnas');
+    const previewImage = preview.locator('img[src^="/admin/files/"]').first();
+    await previewImage.waitFor();
+    await expect(previewImage.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).resolves.toBeGreaterThan(0);
+    await shot(preview, '04b-preview-page-sv');
+    await preview.goto(`${base}/admin/releases/${id}/email/fi`);
+    await expect(preview.locator('body').textContent()).resolves.toContain('Uusi kirjasto avataan');
+    await shot(preview, '04c-preview-email-fi');
+    await preview.close();
+    await t.http.get(`/api/releases/${id}`).expect(404); // still under embargo
+    expect(sink.received).toHaveLength(0);
+
     // Scheduled a few seconds ahead, in the newsroom's zone; the browser's own zone is shown too.
     await page.locator('#f-publishAt').fill(secondsAhead(6));
     await page.locator('.local-time').waitFor();
@@ -169,6 +201,15 @@ describe('staff app in Chromium', () => {
     await waitUntilPublished(page, id);
     await checkAccessibility(page, 'releases (published)');
     await shot(page, '06-releases-published');
+
+    // The delivery, followed on the release's page until every subscriber has their email.
+    await page.goto(`${base}/admin/releases/${id}`);
+    await page.locator('.delivery-counts').filter({ hasText: 'Email: 2 of 2 sent' }).waitFor();
+    await checkAccessibility(page, 'editor (delivered)');
+    await shot(page, '06b-editor-delivered');
+    expect(await until(() => sink.received.length === 2)).toBe(true);
+    const subjects = Object.fromEntries(sink.received.map((m) => [m.to, m.mail.subject]));
+    expect(subjects).toEqual({ 'toimittaja@example.fi': 'Uusi kirjasto avataan', 'redaktor@example.se': 'Nytt bibliotek öppnas' });
 
     const api = await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200);
     expect(api.body).toMatchObject({
