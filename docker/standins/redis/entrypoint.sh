@@ -1,0 +1,3 @@
+#!/bin/bash
+if [ "$1" = redis-server ]; then shift; exec redis-server --protected-mode no "$@"; fi
+exec "$@"
