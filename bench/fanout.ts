@@ -3,6 +3,7 @@
  *
  *   npm run bench:fanout -- --subscribers 100000
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:fanout -- --subscribers 10000
+ *   npm run bench:fanout -- --subscribers 10000 --worker-heap-mb 128   # the worker with --max-old-space-size
  *
  * The web side runs in this process; the worker is a real process (`dist/main.js
  * --role=worker`, built first), whose peak RSS (VmHWM) is reported. Both send over SMTP to an
@@ -35,6 +36,8 @@ const arg = (name: string, fallback: number) => {
 const SUBSCRIBERS = arg('subscribers', 10_000);
 const POOL = arg('pool', 5);
 const BARE_MESSAGES = Math.min(SUBSCRIBERS, arg('bare', 20_000));
+// V8 grows its heap lazily up to a limit sized from the machine's memory (or the container's).
+const WORKER_HEAP_MB = arg('worker-heap-mb', 0);
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'bench-signing-secret-0123456789abcdefghij';
 
@@ -100,7 +103,8 @@ console.log(`imported ${SUBSCRIBERS} subscribers in ${((Date.now() - importStart
 // The worker as its own process, compiled as in production (tsx would add its compiler to the RSS).
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const childDatabaseUrl = databaseUrl.startsWith('sqlite:') ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-const worker = spawn(process.execPath, ['dist/main.js', '--role=worker'], {
+const heapFlags = WORKER_HEAP_MB ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
+const worker = spawn(process.execPath, [...heapFlags, 'dist/main.js', '--role=worker'], {
   env: { PATH: process.env.PATH, ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -150,7 +154,7 @@ await Promise.all(
 const bareRate = (sink.count - bareCount) / ((Date.now() - bareStart) / 1000);
 bare.close();
 
-console.log(`\nsubscribers ${SUBSCRIBERS}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}`);
+console.log(`\nsubscribers ${SUBSCRIBERS}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}`);
 console.table({
   'first message after publishAt (s)': first.toFixed(3),
   'last message after publishAt (s)': last.toFixed(2),
