@@ -128,11 +128,11 @@ export async function useBlob(db: Db, sha256: string, now: string): Promise<void
     .execute();
 }
 
-/** A blob that neither an attachment nor a newsroom's logo names. */
+/** A blob that neither an attachment nor a newsroom's logo, current or earlier, names. */
 const isUnnamed = ({ not, exists, selectFrom, and }: ExpressionBuilder<Database, 'blobs'>) =>
   and([
     not(exists(selectFrom('attachments').select('attachments.id').whereRef('attachments.sha256', '=', 'blobs.sha256'))),
-    not(exists(selectFrom('newsrooms').select('newsrooms.id').whereRef('newsrooms.logo_sha256', '=', 'blobs.sha256'))),
+    not(exists(selectFrom('newsroom_logos').select('newsroom_logos.sha256').whereRef('newsroom_logos.sha256', '=', 'blobs.sha256'))),
   ]);
 
 /** Blobs nothing names that no upload has used since `usedBefore`: candidates for the clean-up. */

@@ -8,7 +8,7 @@ import type { ReceivedForm } from '../attachments/upload.js';
 import type { AppContext } from '../context.js';
 import { notFound, unprocessable, unsupportedMediaType } from '../lib/errors.js';
 import { isoTime } from '../lib/time.js';
-import { findNewsroomBySlug, type Newsroom, saveNewsroomLogo } from './repository.js';
+import { findNewsroomBySlug, type Newsroom, saveNewsroomLogo, wasNewsroomLogo } from './repository.js';
 
 /*
  * A newsroom's logo: a raster image (PNG, JPEG or WebP, read from its bytes), re-encoded
@@ -51,7 +51,7 @@ export async function setLogo(ctx: AppContext, newsroom: Newsroom, form: Receive
   }
 }
 
-/** Removes the newsroom's logo (nothing to do when it has none); its blob goes with the clean-up. */
+/** Removes the newsroom's logo from its pages and later emails (nothing to do when it has none). */
 export async function removeLogo(ctx: AppContext, newsroom: Newsroom): Promise<Newsroom> {
   if (!newsroom.logo) return newsroom;
   const now = isoTime(ctx.clock.now());
@@ -60,23 +60,25 @@ export async function removeLogo(ctx: AppContext, newsroom: Newsroom): Promise<N
 }
 
 /**
- * Sends the newsroom's logo when `file` names its current one (`<sha256>.png`); else 404.
- * Cached for a year: a new logo has a new URL.
+ * Sends a logo of the newsroom, current or earlier (emails already sent name an earlier
+ * one), when `file` is `<sha256>.png`; else 404. Cached for a year: a new logo has a
+ * new URL.
  */
 export async function serveLogo(ctx: AppContext, res: Response, slug: string, file: string): Promise<void> {
   res.set('Cache-Control', 'no-store');
   const newsroom = await findNewsroomBySlug(ctx.db, slug);
-  if (!newsroom?.logo || file !== `${newsroom.logo.sha256}.png`) throw notFound('Logo');
+  const sha256 = /^([0-9a-f]{64})\.png$/.exec(file)?.[1];
+  if (!newsroom || !sha256 || !(await wasNewsroomLogo(ctx.db, newsroom.id, sha256))) throw notFound('Logo');
   const headers = {
     'Content-Type': 'image/png',
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': `public, max-age=${YEAR_SECONDS}, immutable`,
     // Shown on other sites and in mail clients.
     'Cross-Origin-Resource-Policy': 'cross-origin',
-    ETag: `"${newsroom.logo.sha256}"`,
+    ETag: `"${sha256}"`,
   };
   await new Promise<void>((resolve, reject) => {
-    res.sendFile(ctx.files.blobPath(newsroom.logo!.sha256), { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
+    res.sendFile(ctx.files.blobPath(sha256), { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
       if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
       else reject((error as { status?: number }).status === 404 ? notFound('Logo') : error);
     });

@@ -112,8 +112,8 @@ export async function saveNewsroom(db: Db, newsroom: Newsroom, isNew: boolean): 
 }
 
 /**
- * Sets (or with null, removes) the newsroom's logo. The blob it named stays until the
- * blob clean-up finds nothing naming it (attachments/blobs.ts).
+ * Sets (or with null, removes) the newsroom's logo. A logo set is also kept among the
+ * newsroom's logos, whose blobs the clean-up leaves (attachments/blobs.ts).
  */
 export async function saveNewsroomLogo(db: Db, newsroomId: string, logo: Logo | null, now: string): Promise<void> {
   await db
@@ -121,6 +121,19 @@ export async function saveNewsroomLogo(db: Db, newsroomId: string, logo: Logo | 
     .set({ logo_sha256: logo?.sha256 ?? null, logo_width: logo?.width ?? null, logo_height: logo?.height ?? null, updated_at: now })
     .where('id', '=', newsroomId)
     .execute();
+  if (logo) {
+    await db
+      .insertInto('newsroom_logos')
+      .values({ newsroom_id: newsroomId, sha256: logo.sha256, created_at: now })
+      .onConflict((oc) => oc.columns(['newsroom_id', 'sha256']).doNothing())
+      .execute();
+  }
+}
+
+/** Whether `sha256` is, or was, a logo of the newsroom. */
+export async function wasNewsroomLogo(db: Db, newsroomId: string, sha256: string): Promise<boolean> {
+  const row = await db.selectFrom('newsroom_logos').select('sha256').where('newsroom_id', '=', newsroomId).where('sha256', '=', sha256).executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Languages that releases of the newsroom are written in, or have keywords in. */

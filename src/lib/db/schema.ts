@@ -115,6 +115,13 @@ export interface ReleaseSearchTable {
 }
 
 /** A file in STORAGE_DIR this database keeps (see attachments/blobs.ts). */
+/** Every logo a newsroom has had (its current one included): their URLs stay valid. */
+export interface NewsroomLogoTable {
+  newsroom_id: string;
+  sha256: string;
+  created_at: string;
+}
+
 export interface BlobTable {
   sha256: string;
   created_at: string;
@@ -212,6 +219,7 @@ export interface Database {
   attachments: AttachmentTable;
   release_search: ReleaseSearchTable;
   blobs: BlobTable;
+  newsroom_logos: NewsroomLogoTable;
   deliveries: DeliveryTable;
   fanouts: FanoutTable;
   subscribers: SubscriberTable;
