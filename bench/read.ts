@@ -59,7 +59,7 @@ if (process.env.BENCH_BARE_STATIC) {
   // The static files where the public routers are mounted, right after the API routes: a
   // static file pays the same middleware (helmet, request log, JSON parser) and API
   // route matching as a feed, so the ratio is the cost of the public route itself.
-  const afterApi = app.router.stack.findIndex((layer: { name: string }) => layer.name === 'router') + 1;
+  const afterApi = app.router.stack.findIndex((layer: { name: string }) => layer.name === 'routesUnderTheirPrefixes') + 1;
   if (afterApi === 0) throw new Error('bench: the API router was not found in the app');
   app.router.stack.splice(afterApi, 0, ...detachedLayers(express.static(staticDir)));
 }

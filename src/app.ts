@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, Router } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { adminRoutes } from './admin/routes.js';
@@ -12,7 +12,7 @@ import type { AppContext } from './context.js';
 import { healthRoutes } from './health/routes.js';
 import { notFoundHandler, problemHandler } from './lib/errors.js';
 import { buildOpenApiDocument } from './lib/openapi.js';
-import { defineRoute, mountRoutes, type RouteDefinition } from './lib/routes.js';
+import { defineRoute, type RouteDefinition, routesHandler } from './lib/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
 import { queueDashboard } from './delivery/dashboard.js';
 import { deliveryRoutes } from './delivery/routes.js';
@@ -81,9 +81,7 @@ export function buildApp(ctx: AppContext): Express {
   ];
   const document = buildOpenApiDocument(routes, ctx.config.publicUrl);
   app.use(subscriptionPages(ctx)); // HTML pages, and the subscribe form's post, before the JSON routes
-  const router = Router();
-  mountRoutes(router, routes, bearerAuthenticator(ctx));
-  app.use(router);
+  app.use(routesHandler(routes, bearerAuthenticator(ctx)));
   app.use(metricsRoutes(ctx));
   app.use(queueDashboard(ctx));
   app.use('/admin', adminRoutes(ctx));

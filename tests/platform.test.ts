@@ -180,4 +180,11 @@ describe('methods', () => {
     const options = await t.http.options('/api/releases/00000000-0000-4000-8000-000000000000').expect(204);
     expect(options.headers.allow).toBe('GET, PATCH, DELETE, HEAD, OPTIONS');
   });
+
+  it('routes API paths whatever their case, as express does, though other paths skip the API routes', async () => {
+    await t.http.get('/HEALTHZ').expect(200);
+    await t.http.put('/Api/Newsrooms').set(t.admin).send({}).expect(405);
+    const page = await t.http.get('/healthz-not/fi').expect(404);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+  });
 });

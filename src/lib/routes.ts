@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import {
   AppError,
@@ -154,6 +154,25 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
       throw new AppError(405, 'method-not-allowed', `${req.method} is not allowed here; use ${allow}.`);
     });
   }
+}
+
+/**
+ * The routes as one handler that other requests pass by without being matched against
+ * each route: a public page or feed would otherwise test every API path first.
+ */
+export function routesHandler(routes: readonly RouteDefinition[], authenticate: Authenticate): RequestHandler {
+  const router = Router();
+  mountRoutes(router, routes, authenticate);
+  // Lower-cased, as express matches paths without regard to case.
+  const firstSegments = new Set(routes.map((route) => (route.path.split('/')[1] ?? '').toLowerCase()));
+  // A route whose first segment is a parameter could take any path.
+  if ([...firstSegments].some((segment) => segment.startsWith(':'))) return router;
+  return function routesUnderTheirPrefixes(req, res, next) {
+    const end = req.path.indexOf('/', 1);
+    const first = end < 0 ? req.path.slice(1) : req.path.slice(1, end);
+    if (firstSegments.has(first.toLowerCase())) router(req, res, next);
+    else next();
+  };
 }
 
 /* ------------------------------------------------------------------ request bodies */
