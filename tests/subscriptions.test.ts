@@ -7,7 +7,8 @@ import { t as say } from '../src/lib/i18n.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { subscriberLinks } from '../src/subscriptions/links.js';
 import { startSubscriptionMailWorker, sweepConfirmations } from '../src/subscriptions/mail.js';
-import { PER_IP_PER_HOUR } from '../src/subscriptions/operations.js';
+import { findNewsroomBySlug } from '../src/newsrooms/repository.js';
+import { inviteSubscribers, PER_IP_PER_HOUR } from '../src/subscriptions/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, type NewsroomFixture } from './support/factories.js';
 
@@ -118,6 +119,16 @@ afterAll(async () => {
 beforeEach(() => t.clock.advance(3_600_000 + 1000));
 
 describe('subscribing (double opt-in)', () => {
+  it('records consent from a staff invitation as such once the address confirms', async () => {
+    const email = address('invited');
+    const room = (await findNewsroomBySlug(t.ctx.db, newsroom.slug))!;
+    expect(await inviteSubscribers(t.ctx, room, [{ line: 2, email, languages: ['fi'], keywords: [] }])).toMatchObject({ invited: 1 });
+    const [mail] = await waitForMail(email);
+    expect((await subscriberRow(newsroom.slug, email))!.status).toBe('pending');
+    await t.http.post(pathOf(firstPublicLink(mail!))).expect(200);
+    expect(await subscriberRow(newsroom.slug, email)).toMatchObject({ status: 'confirmed', consent_source: 'invitation' });
+  });
+
   it('sends a confirmation email in the chosen language; GET shows a button, POST confirms once and records consent', async () => {
     const email = address('anna');
     const res = await subscribe(email, ['sv', 'fi'], ['Bibliotek', 'kultur']).expect(202);

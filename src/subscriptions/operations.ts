@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
-import type { Database } from '../lib/db/schema.js';
+import type { ConfirmationSource, Database } from '../lib/db/schema.js';
 import { type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
 import { email, foreignLanguage } from '../lib/schemas.js';
@@ -78,7 +78,7 @@ export async function requestSubscription(ctx: AppContext, newsroom: Newsroom, i
   const recorded = await ctx.db.transaction().execute(async (trx) => {
     if ((await confirmationsFromIp(trx, ip, isoTime(new Date(now.getTime() - 3600_000)))) >= PER_IP_PER_HOUR) return undefined;
     const subscriber = await ensureSubscriber(trx, newsroom.id, input.email, { languages, keywords }, isoTime(now));
-    return askToConfirm(trx, subscriber, { languages, keywords }, ip, now);
+    return askToConfirm(trx, subscriber, { languages, keywords }, { ipHash: ip, source: 'form' }, now);
   });
   if (recorded) await queueConfirmationEmails(ctx.subscriptionMail, [recorded]);
   else ctx.logger.info({ newsroom: newsroom.slug }, 'subscribe request over a rate limit: no email');
@@ -94,12 +94,12 @@ async function askToConfirm(
   trx: Transaction<Database>,
   subscriber: Subscriber,
   wishes: { languages: string[]; keywords: string[] },
-  ip: string,
+  asker: { ipHash: string; source: ConfirmationSource },
   now: Date,
 ): Promise<string | undefined> {
   const slot = await takeAddressSlot(trx, subscriber.id, isoTime(now), isoTime(new Date(now.getTime() - ADDRESS_INTERVAL_MS)));
   if (!slot) return undefined;
-  return insertConfirmation(trx, { subscriberId: subscriber.id, lang: wishes.languages[0]!, ...wishes, ipHash: ip, now: isoTime(now) });
+  return insertConfirmation(trx, { subscriberId: subscriber.id, lang: wishes.languages[0]!, ...wishes, ...asker, now: isoTime(now) });
 }
 
 /** One address to invite, as read from a staff upload (`line`: where it stands in the file). */
@@ -172,7 +172,7 @@ export async function inviteSubscribers(ctx: AppContext, newsroom: Newsroom, row
         if (subscriber.status === 'confirmed') result.alreadySubscribed += 1;
         else if (subscriber.status === 'unsubscribed') result.suppressed += 1;
         else {
-          const id = await askToConfirm(trx, subscriber, wishes, ip, now);
+          const id = await askToConfirm(trx, subscriber, wishes, { ipHash: ip, source: 'invitation' }, now);
           if (id) ids.push(id);
           else result.recentlyAsked += 1;
         }
@@ -229,7 +229,7 @@ export async function confirmSubscription(
       trx,
       subscriber.id,
       { languages: JSON.parse(row.languages), keywords: JSON.parse(row.keywords) },
-      { at: now, ip: requester.ip, userAgent: requester.userAgent?.slice(0, 1000) ?? null, text: consentWording(newsroom, lang), source: 'form' },
+      { at: now, ip: requester.ip, userAgent: requester.userAgent?.slice(0, 1000) ?? null, text: consentWording(newsroom, lang), source: row.source },
     );
     return true;
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../lib/db/database.js';
-import type { Database, SubscriberRow, SubscriptionConfirmationRow } from '../lib/db/schema.js';
+import type { ConfirmationSource, Database, SubscriberRow, SubscriptionConfirmationRow } from '../lib/db/schema.js';
 
 type Executor = Db | Transaction<Database>;
 
@@ -126,7 +126,7 @@ export async function confirmationsFromIp(db: Executor, ipHash: string, since: s
 
 export async function insertConfirmation(
   db: Executor,
-  c: { subscriberId: string; lang: string; languages: string[]; keywords: string[]; ipHash: string; now: string },
+  c: { subscriberId: string; lang: string; languages: string[]; keywords: string[]; ipHash: string; source: ConfirmationSource; now: string },
 ): Promise<string> {
   const id = randomUUID();
   await db
@@ -138,6 +138,7 @@ export async function insertConfirmation(
       languages: JSON.stringify(c.languages),
       keywords: JSON.stringify(c.keywords),
       ip_hash: c.ipHash,
+      source: c.source,
       created_at: c.now,
     })
     .execute();

@@ -175,6 +175,9 @@ export interface SubscriberTable {
   confirmation_requested_at: string | null; // 0006: the per-address rate limit of confirmation emails
 }
 
+/** How a confirmation request came about: the public form, or a staff invitation. */
+export type ConfirmationSource = 'form' | 'invitation';
+
 export interface SubscriptionConfirmationTable {
   id: string;
   subscriber_id: string;
@@ -182,6 +185,7 @@ export interface SubscriptionConfirmationTable {
   languages: string; // JSON array
   keywords: string; // JSON array
   ip_hash: string;
+  source: Generated<ConfirmationSource>; // how the request came about, recorded as the consent's source
   token_hash: string | null; // hex SHA-256
   created_at: string;
   claimed_at: string | null;
