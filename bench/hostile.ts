@@ -10,38 +10,19 @@
  * brackets (4.9 KB inflating to 5 MB), a release body of 200 000 characters of `<a>`,
  * and a 16383 x 16383 GIF upload. The goal: p99 under 50 ms under attack.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
 import { closeRenderer } from '../src/lib/html.js';
-import { loadConfig } from '../src/lib/config.js';
-import { dropSchema } from '../src/lib/db/database.js';
-import { closeContext, createContext } from '../src/runtime.js';
 import { nestedBracketsGzip, pixelBombGif, unclosedTags } from './hostile-inputs.js';
-import { apiCaller } from './support.js';
+import { apiCaller, BENCH_ADMIN as ADMIN, benchService, listenLocally } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ATTACKERS = Number(process.env.BENCH_ATTACKERS ?? 4);
 const PROBE_EVERY_MS = 20;
 const GOAL_P99_MS = 50;
-const ADMIN = 'bench-admin-token-0123456789abcdef';
-
-const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-bench-'));
-const config = loadConfig({
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(dir, 'bench.db')}`,
-  STORAGE_DIR: path.join(dir, 'files'),
-  ADMIN_TOKEN: ADMIN,
-  LOG_LEVEL: 'silent',
-  QUEUE_PREFIX: `bench-${process.pid}`,
-});
-const ctx = await createContext(config, { logger: pino({ level: 'silent' }), databaseSchema: `bench_${process.pid}` });
-const server = buildApp(ctx).listen(0, '127.0.0.1');
-await new Promise((resolve) => server.once('listening', resolve));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const service = await benchService('hostile');
+const { config, ctx } = service;
+const { server, origin: base } = await listenLocally(buildApp(ctx));
 
 const call = apiCaller(base);
 
@@ -134,8 +115,5 @@ console.log(`\np99 under attack ${p99.toFixed(1)} ms: ${p99 < GOAL_P99_MS ? 'wit
 server.closeAllConnections();
 server.close();
 await closeRenderer();
-await ctx.publication.queue.obliterate({ force: true });
-await dropSchema(ctx.store);
-await closeContext(ctx);
-rmSync(dir, { recursive: true, force: true });
+await service.close();
 process.exitCode = p99 < GOAL_P99_MS ? 0 : 1;

@@ -17,38 +17,19 @@
  * instead. The first row, GET /healthz (an API route that does nothing), is for scale.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import express from 'express';
-import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/lib/config.js';
-import { dropSchema } from '../src/lib/db/database.js';
-import { closeContext, createContext } from '../src/runtime.js';
 import { newsroomPageUrl, newsroomRssUrl, releasePageUrl } from '../src/site/urls.js';
-import { apiCaller } from './support.js';
+import { apiCaller, BENCH_ADMIN as ADMIN, benchService, listenLocally } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const RELEASES = 60; // more than a feed holds
-const ADMIN = 'bench-admin-token-0123456789abcdef';
-
-const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-bench-read-'));
-const config = loadConfig({
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(dir, 'bench.db')}`,
-  STORAGE_DIR: path.join(dir, 'files'),
-  ADMIN_TOKEN: ADMIN,
-  LOG_LEVEL: 'silent',
-  QUEUE_PREFIX: `bench-read-${process.pid}`,
-  PUBLIC_URL: 'http://127.0.0.1',
-});
-const ctx = await createContext(config, {
-  logger: pino({ level: 'silent' }),
-  databaseSchema: `bench_read_${process.pid}`, // PostgreSQL only: leaves the database as it found it
-});
+const service = await benchService('read', { PUBLIC_URL: 'http://127.0.0.1' });
+const { dir, config, ctx } = service;
 const staticDir = path.join(dir, 'static');
 mkdirSync(staticDir);
 const app = buildApp(ctx);
@@ -63,7 +44,7 @@ if (process.env.BENCH_BARE_STATIC) {
   if (afterApi === 0) throw new Error('bench: the API router was not found in the app');
   app.router.stack.splice(afterApi, 0, ...detachedLayers(express.static(staticDir)));
 }
-const server = app.listen(0, '127.0.0.1');
+const { server, origin } = await listenLocally(app);
 
 /** Router layers mounting `handler` at /static-baseline, built by a throwaway app (express has no public insert). */
 function detachedLayers(handler: express.Handler) {
@@ -71,8 +52,6 @@ function detachedLayers(handler: express.Handler) {
   scratch.use('/static-baseline', handler);
   return scratch.router.stack.slice(-1);
 }
-await new Promise((resolve) => server.once('listening', resolve));
-const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 const call = apiCaller(origin);
 
@@ -185,7 +164,4 @@ for (const row of rows) console.log(line(row));
 for (const missing of notHere) console.log(`\n${missing}`);
 
 server.close();
-await ctx.publication.queue.obliterate({ force: true });
-await dropSchema(ctx.store);
-await closeContext(ctx);
-rmSync(dir, { recursive: true, force: true });
+await service.close();

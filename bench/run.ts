@@ -8,37 +8,16 @@
  * and logging with no work behind it. Each case prints its mean time per request as a
  * multiple of that, so the figures compare across machines.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/lib/config.js';
-import { dropSchema } from '../src/lib/db/database.js';
-import { closeContext, createContext } from '../src/runtime.js';
-import { apiCaller } from './support.js';
+import { apiCaller, BENCH_ADMIN as ADMIN, benchService, listenLocally } from './support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const RELEASES = 300;
-const ADMIN = 'bench-admin-token-0123456789abcdef';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-bench-'));
-const config = loadConfig({
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(dir, 'bench.db')}`,
-  STORAGE_DIR: path.join(dir, 'files'),
-  ADMIN_TOKEN: ADMIN,
-  LOG_LEVEL: 'silent',
-  QUEUE_PREFIX: `bench-${process.pid}`,
-});
-const ctx = await createContext(config, {
-  logger: pino({ level: 'silent' }),
-  databaseSchema: `bench_${process.pid}`, // PostgreSQL only: leaves the database as it found it
-});
-const server = buildApp(ctx).listen(0, '127.0.0.1');
-await new Promise((resolve) => server.once('listening', resolve));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const service = await benchService('api');
+const { config, ctx } = service;
+const { server, origin: base } = await listenLocally(buildApp(ctx));
 
 const call = apiCaller(base);
 
@@ -92,7 +71,4 @@ for (const r of results) {
 }
 
 server.close();
-await ctx.publication.queue.obliterate({ force: true });
-await dropSchema(ctx.store);
-await closeContext(ctx);
-rmSync(dir, { recursive: true, force: true });
+await service.close();

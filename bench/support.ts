@@ -1,3 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { pino } from 'pino';
+import type { AppContext } from '../src/context.js';
+import { type Config, loadConfig } from '../src/lib/config.js';
+import { dropSchema } from '../src/lib/db/database.js';
+import { closeContext, createContext } from '../src/runtime.js';
+
+/** The admin token every benchmark's service runs with. */
+export const BENCH_ADMIN = 'bench-admin-token-0123456789abcdef';
+
+export interface BenchService {
+  dir: string;
+  config: Config;
+  ctx: AppContext;
+  /** Drops what the run made: its queue, its PostgreSQL schema or SQLite file, its folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * The service's context for benchmark `name`, on BENCH_DATABASE_URL (a schema of its own
+ * there, so the database is left as found) or a new SQLite file, with silent logs.
+ */
+export async function benchService(name: string, env: Record<string, string> = {}): Promise<BenchService> {
+  const dir = mkdtempSync(path.join(tmpdir(), `newsroom-bench-${name}-`));
+  const config = loadConfig({
+    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(dir, 'bench.db')}`,
+    STORAGE_DIR: path.join(dir, 'files'),
+    ADMIN_TOKEN: BENCH_ADMIN,
+    LOG_LEVEL: 'silent',
+    QUEUE_PREFIX: `bench-${name}-${process.pid}`,
+    ...env,
+  });
+  const ctx = await createContext(config, { logger: pino({ level: 'silent' }), databaseSchema: `bench_${name}_${process.pid}` });
+  return {
+    dir,
+    config,
+    ctx,
+    async close() {
+      await ctx.publication.queue.obliterate({ force: true }).catch(() => undefined);
+      await dropSchema(ctx.store);
+      await closeContext(ctx);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Listens on a free loopback port. */
+export async function listenLocally(app: Express): Promise<{ server: Server; origin: string }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 /** A JSON client of the service under test: `call(method, path, token, body?)`, throwing on any non-2xx. */
 export function apiCaller(origin: string) {
   return async function call(method: string, url: string, token: string, body?: unknown) {
