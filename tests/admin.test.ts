@@ -503,7 +503,7 @@ describe('delivery view', () => {
     // Sent over time, by the second: two in the first, none in the second, one in the third.
     const bars = [...page.text.matchAll(/<rect [^>]*><title>(\d+)<\/title><\/rect>/g)].map((m) => Number(m[1]));
     expect(bars).toEqual([2, 0, 1]);
-    expect(text).toContain('Messages sent per 1 seconds');
+    expect(text).toContain('Messages sent per second');
     expect(text).toContain('Failures (1)');
     expect(page.text).toContain('<code>550 5.1.1 &lt;x@example.fi&gt;: Recipient address rejected</code>');
   });

@@ -562,7 +562,7 @@ export function adminRoutes(ctx: AppContext): Router {
         const height = Math.round((count / most) * HEIGHT * 10) / 10;
         return { x: Math.round(i * barWidth * 10) / 10, y: HEIGHT - height, width: Math.max(1, Math.round((barWidth - 1) * 10) / 10), height, count };
       }),
-      label: t(lang, 'admin.deliveries.chart', { seconds: intervalMs / 1000 }),
+      label: intervalMs === 1000 ? t(lang, 'admin.deliveries.chartPerSecond') : t(lang, 'admin.deliveries.chart', { seconds: intervalMs / 1000 }),
     };
   }
 
