@@ -185,6 +185,9 @@ describe('staff app in Chromium', () => {
     await shot(preview, '04b-preview-page-sv');
     await preview.goto(`${base}/admin/releases/${id}/email/fi`);
     await expect(preview.locator('body').textContent()).resolves.toContain('Uusi kirjasto avataan');
+    const emailImage = preview.locator('img[src^="/admin/files/"]').first();
+    await emailImage.waitFor();
+    await expect(emailImage.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).resolves.toBeGreaterThan(0);
     await shot(preview, '04c-preview-email-fi');
     await preview.close();
     await t.http.get(`/api/releases/${id}`).expect(404); // still under embargo

@@ -710,9 +710,10 @@ export function adminRoutes(ctx: AppContext): Router {
       res.type('text/plain; charset=utf-8').send(`${email.subject}\n\n${email.text}`);
       return;
     }
-    // The email's own inline styles, in a sandbox: no script, no form, no same-origin access.
+    // The email's own inline styles, in a sandbox: no script, no form. Same origin, so that
+    // its images, from the staff app's file URLs, go with the session cookie.
     res
-      .set('Content-Security-Policy', `sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' ${new URL(ctx.config.publicUrl).origin}`)
+      .set('Content-Security-Policy', `sandbox allow-same-origin; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' ${new URL(ctx.config.publicUrl).origin}`)
       .type('html')
       .send(email.html);
   }));

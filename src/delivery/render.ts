@@ -6,7 +6,7 @@ import type { Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import type { Release } from '../releases/repository.js';
 import { isoTime } from '../lib/time.js';
-import { attachmentRenditionUrl, attachmentUrl, newsroomLogoUrl, releasePageUrl } from '../site/urls.js';
+import { type FileUrls, newsroomLogoUrl, publicFileUrls, releasePageUrl, staffFileUrls } from '../site/urls.js';
 
 /*
  * A release email is rendered once per (release, language, version): MJML for the HTML
@@ -44,8 +44,8 @@ export function personalise(email: RenderedEmail, links: Links): { subject: stri
   return { subject: email.subject, html: fill(email.html, links), text: fill(email.text, links) };
 }
 
-/** What both templates see. */
-export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Newsroom, lang: string) {
+/** What both templates see; file links as `files` lays them out (the public URLs in sent emails). */
+export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Newsroom, lang: string, files: FileUrls = publicFileUrls(ctx.config.publicUrl)) {
   const base = ctx.config.publicUrl;
   const translation = release.translations.find((tr) => tr.lang === lang) ?? release.translations[0]!;
   const newsroomName = newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
@@ -73,9 +73,9 @@ export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Ne
     })),
     attachments: release.attachments.map((a) => ({
       filename: a.filename,
-      url: attachmentUrl(base, a.id, a.filename),
+      url: files.file(a.id, a.filename),
       caption: (JSON.parse(a.caption) as Record<string, string>)[translation.lang] ?? '',
-      thumbnailUrl: a.rendition ? attachmentRenditionUrl(base, a.id) : undefined,
+      thumbnailUrl: a.rendition ? files.rendition(a.id) : undefined,
     })),
     boilerplate: newsroom.boilerplate[translation.lang] ?? '',
     boilerplateHtml: newsroom.boilerplateHtml[translation.lang] ?? '',
@@ -90,8 +90,9 @@ export async function renderReleaseEmail(
   release: PublicRelease,
   newsroom: Newsroom,
   lang: string,
+  files?: FileUrls,
 ): Promise<RenderedEmail> {
-  const model = emailModel(ctx, release, newsroom, lang);
+  const model = emailModel(ctx, release, newsroom, lang, files);
   const mjml = template('email/release.mjml.hbs')(model);
   const { html, errors } = await mjml2html(mjml, { validationLevel: 'soft', minify: false });
   if (errors?.length) ctx.logger.warn({ releaseId: release.id, lang, errors: errors.map((e) => e.formattedMessage) }, 'email: MJML warnings');
@@ -100,11 +101,12 @@ export async function renderReleaseEmail(
 
 /**
  * A release's email in one language as subscribers will get it, whatever the release's
- * status (the staff app's preview): the same render, with links that go nowhere.
+ * status (the staff app's preview): the same render, with links that go nowhere and
+ * files from the staff app (the public ones answer nothing before publication).
  */
 export async function renderEmailPreview(ctx: AppContext, release: Release, newsroom: Newsroom, lang: string) {
   const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
-  const email = await renderReleaseEmail(ctx, { ...release, status: 'published', publishedAt }, newsroom, lang);
+  const email = await renderReleaseEmail(ctx, { ...release, status: 'published', publishedAt }, newsroom, lang, staffFileUrls);
   return personalise(email, { unsubscribe: '#unsubscribe', preferences: '#preferences' });
 }
 
