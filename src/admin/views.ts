@@ -1,7 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import type { Request, Response } from 'express';
 import { AppError, type ErrorParams, type FieldError } from '../lib/errors.js';
 import { hasString, type InterfaceLanguage, interfaceLanguages, t } from '../lib/i18n.js';
-import { template } from '../lib/templates.js';
+import { registerPartials } from '../lib/templates.js';
+import type { Newsroom } from '../newsrooms/repository.js';
 
 /*
  * Rendering of the staff pages: headers every page gets (strict CSP, no-store), the
@@ -9,6 +11,9 @@ import { template } from '../lib/templates.js';
  * their paths (`translations.fi.title`), shown next to the field and in a summary, in
  * the interface language (the operations and the API speak English).
  */
+
+// The layout and form pieces every page uses, as `admin/<file>`.
+registerPartials('admin', fileURLToPath(new URL('partials/', import.meta.url)));
 
 export const LANG_COOKIE = 'nr_admin_lang';
 
@@ -61,8 +66,15 @@ export function problemText(lang: InterfaceLanguage, error: unknown): string {
   return worded(lang, `admin.problem.${reason.code}`, reason.params, error.message);
 }
 
+/** A refused upload in one sentence: the refusal, then each field error, in the interface language. */
+export const uploadProblemText = (lang: InterfaceLanguage, error: AppError) =>
+  [problemText(lang, error), ...error.errors.map((e) => `${e.path}: ${fieldErrorText(lang, e)}`)].join(' ');
+
 /** The interface language chosen for this request (see chooseLanguage). */
 export const langOf = (res: Response): InterfaceLanguage => res.locals.lang as InterfaceLanguage;
+
+/** The newsroom's name in `lang`, else in its first language. */
+export const newsroomName = (newsroom: Newsroom, lang: string) => newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
 
 /** A language's name, in the interface language. */
 export const languageName = (lang: string, ui: string) => new Intl.DisplayNames([ui], { type: 'language' }).of(lang) ?? lang;
@@ -110,7 +122,10 @@ export class FormState {
   }
 }
 
-export function render(res: Response, name: string, data: Record<string, unknown>, status = 200): void {
+/** A page's template (see templateBeside). */
+export type View = (data: Record<string, unknown>) => string;
+
+export function render(res: Response, view: View, data: Record<string, unknown>, status = 200): void {
   pageHeaders(res);
-  res.status(status).type('html').send(template(`admin/${name}.hbs`)(data));
+  res.status(status).type('html').send(view(data));
 }

@@ -1,20 +1,20 @@
 import { readFile, rm } from 'node:fs/promises';
 import type { Request, Response, Router } from 'express';
-import { receiveForm } from '../attachments/upload.js';
-import type { AppContext } from '../context.js';
-import { SUPPRESS_AFTER_HARD_BOUNCES } from '../delivery/policy.js';
-import { AppError } from '../lib/errors.js';
-import { t } from '../lib/i18n.js';
-import type { Newsroom } from '../newsrooms/repository.js';
-import { INVITE_CSV_MAX_BYTES, type InviteCsvProblem, readInviteCsv } from '../subscriptions/csv.js';
-import { deleteSubscriber, exportSubscribers, getSubscriberOf, type InviteResult, type InviteRow, inviteSubscribers } from '../subscriptions/operations.js';
-import { sendSubscribersCsv } from '../subscriptions/presenter.js';
-import { countSubscribers, countSuppressed, listSubscribers } from '../subscriptions/repository.js';
-import { MAX_IMPORT, subscriberStatus } from '../subscriptions/schemas.js';
-import { CSRF_FIELD, checkCsrf, csrfToken } from './csrf.js';
-import type { StaffPages } from './routes.js';
-import type { Session } from './session.js';
-import { FormState, langOf, languageName } from './views.js';
+import { receiveForm } from '../../attachments/upload.js';
+import { SUPPRESS_AFTER_HARD_BOUNCES } from '../../delivery/policy.js';
+import { AppError } from '../../lib/errors.js';
+import { t } from '../../lib/i18n.js';
+import { templateBeside } from '../../lib/templates.js';
+import type { Newsroom } from '../../newsrooms/repository.js';
+import { INVITE_CSV_MAX_BYTES, type InviteCsvProblem, readInviteCsv } from '../../subscriptions/csv.js';
+import { deleteSubscriber, exportSubscribers, getSubscriberOf, type InviteResult, type InviteRow, inviteSubscribers } from '../../subscriptions/operations.js';
+import { sendSubscribersCsv } from '../../subscriptions/presenter.js';
+import { countSubscribers, countSuppressed, listSubscribers } from '../../subscriptions/repository.js';
+import { MAX_IMPORT, subscriberStatus } from '../../subscriptions/schemas.js';
+import { CSRF_FIELD, checkCsrf, csrfToken } from '../csrf.js';
+import type { Session } from '../session.js';
+import { confirmView, type StaffPages } from '../staff.js';
+import { FormState, langOf, languageName } from '../views.js';
 
 /*
  * The subscribers of the working newsroom: counts, a searchable list, removal (after a
@@ -22,13 +22,14 @@ import { FormState, langOf, languageName } from './views.js';
  * go through the double opt-in (nobody is subscribed without confirming).
  */
 
+const view = templateBeside(import.meta.url, 'subscribers.hbs');
 const PAGE_SIZE = 50;
 const MB = 1024 * 1024;
 
 /** What went wrong with an upload, as the file field shows it. */
 type UploadProblem = InviteCsvProblem | { problem: 'noFile' | 'tooLarge' };
 
-export function subscriberPages(ctx: AppContext, router: Router, { show, staff, post, workingNewsroom }: StaffPages): void {
+export function subscriberPages(router: Router, { ctx, show, staff, post, workingNewsroom }: StaffPages): void {
   interface PageState {
     importState?: FormState;
     result?: InviteResult;
@@ -48,7 +49,7 @@ export function subscriberPages(ctx: AppContext, router: Router, { show, staff, 
     const query = (p: number) => `?${new URLSearchParams({ ...(filter ? { status: filter } : {}), ...(search ? { q: search } : {}), page: String(p) })}`;
     const importState = s.importState ?? new FormState(lang);
     const session = res.locals.session as Session;
-    await show(req, res, 'subscribers', t(lang, 'admin.subscribers.title'), {
+    await show(req, res, view, t(lang, 'admin.subscribers.title'), {
       timezone: newsroom.timezone,
       statusCounts: subscriberStatus.options.map((value) => ({
         value,
@@ -99,7 +100,7 @@ export function subscriberPages(ctx: AppContext, router: Router, { show, staff, 
     if (!newsroom) return;
     const subscriber = await getSubscriberOf(ctx, newsroom, String(req.params.id));
     const lang = langOf(res);
-    await show(req, res, 'confirm', t(lang, 'admin.confirm.removeSubscriber.title'), {
+    await show(req, res, confirmView, t(lang, 'admin.confirm.removeSubscriber.title'), {
       question: t(lang, 'admin.confirm.removeSubscriber.question', { email: subscriber.email }),
       button: t(lang, 'admin.confirm.removeSubscriber.button'),
       action: `/admin/subscribers/${encodeURIComponent(subscriber.id)}/remove`,

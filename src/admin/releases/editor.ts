@@ -1,0 +1,245 @@
+import type { Request, Response, Router } from 'express';
+import { listContacts } from '../../contacts/repository.js';
+import { createContactBody } from '../../contacts/schemas.js';
+import { deliveryCounts } from '../../delivery/counts.js';
+import type { AppError } from '../../lib/errors.js';
+import { renderMarkdown } from '../../lib/html.js';
+import { t } from '../../lib/i18n.js';
+import { templateBeside } from '../../lib/templates.js';
+import type { Newsroom } from '../../newsrooms/repository.js';
+import { addNewContact, createRelease, updateRelease } from '../../releases/operations.js';
+import type { Release } from '../../releases/repository.js';
+import { createReleaseBody, limits, releaseTypes, updateReleaseBody } from '../../releases/schemas.js';
+import { effectivePublishedAt, effectiveStatus } from '../../releases/visibility.js';
+import { staffFileUrls } from '../../site/urls.js';
+import { contactForm, contactInput } from '../contacts/form.js';
+import { CSRF_FIELD, csrfToken } from '../csrf.js';
+import { attempt, list, parseWith } from '../forms.js';
+import type { Session } from '../session.js';
+import { param, type StaffPages } from '../staff.js';
+import { FormState, langOf, languageName, pageHeaders, problemText } from '../views.js';
+import { instantToZoned } from '../zoned.js';
+import { deliveryDetail } from './deliveries.js';
+import { backToRelease, loadRelease } from './release.js';
+
+/*
+ * A release's page: the editor of its language versions, type, keywords and contacts
+ * (a new contact too), with the live Markdown preview. Its other sections have their
+ * routes beside this file: lifecycle.ts, deliveries.ts, attachments.ts, previews.ts.
+ */
+
+const view = templateBeside(import.meta.url, 'editor.hbs');
+/** Ids of the editor's "new contact" fields, apart from the release's own. */
+const NEW_CONTACT_PREFIX = 'nc-';
+
+/** The release's fields from the editor's form, in the shape the API's schemas take. */
+function releaseInput(form: URLSearchParams, newsroom: Newsroom, release?: Release) {
+  const translations: Record<string, { title: string; lead: string; body: string } | null> = {};
+  const keywords: Record<string, string[]> = {};
+  for (const lang of newsroom.languages) {
+    const entry = {
+      title: form.get(`translations.${lang}.title`) ?? '',
+      lead: form.get(`translations.${lang}.lead`) ?? '',
+      body: (form.get(`translations.${lang}.body`) ?? '').replace(/\r\n/g, '\n'),
+    };
+    // A language left empty is not written in; emptied, it is removed.
+    if (entry.title.trim() || entry.lead.trim() || entry.body.trim()) translations[lang] = entry;
+    else if (release?.translations.some((tr) => tr.lang === lang)) translations[lang] = null;
+    keywords[lang] = list(form.get(`keywords.${lang}`) ?? '');
+  }
+  return { type: form.get('type') ?? undefined, translations, keywords, contactIds: form.getAll('contactIds') };
+}
+
+export interface EditorState {
+  form?: FormState;
+  selectedContacts?: string[];
+  problem?: string;
+  conflict?: boolean;
+  saved?: boolean;
+  uploadProblem?: string;
+  scheduleState?: FormState;
+  attachmentState?: { id: string; state: FormState };
+  newContactState?: FormState;
+  newContactProblem?: string;
+}
+
+/** The release's page: its editor, and below it its schedule, sending and attachments. */
+export async function showEditor(
+  { ctx, show }: StaffPages,
+  req: Request,
+  res: Response,
+  newsroom: Newsroom,
+  release: Release | undefined,
+  s: EditorState,
+  status = 200,
+) {
+  const lang = langOf(res);
+  const form = s.form ?? new FormState(lang);
+  const at = ctx.clock.now();
+  const state = release ? effectiveStatus(release, at) : 'draft';
+  const contacts = await listContacts(ctx.db, newsroom.id);
+  const selected = s.selectedContacts ?? release?.contacts.map((c) => c.id) ?? [];
+  const fieldNames: string[] = ['type', 'contactIds'];
+  const languages = newsroom.languages.map((code, index) => {
+    const tr = release?.translations.find((x) => x.lang === code);
+    const names = {
+      title: `translations.${code}.title`,
+      lead: `translations.${code}.lead`,
+      body: `translations.${code}.body`,
+      keywords: `keywords.${code}`,
+    };
+    fieldNames.push(...Object.values(names), `translations.${code}`);
+    return {
+      code,
+      name: languageName(code, lang),
+      first: index === 0,
+      title: form.field(names.title, tr?.title),
+      lead: form.field(names.lead, tr?.lead),
+      body: form.field(names.body, tr?.body),
+      keywords: form.field(names.keywords, release?.keywords[code]?.join(', ')),
+      previewHtml: tr?.bodyHtml ?? '',
+      hasErrors: form.errors.some((e) => e.path.startsWith(`translations.${code}`) || e.path.startsWith(`keywords.${code}`)),
+    };
+  });
+  fieldNames.push('translations');
+  const type = form.values.get('type') ?? release?.type ?? 'press-release';
+  const schedule = s.scheduleState ?? new FormState(lang);
+  const published = release && effectivePublishedAt(release, at);
+  const attachments = (release?.attachments ?? []).map((a) => {
+    const caption = JSON.parse(a.caption) as Record<string, string>;
+    const own = s.attachmentState?.id === a.id ? s.attachmentState.state : new FormState(lang, new Map(), [], `a-${a.id}-`);
+    return {
+      id: a.id,
+      filename: a.filename,
+      size: Number(a.size),
+      url: staffFileUrls.file(a.id, a.filename),
+      thumbnail: a.rendition ? staffFileUrls.rendition(a.id) : undefined,
+      captions: newsroom.languages.map((code) => ({ code, name: languageName(code, lang), field: own.field(`caption.${code}`, caption[code]) })),
+      credit: own.field('credit', a.credit ?? ''),
+      summary: own.summary(['credit', ...newsroom.languages.map((code) => `caption.${code}`)]),
+    };
+  });
+  const title = release
+    ? (release.translations.find((x) => x.lang === lang) ?? release.translations[0])?.title ?? t(lang, 'admin.editor.untitled')
+    : t(lang, 'admin.editor.newTitle');
+  await show(req, res, view, title, {
+    timezone: newsroom.timezone,
+    release: release && {
+      id: release.id,
+      status: state,
+      statusLabel: t(lang, `admin.status.${state}`),
+      publishAt: release.publishAt,
+      publishedAt: published,
+      updatedAt: release.updatedAt,
+      // A published release edited after publication shows as updated.
+      updated: !!published && (state === 'published' || state === 'withdrawn') && Date.parse(release.updatedAt) > Date.parse(published),
+      canSchedule: state === 'draft' || state === 'scheduled',
+      canUnschedule: state === 'scheduled',
+      canPublish: state === 'draft' || state === 'scheduled',
+      canWithdraw: state === 'published',
+      editable: state !== 'withdrawn',
+      deliveries: state === 'published' || state === 'withdrawn' ? await deliveryCounts(ctx, release.id) : undefined,
+      deliveryReport: state === 'published' || state === 'withdrawn' ? await deliveryDetail(ctx, release.id, lang) : undefined,
+      previews: release.translations.map(({ lang: code }) => ({
+        name: languageName(code, lang),
+        pageUrl: `/admin/releases/${encodeURIComponent(release.id)}/preview/${encodeURIComponent(code)}`,
+        emailUrl: `/admin/releases/${encodeURIComponent(release.id)}/email/${encodeURIComponent(code)}`,
+      })),
+      uploadAction: `/admin/releases/${encodeURIComponent(release.id)}/attachments?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, (res.locals.session as Session).id))}`,
+    },
+    action: release ? `/admin/releases/${encodeURIComponent(release.id)}` : '/admin/releases/new',
+    version: form.values.get('version') ?? (release ? String(release.version) : ''),
+    languages,
+    multilingual: languages.length > 1,
+    types: releaseTypes.map((value) => ({ value, label: t(lang, `common.type.${value}`), selected: value === type })),
+    typeField: form.field('type'),
+    contactsField: form.field('contactIds'),
+    contacts: contacts.map((c) => ({ id: c.id, name: c.name, title: c.title[lang] ?? Object.values(c.title)[0] ?? '', checked: selected.includes(c.id) })),
+    summary: form.summary(fieldNames),
+    problem: s.problem,
+    conflict: s.conflict,
+    saved: s.saved,
+    uploadProblem: s.uploadProblem,
+    publishAt: schedule.field('publishAt', release?.status === 'scheduled' && release.publishAt ? instantToZoned(release.publishAt, newsroom.timezone) : ''),
+    scheduleSummary: schedule.summary(['publishAt']),
+    attachments,
+    captionLanguages: newsroom.languages.map((code) => ({ code, name: languageName(code, lang) })),
+    newContact: {
+      ...contactForm(newsroom, lang, s.newContactState ?? new FormState(lang, new Map(), [], NEW_CONTACT_PREFIX)),
+      problem: s.newContactProblem,
+    },
+    bodyLimit: limits.body,
+  }, status);
+}
+
+export function editorPages(router: Router, pages: StaffPages): void {
+  const { ctx, staff, post, workingNewsroom } = pages;
+
+  /** Re-shows the editor with what was sent and why the operation refused it. */
+  const refusedEdit = (req: Request, res: Response, newsroom: Newsroom, release: Release | undefined, form: URLSearchParams, error: AppError) =>
+    showEditor(pages, req, res, newsroom, release, {
+      form: new FormState(langOf(res), new Map([...form].filter(([k]) => k !== CSRF_FIELD && k !== 'contactIds')), error.errors),
+      selectedContacts: form.getAll('contactIds'),
+      problem: problemText(langOf(res), error),
+      conflict: error.status === 409,
+    }, error.status);
+
+  router.get('/releases/new', staff(async (req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (newsroom) await showEditor(pages, req, res, newsroom, undefined, {});
+  }));
+
+  router.post('/releases/new', post(async (req, res, session, form) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    const input = releaseInput(form, newsroom);
+    const outcome = await attempt(() =>
+      createRelease(ctx, newsroom, parseWith(createReleaseBody, { ...input, translations: Object.fromEntries(Object.entries(input.translations).filter(([, v]) => v)) })),
+    );
+    if (outcome.error) return refusedEdit(req, res, newsroom, undefined, form, outcome.error);
+    res.redirect(303, `/admin/releases/${encodeURIComponent(outcome.value.id)}?saved=1`);
+  }));
+
+  router.get('/releases/:id', staff(async (req, res, session) => {
+    const { release, newsroom } = await loadRelease(ctx, session, param(req, 'id'));
+    await showEditor(pages, req, res, newsroom, release, { saved: req.query.saved === '1' });
+  }));
+
+  router.post('/releases/:id', post(async (req, res, session, form) => {
+    const { release, newsroom } = await loadRelease(ctx, session, param(req, 'id'));
+    const expectedVersion = Number(form.get('version'));
+    const outcome = await attempt(() =>
+      updateRelease(ctx, newsroom, release, parseWith(updateReleaseBody, releaseInput(form, newsroom, release)), {
+        expectedVersion: Number.isInteger(expectedVersion) ? expectedVersion : -1,
+      }),
+    );
+    if (outcome.error) return refusedEdit(req, res, newsroom, release, form, outcome.error);
+    res.redirect(303, `/admin/releases/${encodeURIComponent(release.id)}?saved=1`);
+  }));
+
+  /* A new contact from the editor: created and named on the release in one transaction. */
+
+  router.post('/releases/:id/contacts', post(async (req, res, session, form) => {
+    const { release, newsroom } = await loadRelease(ctx, session, param(req, 'id'));
+    const expectedVersion = Number(form.get('version'));
+    const outcome = await attempt(() =>
+      addNewContact(ctx, newsroom, release, parseWith(createContactBody, contactInput(form, newsroom)), Number.isInteger(expectedVersion) ? expectedVersion : -1),
+    );
+    if (outcome.error) {
+      const values = new Map([...form].filter(([k]) => k !== CSRF_FIELD && k !== 'version'));
+      const conflict = outcome.error.status === 409;
+      return showEditor(pages, req, res, newsroom, release, {
+        newContactState: new FormState(langOf(res), values, outcome.error.errors, NEW_CONTACT_PREFIX),
+        ...(conflict ? { problem: problemText(langOf(res), outcome.error), conflict } : { newContactProblem: problemText(langOf(res), outcome.error) }),
+      }, outcome.error.status);
+    }
+    backToRelease(res, release, '#f-contactIds');
+  }));
+
+  /** The live preview: Markdown rendered by the one sanitiser, as the release will show it. */
+  router.post('/preview', post(async (_req, res, _session, form) => {
+    const markdown = (form.get('markdown') ?? '').slice(0, limits.body);
+    pageHeaders(res);
+    res.type('html').send(await renderMarkdown(markdown));
+  }));
+}
