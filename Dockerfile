@@ -29,6 +29,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
 COPY templates ./templates
+COPY locales ./locales
 COPY static ./static
 RUN mkdir -p /app/data && chown 1000:1000 /app/data
 USER 1000:1000

@@ -58,7 +58,7 @@ const expected = {
 } as const;
 
 describe('field errors in the staff app', () => {
-  for (const lang of interfaceLanguages) {
+  for (const lang of ['fi', 'sv', 'en'] as const) {
     it(`are in the interface language (${lang}), next to the fields and in the summary`, async () => {
       const staff = await staffIn(lang);
       const words = expected[lang];

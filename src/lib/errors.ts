@@ -5,7 +5,7 @@ import { z } from 'zod';
 /*
  * What went wrong, for two readers: the API answers in English (`message`, `detail`),
  * exactly as its clients know it; the staff app words the same error in its interface
- * language from a code (admin.fieldError.<code>, admin.problem.<code> in lib/i18n.ts).
+ * language from a code (admin.fieldError.<code>, admin.problem.<code> in locales/).
  * Codes and their params stay inside the process: no API answer carries them.
  */
 
