@@ -47,6 +47,9 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
 export function buildApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip, which every per-client limit and the consent record read, is the socket's
+  // address unless the request came through a proxy named in TRUST_PROXY.
+  app.set('trust proxy', ctx.config.trustProxy);
   // Feeds, files and the API are read from other origins (aggregators, media sites).
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(
