@@ -28,6 +28,9 @@ const secretToken = (minLength: number) =>
     .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits and . _ ~ - (no spaces)')
     .refine((s) => new Set(s).size >= 12, 'is too easy to guess: use a random value, e.g. `openssl rand -hex 24`');
 
+/** The most a newsroom may be allowed to invite in 24 hours (INVITATIONS_PER_DAY, or a newsroom's own number). */
+export const MAX_INVITATIONS_PER_DAY = 100_000;
+
 /** What Express's `trust proxy` is set to: nothing, a hop count, or addresses, CIDRs and named ranges. */
 export type TrustProxy = false | number | string[];
 
@@ -101,6 +104,7 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be letters, digits, - or _ (no colons)'),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(3600),
   TRUST_PROXY: trustProxy.optional(),
+  INVITATIONS_PER_DAY: z.coerce.number().int().min(0).max(MAX_INVITATIONS_PER_DAY).default(500),
 });
 
 /** Where a secret came from: the environment, a file made on this start, or one made before. */
@@ -144,6 +148,8 @@ export interface Config {
   readonly deliveryClaimTimeoutMs: number;
   /** Proxies whose X-Forwarded-For is believed (Express's `trust proxy`); false: the socket's address only. */
   readonly trustProxy: TrustProxy;
+  /** Addresses a newsroom's staff may invite in 24 hours, unless the admin set the newsroom its own number. */
+  readonly invitationsPerDay: number;
 }
 
 export class ConfigError extends Error {}
@@ -275,5 +281,6 @@ export function loadConfig(
         : undefined,
     deliveryClaimTimeoutMs: e.DELIVERY_CLAIM_TIMEOUT_S * 1000,
     trustProxy: e.TRUST_PROXY ?? false,
+    invitationsPerDay: e.INVITATIONS_PER_DAY,
   });
 }
