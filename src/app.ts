@@ -32,6 +32,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 export function apiRoutes(ctx: AppContext): RouteDefinition[] {
   return [
     ...healthRoutes(ctx),
+    ...metricsRoutes(ctx),
     ...newsroomRoutes(ctx),
     ...tokenRoutes(ctx),
     ...contactRoutes(ctx),
@@ -47,6 +48,9 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
 export function buildApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip, which every per-client limit and the consent record read, is the socket's
+  // address unless the request came through a proxy named in TRUST_PROXY.
+  app.set('trust proxy', ctx.config.trustProxy);
   // Feeds, files and the API are read from other origins (aggregators, media sites).
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(
@@ -82,7 +86,6 @@ export function buildApp(ctx: AppContext): Express {
   const document = buildOpenApiDocument(routes, ctx.config.publicUrl);
   app.use(subscriptionPages(ctx)); // HTML pages, and the subscribe form's post, before the JSON routes
   app.use(routesHandler(routes, bearerAuthenticator(ctx)));
-  app.use(metricsRoutes(ctx));
   app.use(queueDashboard(ctx));
   app.use('/admin', adminRoutes(ctx));
   // Feeds first: their paths are more specific than the site's release pages.

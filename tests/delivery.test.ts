@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { startDeliveryWorker } from '../src/delivery/worker.js';
+import { healthListener } from '../src/health/server.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -218,14 +221,35 @@ describe('delivery at publication', () => {
     expect(sink.received.filter((m) => m.mail.subject === 'Vedetään pois').length).toBe(received);
   }, 40_000);
 
-  it('answers /metrics in Prometheus format, and shows the queue dashboard to the admin token only', async () => {
+  it('answers /metrics in Prometheus format to the admin token, and on the health port; shows the queue dashboard to the admin token only', async () => {
     const { t } = r;
-    const metrics = await t.http.get('/metrics').expect(200);
-    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
-    expect(metrics.text).toMatch(/^newsroom_emails_sent_total \d+/m);
-    expect(metrics.text).toMatch(/^newsroom_deliveries\{status="sent"\} [1-9]\d*/m);
-    expect(metrics.text).toMatch(/^newsroom_queue_jobs\{queue="delivery",state="waiting"\} \d+/m);
-    expect(metrics.text).toMatch(/^newsroom_last_release_send_seconds\{which="last"\} [\d.]+/m);
+    const expectMetrics = (contentType: string | null | undefined, text: string) => {
+      expect(contentType).toMatch(/^text\/plain/);
+      expect(text).toMatch(/^newsroom_emails_sent_total \d+/m);
+      expect(text).toMatch(/^newsroom_deliveries\{status="sent"\} [1-9]\d*/m);
+      expect(text).toMatch(/^newsroom_queue_jobs\{queue="(delivery|publication)",state="delayed"\} \d+/m);
+      expect(text).toMatch(/^newsroom_last_release_send_seconds\{which="last"\} [\d.]+/m);
+    };
+    // The public port: how many releases wait for their time, and the runtime, are nobody else's business.
+    const anonymous = await t.http.get('/metrics').expect(401);
+    expect(anonymous.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(anonymous.text).not.toContain('newsroom_');
+    await t.http.get('/metrics').set(newsroom.auth).expect(403);
+    const metrics = await t.http.get('/metrics').set(t.admin).expect(200);
+    expectMetrics(metrics.headers['content-type'], metrics.text);
+    expect(metrics.headers['cache-control']).toBe('no-store');
+
+    // The health port, for a scraper on the machines' own network: no token.
+    const health = createServer(healthListener(t.ctx, { role: 'all', alive: () => true }));
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    try {
+      const scraped = await fetch(`http://127.0.0.1:${(health.address() as AddressInfo).port}/metrics`);
+      expect(scraped.status).toBe(200);
+      expectMetrics(scraped.headers.get('content-type'), await scraped.text());
+    } finally {
+      await new Promise((resolve) => health.close(resolve));
+    }
+
     await t.http.get('/admin/queues').expect(401);
     await t.http.get('/admin/queues').set(newsroom.auth).expect(403);
     const board = await t.http.get('/admin/queues/api/queues').set(t.admin).expect(200);

@@ -1,12 +1,17 @@
-import { Router } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
+import { defineRoute } from '../lib/routes.js';
 import { withTimeout } from '../lib/queue.js';
 
 /*
  * GET /metrics (Prometheus text format). Counters count what this process did; the
  * gauges are read at scrape time from the database and Redis, so they are right from
  * any process whatever the roles (web and worker apart, or together).
+ *
+ * Not public: the number of delayed publication jobs tells how many releases are under
+ * embargo, and the runtime's version what to attack. The web port serves it to the
+ * admin token only; the health port (HEALTH_PORT, see health/server.ts), which is not
+ * meant to be published, serves it to whoever reaches it, from every role.
  */
 
 const registry = new Registry();
@@ -120,15 +125,25 @@ const lastRelease = new Gauge({
 });
 void lastRelease;
 
-export function metricsRoutes(ctx: AppContext): Router {
-  const router = Router();
-  router.get('/metrics', async (_req, res, next) => {
-    try {
-      current = ctx;
-      res.type(registry.contentType).send(await registry.metrics());
-    } catch (error) {
-      next(error);
-    }
-  });
-  return router;
+/** The metrics of this process, read now. */
+export async function scrapeMetrics(ctx: AppContext): Promise<{ contentType: string; text: string }> {
+  current = ctx;
+  return { contentType: registry.contentType, text: await registry.metrics() };
+}
+
+export function metricsRoutes(ctx: AppContext) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      tag: 'Health',
+      summary: 'Prometheus metrics of this process (admin token; without a token, on HEALTH_PORT)',
+      access: 'admin',
+      responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } },
+      async handle({ res }) {
+        const { contentType, text } = await scrapeMetrics(ctx);
+        res.set('Cache-Control', 'no-store').type(contentType).send(text);
+      },
+    }),
+  ];
 }

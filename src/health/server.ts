@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http';
 import type { AppContext } from '../context.js';
+import { scrapeMetrics } from '../delivery/metrics.js';
 import type { Role } from '../lib/config.js';
 import { publicChecks, readiness } from './checks.js';
 
@@ -9,6 +10,8 @@ import { publicChecks, readiness } from './checks.js';
  * It writes no request log, so a probe every 30 s leaves no trace.
  *   GET /healthz  200 while the process runs its role (503 once it is stopping)
  *   GET /readyz   200 when the database and STORAGE_DIR take a write and Redis answers
+ *   GET /metrics  Prometheus text format, without a token: this port is for the
+ *                 machines' own network (probes, the scraper), never published
  */
 export function healthListener(ctx: AppContext, state: { role: Role; alive: () => boolean }): RequestListener {
   return (req, res) => {
@@ -26,6 +29,16 @@ export function healthListener(ctx: AppContext, state: { role: Role; alive: () =
       readiness(ctx).then(
         ({ ready, checks }) => reply(ready ? 200 : 503, { status: ready ? 'ok' : 'unavailable', role: state.role, checks: publicChecks(checks) }),
         () => reply(503, { status: 'unavailable', role: state.role }),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      scrapeMetrics(ctx).then(
+        ({ contentType, text }) => {
+          res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+          res.end(text);
+        },
+        () => reply(500, { status: 'metrics unavailable' }),
       );
       return;
     }

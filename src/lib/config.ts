@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 
 /** Project root: config/, templates/ and the relative default paths hang off it. */
@@ -26,6 +27,39 @@ const secretToken = (minLength: number) =>
     .min(minLength, `must be at least ${minLength} characters`)
     .regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits and . _ ~ - (no spaces)')
     .refine((s) => new Set(s).size >= 12, 'is too easy to guess: use a random value, e.g. `openssl rand -hex 24`');
+
+/** The most a newsroom may be allowed to invite in 24 hours (INVITATIONS_PER_DAY, or a newsroom's own number). */
+export const MAX_INVITATIONS_PER_DAY = 100_000;
+
+/** What Express's `trust proxy` is set to: nothing, a hop count, or addresses, CIDRs and named ranges. */
+export type TrustProxy = false | number | string[];
+
+/**
+ * TRUST_PROXY: a hop count, or a comma-separated list that Express hands to proxy-addr
+ * (`loopback`, `linklocal`, `uniquelocal`, addresses, CIDRs), checked here by that same
+ * library so that a typo stops the start instead of trusting nobody (or everybody).
+ * `true` is refused: it would take the client's address from whatever the client sends.
+ */
+const trustProxy = z.string().transform((value, ctx): TrustProxy => {
+  const given = value.trim();
+  if (/^\d+$/.test(given)) return Number(given) === 0 ? false : Number(given);
+  if (/^(true|false)$/i.test(given)) {
+    ctx.addIssue({ code: 'custom', message: 'give the proxies (loopback, a hop count such as 1, or addresses/CIDRs), not true or false; leave it unset to trust none' });
+    return z.NEVER;
+  }
+  const entries = given.split(',').map((entry) => entry.trim());
+  if (entries.includes('')) {
+    ctx.addIssue({ code: 'custom', message: 'has an empty entry between commas' });
+    return z.NEVER;
+  }
+  try {
+    proxyAddr.compile(entries);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `${(error as Error).message} (expected loopback, a hop count, or addresses/CIDRs separated by commas)` });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 /** Like z.url with a protocol list, but says which schemes are allowed when another one is given. */
 const urlWithScheme = (...schemes: string[]) =>
@@ -69,6 +103,8 @@ const envSchema = z.object({
   DELIVERY_CLAIM_TIMEOUT_S: z.coerce.number().int().min(1).max(86400).default(300),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be letters, digits, - or _ (no colons)'),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(3600),
+  TRUST_PROXY: trustProxy.optional(),
+  INVITATIONS_PER_DAY: z.coerce.number().int().min(0).max(MAX_INVITATIONS_PER_DAY).default(500),
 });
 
 /** Where a secret came from: the environment, a file made on this start, or one made before. */
@@ -110,6 +146,10 @@ export interface Config {
   readonly dkim: { privateKey: string; selector: string; domain: string } | undefined;
   /** A delivery claimed longer ago than this is taken to belong to a dead worker and is queued again. */
   readonly deliveryClaimTimeoutMs: number;
+  /** Proxies whose X-Forwarded-For is believed (Express's `trust proxy`); false: the socket's address only. */
+  readonly trustProxy: TrustProxy;
+  /** Addresses a newsroom's staff may invite in 24 hours, unless the admin set the newsroom its own number. */
+  readonly invitationsPerDay: number;
 }
 
 export class ConfigError extends Error {}
@@ -240,5 +280,7 @@ export function loadConfig(
         ? { privateKey: e.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'), selector: e.DKIM_SELECTOR, domain: e.DKIM_DOMAIN }
         : undefined,
     deliveryClaimTimeoutMs: e.DELIVERY_CLAIM_TIMEOUT_S * 1000,
+    trustProxy: e.TRUST_PROXY ?? false,
+    invitationsPerDay: e.INVITATIONS_PER_DAY,
   });
 }

@@ -33,6 +33,9 @@ export function verifySubscriberToken(secret: string, token: string): string | u
 /** A requester's IP, keyed so that the rate-limit rows hold no address. */
 export const ipHash = (secret: string, ip: string) => createHmac('sha256', secret).update(`ip:${ip}`).digest('hex');
 
+/** An email address (its `email_key`), keyed so that the invitation window's rows hold no address. */
+export const addressHash = (secret: string, emailKey: string) => createHmac('sha256', secret).update(`address:${emailKey}`).digest('hex');
+
 /**
  * The two links every delivery email carries for its recipient (the delivery worker calls
  * this per recipient; it is a single HMAC, no database access): the preferences page, and

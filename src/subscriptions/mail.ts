@@ -10,6 +10,7 @@ import { newConfirmationToken } from './links.js';
 import {
   claimConfirmation,
   deleteAbandonedPending,
+  deleteInvitationsBefore,
   findConfirmation,
   findSubscriber,
   markConfirmationFailed,
@@ -31,6 +32,11 @@ const CLAIM_STALE_MS = 5 * 60_000;
 /** Confirmation emails not sent within this are given up (nobody waits that long for one). */
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
 const SWEEP_EVERY_MS = 30_000;
+/**
+ * Staff invite no address asked to confirm within this time, by any newsroom or form;
+ * a newsroom's invitation budget counts its invitations within it.
+ */
+export const INVITATION_WINDOW_MS = 24 * 3600_000;
 
 export interface ConfirmationJob {
   confirmationId: string;
@@ -137,6 +143,7 @@ export async function sweepConfirmations(ctx: AppContext): Promise<number> {
   const ids = await unsentConfirmationIds(ctx.db, isoTime(new Date(now - GIVE_UP_AFTER_MS)), isoTime(new Date(now - CLAIM_STALE_MS)));
   await queueConfirmationEmails(ctx.subscriptionMail, ids);
   await deleteAbandonedPending(ctx.db, isoTime(new Date(now - CONFIRMATION_VALID_MS - GIVE_UP_AFTER_MS)));
+  await deleteInvitationsBefore(ctx.db, isoTime(new Date(now - INVITATION_WINDOW_MS)));
   return ids.length;
 }
 

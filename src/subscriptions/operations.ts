@@ -6,9 +6,10 @@ import { t } from '../lib/i18n.js';
 import { email, foreignLanguage } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
-import { hashConfirmationToken, ipHash, verifySubscriberToken } from './links.js';
-import { queueConfirmationEmails } from './mail.js';
+import { addressHash, hashConfirmationToken, ipHash, verifySubscriberToken } from './links.js';
+import { INVITATION_WINDOW_MS, queueConfirmationEmails } from './mail.js';
 import {
+  addressesAskedSince,
   type Consent,
   confirmationsFromIp,
   confirmationsOf,
@@ -19,15 +20,20 @@ import {
   ensureSubscriber,
   findConfirmationByToken,
   findSubscriber,
+  findInvitationBudget,
   findSubscribersByEmail,
   insertConfirmation,
   insertConfirmedSubscribers,
+  invitationsSince,
+  lockInvitationBudget,
   markUnsubscribed,
   replaceKeywords,
+  setInvitationBudget,
   type Subscriber,
   subscribersAfter,
   subscribersByEmailKeys,
   takeAddressSlot,
+  takeInvitationSlot,
   updatePreferences,
   useConfirmation,
 } from './repository.js';
@@ -110,6 +116,43 @@ export interface InviteRow {
   keywords: string[];
 }
 
+/**
+ * How many addresses the newsroom's staff may invite in INVITATION_WINDOW_MS: its own
+ * number when the admin set one, else INVITATIONS_PER_DAY.
+ */
+export interface InvitationBudget {
+  perDay: number;
+  /** True when the installation's INVITATIONS_PER_DAY applies (the admin set the newsroom none of its own). */
+  isDefault: boolean;
+  /** Addresses invited in the last 24 hours. */
+  used: number;
+  left: number;
+  /** When the oldest invitation of the last 24 hours stops counting (null: none counts now). */
+  freesAt: string | null;
+}
+
+export async function getInvitationBudget(ctx: AppContext, newsroom: Newsroom): Promise<InvitationBudget> {
+  const now = ctx.clock.now();
+  const [own, { count, oldest }] = await Promise.all([
+    findInvitationBudget(ctx.db, newsroom.id),
+    invitationsSince(ctx.db, newsroom.id, isoTime(new Date(now.getTime() - INVITATION_WINDOW_MS))),
+  ]);
+  const perDay = own ?? ctx.config.invitationsPerDay;
+  return {
+    perDay,
+    isDefault: own === null,
+    used: count,
+    left: Math.max(0, perDay - count),
+    freesAt: oldest === null ? null : isoTime(new Date(Date.parse(oldest) + INVITATION_WINDOW_MS)),
+  };
+}
+
+/** The admin gives a newsroom its own number a day, or (null) puts it back on INVITATIONS_PER_DAY. */
+export async function changeInvitationBudget(ctx: AppContext, newsroom: Newsroom, perDay: number | null): Promise<InvitationBudget> {
+  await setInvitationBudget(ctx.db, newsroom.id, perDay);
+  return getInvitationBudget(ctx, newsroom);
+}
+
 export type InviteRejection = {
   line: number;
   reason: 'noEmail' | 'email' | 'language' | 'keywords' | 'duplicate';
@@ -122,8 +165,12 @@ export interface InviteResult {
   alreadySubscribed: number;
   /** Unsubscribed, by their own choice or suppressed after hard bounces: never asked again by staff. */
   suppressed: number;
-  /** Asked within ADDRESS_INTERVAL_MS: not asked again yet. */
+  /** Asked to confirm within INVITATION_WINDOW_MS, here or anywhere: not asked again yet. */
   recentlyAsked: number;
+  /** Lines of addresses not asked because the newsroom's budget was spent: they can be invited once it frees. */
+  overBudget: number[];
+  /** The budget as the upload left it. */
+  budget: InvitationBudget;
   rejected: InviteRejection[];
 }
 
@@ -133,16 +180,21 @@ const INVITE_CHUNK = 500;
  * Staff invite a list of addresses (a CSV upload): each valid address that is not
  * subscribed is made pending, if new, and asked to confirm through the same double
  * opt-in as the public form; nobody is subscribed until they confirm. Confirmed
- * addresses are left as they are, unsubscribed ones are never asked again, and the
- * per-address limit holds. The per-IP limit guards the public form against strangers;
- * these requests come from signed-in staff, so they are recorded under the newsroom
- * instead of an IP, neither held back by nor counting against anyone's IP.
+ * addresses are left as they are, unsubscribed ones are never asked again.
+ *
+ * So that a newsroom token cannot make the service a spam relay: no address asked to
+ * confirm in the last INVITATION_WINDOW_MS (by any newsroom's invitation or form) is
+ * invited, and each newsroom invites at most its budget in that window, in the order of
+ * the file; the rest are reported, to be invited later. Both are decided in the database.
+ * The per-IP limit guards the public form against strangers; these requests come from
+ * signed-in staff, so they are recorded under the newsroom instead of an IP, neither
+ * held back by nor counting against anyone's IP.
  */
 export async function inviteSubscribers(ctx: AppContext, newsroom: Newsroom, rows: readonly InviteRow[]): Promise<InviteResult> {
   if (rows.length > MAX_IMPORT) throw unprocessable(`At most ${MAX_IMPORT} addresses at a time.`);
   const rejected: InviteRejection[] = [];
   const firstLine = new Map<string, number>();
-  const entries: { email: string; languages: string[]; keywords: string[] }[] = [];
+  const entries: { line: number; email: string; key: string; hash: string; languages: string[]; keywords: string[] }[] = [];
   for (const row of rows) {
     const address = email.safeParse(row.email);
     const { languages, errors } = checkLanguages(newsroom, row.languages);
@@ -156,34 +208,56 @@ export async function inviteSubscribers(ctx: AppContext, newsroom: Newsroom, row
     else if (firstLine.has(key)) reject('duplicate', String(firstLine.get(key)));
     else {
       firstLine.set(key, row.line);
-      entries.push({ email: address.data, languages, keywords: distinctKeywords(keywords.data) });
+      const hash = addressHash(ctx.config.signingSecret, key);
+      entries.push({ line: row.line, email: address.data, key, hash, languages, keywords: distinctKeywords(keywords.data) });
     }
   }
 
-  const result: InviteResult = { invited: 0, alreadySubscribed: 0, suppressed: 0, recentlyAsked: 0, rejected };
+  const counts = { invited: 0, alreadySubscribed: 0, suppressed: 0, recentlyAsked: 0, overBudget: [] as number[] };
   const ip = ipHash(ctx.config.signingSecret, `staff-invitation:${newsroom.id}`);
   for (let i = 0; i < entries.length; i += INVITE_CHUNK) {
+    const chunk = entries.slice(i, i + INVITE_CHUNK);
     const now = ctx.clock.now();
+    const since = isoTime(new Date(now.getTime() - INVITATION_WINDOW_MS));
     const recorded = await ctx.db.transaction().execute(async (trx) => {
+      // First, so that a second upload of this newsroom waits here until this one is done.
+      const perDay = (await lockInvitationBudget(trx, newsroom.id)) ?? ctx.config.invitationsPerDay;
+      let left = perDay - (await invitationsSince(trx, newsroom.id, since)).count;
+      const existing = await subscribersByEmailKeys(trx, newsroom.id, chunk.map((entry) => entry.key));
+      const asked = await addressesAskedSince(trx, chunk.map((entry) => ({ emailKey: entry.key, hash: entry.hash })), since);
+      const chosen: typeof chunk = [];
+      for (const entry of chunk) {
+        const status = existing.get(entry.key)?.status;
+        if (status === 'confirmed') counts.alreadySubscribed += 1;
+        else if (status === 'unsubscribed') counts.suppressed += 1;
+        else if (asked.has(entry.key)) counts.recentlyAsked += 1;
+        else if (left > 0) {
+          chosen.push(entry);
+          left -= 1;
+        } else counts.overBudget.push(entry.line);
+      }
       const ids: string[] = [];
-      for (const entry of entries.slice(i, i + INVITE_CHUNK)) {
+      // In the order of their hashes: two newsrooms inviting the same addresses at once
+      // take their slots in the same order, so neither can wait for the other in a circle.
+      for (const entry of [...chosen].sort((a, b) => (a.hash < b.hash ? -1 : 1))) {
         const wishes = { languages: entry.languages, keywords: entry.keywords };
-        const subscriber = await ensureSubscriber(trx, newsroom.id, entry.email, wishes, isoTime(now));
-        if (subscriber.status === 'confirmed') result.alreadySubscribed += 1;
-        else if (subscriber.status === 'unsubscribed') result.suppressed += 1;
-        else {
-          const id = await askToConfirm(trx, subscriber, wishes, { ipHash: ip, source: 'invitation' }, now);
-          if (id) ids.push(id);
-          else result.recentlyAsked += 1;
+        // Either can be lost to a request of a moment ago: another newsroom's invitation, a form's.
+        if (!(await takeInvitationSlot(trx, { addressHash: entry.hash, newsroomId: newsroom.id, now: isoTime(now), notBefore: since }))) {
+          counts.recentlyAsked += 1;
+          continue;
         }
+        const subscriber = await ensureSubscriber(trx, newsroom.id, entry.email, wishes, isoTime(now));
+        const id = await askToConfirm(trx, subscriber, wishes, { ipHash: ip, source: 'invitation' }, now);
+        if (id) ids.push(id);
+        else counts.recentlyAsked += 1; // its window stays taken: it was asked a moment ago all the same
       }
       return ids;
     });
     // Queued once committed; whatever Redis misses, the sweep finds in the database.
     await queueConfirmationEmails(ctx.subscriptionMail, recorded);
-    result.invited += recorded.length;
+    counts.invited += recorded.length;
   }
-  return result;
+  return { ...counts, budget: await getInvitationBudget(ctx, newsroom), rejected };
 }
 
 export type ConfirmationState = 'valid' | 'used' | 'expired' | 'unknown';

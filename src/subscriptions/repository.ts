@@ -114,6 +114,98 @@ export async function takeAddressSlot(db: Executor, subscriberId: string, now: s
   return Number(result.numUpdatedRows) === 1;
 }
 
+/**
+ * Locks the newsroom's invitation budget until the transaction ends, so that one upload
+ * at a time spends it (a write first: PostgreSQL locks the row, SQLite takes its write
+ * lock), and gives the newsroom's own number a day, if the admin set one.
+ */
+export async function lockInvitationBudget(db: Executor, newsroomId: string): Promise<number | null> {
+  const row = await db
+    .insertInto('invitation_budgets')
+    .values({ newsroom_id: newsroomId, per_day: null })
+    .onConflict((oc) => oc.column('newsroom_id').doUpdateSet((eb) => ({ newsroom_id: eb.ref('excluded.newsroom_id') })))
+    .returning('per_day')
+    .executeTakeFirstOrThrow();
+  return row.per_day;
+}
+
+export async function findInvitationBudget(db: Executor, newsroomId: string): Promise<number | null> {
+  const row = await db.selectFrom('invitation_budgets').select('per_day').where('newsroom_id', '=', newsroomId).executeTakeFirst();
+  return row?.per_day ?? null;
+}
+
+export async function setInvitationBudget(db: Executor, newsroomId: string, perDay: number | null): Promise<void> {
+  await db
+    .insertInto('invitation_budgets')
+    .values({ newsroom_id: newsroomId, per_day: perDay })
+    .onConflict((oc) => oc.column('newsroom_id').doUpdateSet({ per_day: perDay }))
+    .execute();
+}
+
+/** The newsroom's invitations since `since`, and the time of the oldest of them. */
+export async function invitationsSince(db: Executor, newsroomId: string, since: string): Promise<{ count: number; oldest: string | null }> {
+  const row = await db
+    .selectFrom('invited_addresses')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('asked_at').as('oldest')])
+    .where('newsroom_id', '=', newsroomId)
+    .where('asked_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.n), oldest: row.oldest === null ? null : String(row.oldest) };
+}
+
+/**
+ * Of these addresses, the email keys of those asked to confirm since `since` by anyone:
+ * invited by any newsroom (even if the subscriber row has gone since), or asked through
+ * any newsroom's public form.
+ */
+export async function addressesAskedSince(
+  db: Executor,
+  addresses: readonly { emailKey: string; hash: string }[],
+  since: string,
+): Promise<Set<string>> {
+  if (addresses.length === 0) return new Set();
+  const keyOfHash = new Map(addresses.map((a) => [a.hash, a.emailKey]));
+  const [invited, asked] = await Promise.all([
+    db.selectFrom('invited_addresses').select('address_hash').where('address_hash', 'in', [...keyOfHash.keys()]).where('asked_at', '>', since).execute(),
+    db
+      .selectFrom('subscribers')
+      .select('email_key')
+      .distinct()
+      .where('email_key', 'in', addresses.map((a) => a.emailKey))
+      .where('confirmation_requested_at', '>', since)
+      .execute(),
+  ]);
+  return new Set([...invited.map((row) => keyOfHash.get(row.address_hash)!), ...asked.map((row) => row.email_key)]);
+}
+
+/**
+ * Takes the invitation window of an address for a newsroom: true for the one request
+ * that may invite it now (nobody invited it after `notBefore`); a conditional upsert, so
+ * that two newsrooms inviting it at once cannot both win.
+ */
+export async function takeInvitationSlot(
+  db: Executor,
+  slot: { addressHash: string; newsroomId: string; now: string; notBefore: string },
+): Promise<boolean> {
+  const result = await db
+    .insertInto('invited_addresses')
+    .values({ address_hash: slot.addressHash, newsroom_id: slot.newsroomId, asked_at: slot.now })
+    .onConflict((oc) =>
+      oc
+        .column('address_hash')
+        .doUpdateSet((eb) => ({ newsroom_id: eb.ref('excluded.newsroom_id'), asked_at: eb.ref('excluded.asked_at') }))
+        .where('invited_addresses.asked_at', '<=', slot.notBefore),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows) === 1;
+}
+
+/** Invitation windows that have passed: nothing to hold on to. */
+export async function deleteInvitationsBefore(db: Executor, before: string): Promise<number> {
+  const result = await db.deleteFrom('invited_addresses').where('asked_at', '<=', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function confirmationsFromIp(db: Executor, ipHash: string, since: string): Promise<number> {
   const row = await db
     .selectFrom('subscription_confirmations')

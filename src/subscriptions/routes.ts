@@ -3,10 +3,12 @@ import { defineRoute } from '../lib/routes.js';
 import { getNewsroom, getNewsroomForStaff } from '../newsrooms/operations.js';
 import { slugParams } from '../newsrooms/schemas.js';
 import {
+  changeInvitationBudget,
   dataHeldAbout,
   deleteSubscriber,
   eraseAddress,
   exportSubscribers,
+  getInvitationBudget,
   getSubscriberOf,
   importSubscribers,
   requestSubscription,
@@ -19,6 +21,8 @@ import {
   erasureResult,
   importBody,
   importResult,
+  invitationBudgetBody,
+  invitationBudgetResponse,
   listQuery,
   subscribeAccepted,
   subscribeBody,
@@ -67,6 +71,33 @@ export function subscriptionRoutes(ctx: AppContext) {
       load: ({ params }) => getNewsroom(ctx, params.slug),
       async handle({ body, loaded: newsroom }) {
         return { status: 200, body: await importSubscribers(ctx, newsroom, body) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/newsrooms/:slug/invitation-budget',
+      tag: 'Subscriptions',
+      summary: "How many addresses the newsroom's staff may still invite (staff app, CSV upload) in the next 24 hours",
+      access: 'token',
+      params: slugParams,
+      responses: { 200: { description: 'The budget and what is used of it', schema: invitationBudgetResponse } },
+      load: ({ params, principal }) => getNewsroomForStaff(ctx, params.slug, principal),
+      async handle({ loaded: newsroom }) {
+        return { status: 200, body: await getInvitationBudget(ctx, newsroom) };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/api/newsrooms/:slug/invitation-budget',
+      tag: 'Subscriptions',
+      summary: "Set the newsroom's own invitation budget (admin), or null to put it back on INVITATIONS_PER_DAY",
+      access: 'admin',
+      params: slugParams,
+      body: invitationBudgetBody,
+      responses: { 200: { description: 'The budget as set', schema: invitationBudgetResponse } },
+      load: ({ params }) => getNewsroom(ctx, params.slug),
+      async handle({ body, loaded: newsroom }) {
+        return { status: 200, body: await changeInvitationBudget(ctx, newsroom, body.perDay) };
       },
     }),
     defineRoute({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_INVITATIONS_PER_DAY } from '../lib/config.js';
 import { email, instant, languageCode, pathKey } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 
@@ -45,6 +46,24 @@ export const importResult = z.object({
   imported: z.number().int(),
   updated: z.number().int(),
   rejected: z.array(z.object({ index: z.number().int(), reason: z.string() })),
+});
+
+export const invitationBudgetBody = z.strictObject({
+  perDay: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_INVITATIONS_PER_DAY)
+    .nullable()
+    .meta({ description: 'Addresses the newsroom may invite in 24 hours; 0 turns invitations off; null: the installation\'s INVITATIONS_PER_DAY' }),
+});
+
+export const invitationBudgetResponse = z.object({
+  perDay: z.number().int().meta({ description: 'Addresses the newsroom may invite in 24 hours' }),
+  isDefault: z.boolean().meta({ description: 'True when this is the installation\'s INVITATIONS_PER_DAY, not a number of the newsroom\'s own' }),
+  used: z.number().int().meta({ description: 'Addresses invited in the last 24 hours' }),
+  left: z.number().int(),
+  freesAt: z.string().nullable().meta({ description: 'When the oldest invitation of the last 24 hours stops counting' }),
 });
 
 export const subscriberStatus = z.enum(['pending', 'confirmed', 'unsubscribed']);

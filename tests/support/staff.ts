@@ -12,7 +12,11 @@ export class StaffClient {
   /** Not the app's shared agent: that one keeps cookies of its own. */
   private readonly http: supertest.SuperTest<supertest.Test>;
 
-  constructor(t: TestApp) {
+  /** `headers` go with every request: e.g. the X-Forwarded-For of a client behind a proxy. */
+  constructor(
+    t: TestApp,
+    private readonly headers: Record<string, string> = {},
+  ) {
     this.http = supertest(t.app) as unknown as supertest.SuperTest<supertest.Test>;
   }
 
@@ -37,7 +41,7 @@ export class StaffClient {
   }
 
   async get(path: string, headers: Record<string, string> = {}) {
-    return this.keep(await this.http.get(path).set({ Cookie: this.cookieHeader, ...headers }));
+    return this.keep(await this.http.get(path).set({ ...this.headers, Cookie: this.cookieHeader, ...headers }));
   }
 
   /** Posts a urlencoded form; the CSRF token is added unless `_csrf` is given (null: left out). */
@@ -49,8 +53,17 @@ export class StaffClient {
       for (const item of Array.isArray(v) ? v : [v]) form.append(k, item);
     }
     return this.keep(
-      await this.http.post(path).set({ Cookie: this.cookieHeader }).type('form').send(form.toString()),
+      await this.http.post(path).set({ ...this.headers, Cookie: this.cookieHeader }).type('form').send(form.toString()),
     );
+  }
+
+  /** Uploads `csv` to the invitation form as the browser does: multipart, the CSRF token in the action (null: left out). */
+  async inviteFromCsv(csv: string | Buffer, csrf: string | null = this.csrf) {
+    const query = csrf === null ? '' : `?_csrf=${encodeURIComponent(csrf)}`;
+    return this.http
+      .post(`/admin/subscribers/import${query}`)
+      .set({ ...this.headers, Cookie: this.cookieHeader })
+      .attach('file', Buffer.isBuffer(csv) ? csv : Buffer.from(csv), { filename: 'list.csv', contentType: 'text/csv' });
   }
 
   async signIn(token: string) {

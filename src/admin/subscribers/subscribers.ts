@@ -3,11 +3,19 @@ import type { Request, Response, Router } from 'express';
 import { receiveForm } from '../../attachments/upload.js';
 import { SUPPRESS_AFTER_HARD_BOUNCES } from '../../delivery/policy.js';
 import { AppError } from '../../lib/errors.js';
-import { t } from '../../lib/i18n.js';
+import { formatDateTime, t } from '../../lib/i18n.js';
 import { templateBeside } from '../../lib/templates.js';
 import type { Newsroom } from '../../newsrooms/repository.js';
 import { INVITE_CSV_MAX_BYTES, type InviteCsvProblem, readInviteCsv } from '../../subscriptions/csv.js';
-import { deleteSubscriber, exportSubscribers, getSubscriberOf, type InviteResult, type InviteRow, inviteSubscribers } from '../../subscriptions/operations.js';
+import {
+  deleteSubscriber,
+  exportSubscribers,
+  getInvitationBudget,
+  getSubscriberOf,
+  type InviteResult,
+  type InviteRow,
+  inviteSubscribers,
+} from '../../subscriptions/operations.js';
 import { sendSubscribersCsv } from '../../subscriptions/presenter.js';
 import { countSubscribers, countSuppressed, listSubscribers } from '../../subscriptions/repository.js';
 import { MAX_IMPORT, subscriberStatus } from '../../subscriptions/schemas.js';
@@ -29,6 +37,18 @@ const MB = 1024 * 1024;
 /** What went wrong with an upload, as the file field shows it. */
 type UploadProblem = InviteCsvProblem | { problem: 'noFile' | 'tooLarge' };
 
+/** Line numbers, ascending, as runs: `2–500, 502, 504–10001`. */
+function lineRuns(lines: readonly number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    let end = i;
+    while (end + 1 < lines.length && lines[end + 1] === lines[end]! + 1) end++;
+    runs.push(end === i ? String(lines[i]) : `${lines[i]}–${lines[end]}`);
+    i = end + 1;
+  }
+  return runs.join(', ');
+}
+
 export function subscriberPages(router: Router, { ctx, show, staff, post, workingNewsroom }: StaffPages): void {
   interface PageState {
     importState?: FormState;
@@ -41,11 +61,19 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
     const filter = subscriberStatus.safeParse(req.query.status).data;
     const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 254) : '';
     const page = Math.max(0, Math.min(10_000, Number.parseInt(String(req.query.page ?? '0'), 10) || 0));
-    const [list, counts, suppressed] = await Promise.all([
+    const [list, counts, suppressed, budget] = await Promise.all([
       listSubscribers(ctx.db, newsroom.id, { status: filter, q: search || undefined, limit: PAGE_SIZE, offset: page * PAGE_SIZE }),
       countSubscribers(ctx.db, newsroom.id),
       countSuppressed(ctx.db, newsroom.id, SUPPRESS_AFTER_HARD_BOUNCES),
+      s.result?.budget ?? getInvitationBudget(ctx, newsroom),
     ]);
+    const budgetWords = {
+      left: budget.left.toLocaleString(lang),
+      perDay: budget.perDay.toLocaleString(lang),
+      time: budget.freesAt ? formatDateTime(lang, budget.freesAt, newsroom.timezone) : '',
+      lines: lineRuns(s.result?.overBudget ?? []),
+    };
+    const budgetState = budget.perDay === 0 ? 'Off' : budget.left === 0 && budget.freesAt ? 'Spent' : '';
     const query = (p: number) => `?${new URLSearchParams({ ...(filter ? { status: filter } : {}), ...(search ? { q: search } : {}), page: String(p) })}`;
     const importState = s.importState ?? new FormState(lang);
     const session = res.locals.session as Session;
@@ -77,8 +105,12 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
       importAction: `/admin/subscribers/import?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, session.id))}`,
       fileField: importState.field('file'),
       importFormat: t(lang, 'admin.subscribers.import.format', { language: newsroom.languages[0]!, max: MAX_IMPORT.toLocaleString(lang) }),
+      importBudget: t(lang, `admin.subscribers.import.budget${budgetState}`, budgetWords),
       result: s.result && {
         ...s.result,
+        overBudget: s.result.overBudget.length,
+        overBudgetNotice:
+          s.result.overBudget.length > 0 && t(lang, `admin.subscribers.import.overBudget${budgetState === 'Off' ? 'Off' : 'Notice'}`, budgetWords),
         rejected: s.result.rejected.map((r) => ({ line: r.line, reason: t(lang, `admin.subscribers.reason.${r.reason}`, { value: r.value }) })),
       },
     }, status);
@@ -147,6 +179,11 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
       const importState = new FormState(langOf(res), new Map(), [{ path: 'file', message }]);
       return showSubscribers(req, res, newsroom, { importState }, upload.problem === 'tooLarge' ? 413 : 422);
     }
-    await showSubscribers(req, res, newsroom, { result: await inviteSubscribers(ctx, newsroom, upload.rows) });
+    const result = await inviteSubscribers(ctx, newsroom, upload.rows);
+    // Rows refused for the budget make the answer a 429, as any rate limit's: the page still says what was done.
+    if (result.overBudget.length && result.budget.freesAt) {
+      res.set('Retry-After', String(Math.max(1, Math.ceil((Date.parse(result.budget.freesAt) - ctx.clock.now().getTime()) / 1000))));
+    }
+    await showSubscribers(req, res, newsroom, { result }, result.overBudget.length ? 429 : 200);
   }));
 }

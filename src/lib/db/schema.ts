@@ -196,6 +196,19 @@ export interface SubscriptionConfirmationTable {
   failure: string | null;
 }
 
+/** 0011: the last staff invitation of each address (a keyed hash of it), for the window and the budgets. */
+export interface InvitedAddressTable {
+  address_hash: string;
+  newsroom_id: string;
+  asked_at: string;
+}
+
+/** 0011: a newsroom's own invitations a day (null: INVITATIONS_PER_DAY); its row is the lock of an upload. */
+export interface InvitationBudgetTable {
+  newsroom_id: string;
+  per_day: number | null;
+}
+
 export interface SubscriberKeywordTable {
   subscriber_id: string;
   keyword_key: string;
@@ -229,6 +242,8 @@ export interface Database {
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;
   subscription_confirmations: SubscriptionConfirmationTable;
+  invited_addresses: InvitedAddressTable;
+  invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
 }
 
