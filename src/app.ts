@@ -7,6 +7,7 @@ import { attachmentRoutes, fileRoutes } from './attachments/routes.js';
 import { bearerAuthenticator } from './auth/authenticate.js';
 import { tokenRoutes } from './auth/routes.js';
 import { contactRoutes } from './contacts/routes.js';
+import { calendarRoutes } from './calendar/routes.js';
 import { feedRoutes } from './feeds/routes.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health/routes.js';
@@ -14,6 +15,7 @@ import { notFoundHandler, problemHandler } from './lib/errors.js';
 import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, type RouteDefinition, routesHandler } from './lib/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
+import { ninjsRoutes } from './ninjs/routes.js';
 import { queueDashboard } from './delivery/dashboard.js';
 import { deliveryRoutes } from './delivery/routes.js';
 import { metricsRoutes } from './delivery/metrics.js';
@@ -88,8 +90,10 @@ export function buildApp(ctx: AppContext): Express {
   app.use(routesHandler(routes, bearerAuthenticator(ctx)));
   app.use(queueDashboard(ctx));
   app.use('/admin', adminRoutes(ctx));
-  // Feeds first: their paths are more specific than the site's release pages.
+  // Feeds, ninjs and calendars first: their paths are more specific than the site's release pages.
   app.use(feedRoutes(ctx));
+  app.use(ninjsRoutes(ctx));
+  app.use(calendarRoutes(ctx));
   app.use(siteRoutes(ctx));
 
   app.use(sitePageNotFound(ctx));

@@ -1,6 +1,7 @@
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../lib/db/database.js';
 import type { AttachmentRow, Database } from '../lib/db/schema.js';
+import { revisionAfterEdit } from '../releases/repository.js';
 
 /** What deciding who may read an attachment's file needs of its release. */
 export interface AttachmentRelease {
@@ -11,14 +12,15 @@ export interface AttachmentRelease {
 }
 
 /**
- * Marks a release as edited now (a published release then shows as updated), and bumps
- * its version so that an edit that read it before fails instead of overwriting.
+ * Marks a release as edited now (a published release then shows as updated, with a new
+ * revision), and bumps its version so that an edit that read it before fails instead of
+ * overwriting.
  * False when the release is gone or, with `unlessWithdrawn`, withdrawn.
  */
 async function touchRelease(db: Db, releaseId: string, now: string, unlessWithdrawn: boolean): Promise<boolean> {
   let query = db
     .updateTable('releases')
-    .set((eb) => ({ updated_at: now, version: eb('version', '+', 1) }))
+    .set((eb) => ({ updated_at: now, version: eb('version', '+', 1), revision: revisionAfterEdit(now)(eb) }))
     .where('id', '=', releaseId);
   if (unlessWithdrawn) query = query.where('status', '<>', 'withdrawn');
   const result = await query.executeTakeFirst();

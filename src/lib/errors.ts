@@ -53,6 +53,10 @@ export const fieldErrorCodes = [
   'given_twice',
   'image_too_large',
   'too_complex',
+  'https_url',
+  'end_before_start',
+  'place_or_link',
+  'event_not_invitation',
 ] as const;
 export type FieldErrorCode = (typeof fieldErrorCodes)[number];
 

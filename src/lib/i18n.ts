@@ -79,6 +79,11 @@ export function formatDate(lang: string, iso: string, timeZone: string): string 
   return t(lang, 'format.date', dateParts(interfaceLanguage(lang), iso, timeZone));
 }
 
+/** A time of day alone in the newsroom's time zone (`format.time`): fi/sv `17.48`, en `17:48`. */
+export function formatTime(lang: string, iso: string, timeZone: string): string {
+  return t(lang, 'format.time', dateParts(interfaceLanguage(lang), iso, timeZone));
+}
+
 const formatOptions = {
   numeric: { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
   monthName: { month: 'long' },

@@ -1,4 +1,4 @@
-import { newsroomLogoUrl, newsroomPageUrl, newsroomRssUrl } from '../site/urls.js';
+import { newsroomCalendarUrl, newsroomLogoUrl, newsroomNinjsUrl, newsroomPageUrl, newsroomRssUrl } from '../site/urls.js';
 import type { Newsroom } from './repository.js';
 
 export function presentNewsroom(newsroom: Newsroom, base: string) {
@@ -14,7 +14,12 @@ export function presentNewsroom(newsroom: Newsroom, base: string) {
     website: newsroom.website,
     social: newsroom.social,
     logoUrl: newsroom.logo ? newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256) : null,
-    links: { web: perLanguage(newsroomPageUrl), rss: perLanguage(newsroomRssUrl) },
+    links: {
+      web: perLanguage(newsroomPageUrl),
+      rss: perLanguage(newsroomRssUrl),
+      ninjs: perLanguage(newsroomNinjsUrl),
+      calendar: perLanguage(newsroomCalendarUrl),
+    },
     createdAt: newsroom.createdAt,
     updatedAt: newsroom.updatedAt,
   };

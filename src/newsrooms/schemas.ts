@@ -69,7 +69,12 @@ export const slugParams = z.object({ slug: pathKey });
 export type CreateNewsroomInput = z.output<typeof createNewsroomBody>;
 export type UpdateNewsroomInput = z.output<typeof updateNewsroomBody>;
 
-const links = z.object({ web: z.record(z.string(), z.url()), rss: z.record(z.string(), z.url()) });
+const links = z.object({
+  web: z.record(z.string(), z.url()),
+  rss: z.record(z.string(), z.url()),
+  ninjs: z.record(z.string(), z.url()).describe('The latest public releases as a JSON list of IPTC ninjs 2.2 items, per language'),
+  calendar: z.record(z.string(), z.url()).describe('The upcoming public invitations as an iCalendar feed to subscribe to, per language'),
+});
 
 export const newsroomResponse = z.object({
   id: z.string(),

@@ -20,11 +20,12 @@ import {
   listReleases,
   type Release,
   type ReleaseContent,
+  type ReleaseEvent,
   type StatusChange,
   type Translation,
   updateReleaseContent,
 } from './repository.js';
-import type { CreateReleaseInput, UpdateReleaseInput } from './schemas.js';
+import type { CreateReleaseInput, EventInput, UpdateReleaseInput } from './schemas.js';
 import { effectiveStatus, type ReleaseStatus } from './visibility.js';
 
 /** Loads a release for staff: 404 if unknown, 403 if the principal is of another newsroom. */
@@ -46,6 +47,14 @@ export async function listReleasesForStaff(
 
 type TranslationInput = { title: string; lead: string; body: string };
 
+/** An event as given in a request (times as Dates), as stored. */
+const storedEvent = (event: EventInput): ReleaseEvent => ({
+  startsAt: isoTime(event.startsAt),
+  endsAt: event.endsAt && isoTime(event.endsAt),
+  place: event.place,
+  onlineUrl: event.onlineUrl,
+});
+
 /** Trims, folds inner white space and drops repeats (case-insensitively), keeping order. */
 function normaliseKeywords(keywords: Record<string, string[]>): Record<string, string[]> {
   const result: Record<string, string[]> = {};
@@ -66,13 +75,27 @@ function normaliseKeywords(keywords: Record<string, string[]>): Record<string, s
 async function buildContent(
   db: Db,
   newsroom: Newsroom,
-  input: { type: string; translations: Record<string, TranslationInput>; keywords: Record<string, string[]>; contactIds: string[] },
+  input: {
+    type: string;
+    translations: Record<string, TranslationInput>;
+    keywords: Record<string, string[]>;
+    contactIds: string[];
+    event: ReleaseEvent | null;
+  },
   previous: Translation[] = [],
 ): Promise<ReleaseContent> {
   const errors: FieldError[] = [
     ...foreignLanguages('translations', input.translations, newsroom.languages),
     ...foreignLanguages('keywords', input.keywords, newsroom.languages),
   ];
+  if (input.event && input.type !== 'invitation') {
+    errors.push({
+      path: 'event',
+      message: `only an invitation has an event; this release is a ${input.type} (remove the event with "event": null, or make it an invitation)`,
+      code: 'event_not_invitation',
+      params: { type: input.type },
+    });
+  }
   if (Object.keys(input.translations).length === 0) {
     errors.push({ path: 'translations', message: 'a release needs at least one language', code: 'no_language' });
   }
@@ -93,11 +116,11 @@ async function buildContent(
       return [bodyHtml.then((html) => ({ lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: html }))];
     }),
   );
-  return { type: input.type, translations, keywords: normaliseKeywords(input.keywords), contactIds };
+  return { type: input.type, translations, keywords: normaliseKeywords(input.keywords), contactIds, event: input.event };
 }
 
 export async function createRelease(ctx: AppContext, newsroom: Newsroom, input: CreateReleaseInput): Promise<Release> {
-  const content = await buildContent(ctx.db, newsroom, input);
+  const content = await buildContent(ctx.db, newsroom, { ...input, event: input.event && storedEvent(input.event) });
   const id = randomUUID();
   await insertRelease(ctx.db, { id, newsroomId: newsroom.id, now: isoTime(ctx.clock.now()), ...content });
   return (await findRelease(ctx.db, id))!;
@@ -149,6 +172,7 @@ export async function updateRelease(
       translations,
       keywords: { ...release.keywords, ...input.keywords },
       contactIds: input.contactIds ?? release.contacts.map((c) => c.id),
+      event: input.event === undefined ? release.event : input.event && storedEvent(input.event),
     },
     release.translations,
   );

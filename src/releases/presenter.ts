@@ -1,6 +1,6 @@
 import { presentAttachment } from '../attachments/presenter.js';
 import { presentContact } from '../contacts/presenter.js';
-import { releasePageUrl } from '../site/urls.js';
+import { releaseIcsUrl, releaseNinjsUrl, releasePageUrl } from '../site/urls.js';
 import type { Release } from './repository.js';
 import { effectivePublishedAt, effectiveStatus } from './visibility.js';
 
@@ -9,6 +9,7 @@ import { effectivePublishedAt, effectiveStatus } from './visibility.js';
  * false` leaves out each translation's Markdown and HTML, for lists not asked to include them.
  */
 export function presentRelease(release: Release, base: string, now: Date, { withBodies = true } = {}) {
+  const perLanguage = (url: (lang: string) => string) => Object.fromEntries(release.translations.map((t) => [t.lang, url(t.lang)]));
   return {
     id: release.id,
     newsroom: release.newsroomSlug,
@@ -21,6 +22,7 @@ export function presentRelease(release: Release, base: string, now: Date, { with
       ]),
     ),
     keywords: release.keywords,
+    event: release.event,
     contacts: release.contacts.map((c) => presentContact(c, release.newsroomSlug)),
     attachments: release.attachments.map((a) => presentAttachment(a, base)),
     publishAt: release.publishAt,
@@ -32,6 +34,8 @@ export function presentRelease(release: Release, base: string, now: Date, { with
       web: Object.fromEntries(
         release.translations.map((t) => [t.lang, releasePageUrl(base, release.newsroomSlug, t.lang, release.id, t.title)]),
       ),
+      ninjs: perLanguage((lang) => releaseNinjsUrl(base, release.newsroomSlug, lang, release.id)),
+      ...(release.event ? { ics: perLanguage((lang) => releaseIcsUrl(base, release.newsroomSlug, lang, release.id)) } : {}),
     },
   };
 }

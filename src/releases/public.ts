@@ -42,10 +42,49 @@ export async function getPublicRelease(ctx: AppContext, id: string): Promise<Pub
   throw notFound('Release');
 }
 
+/**
+ * What the public may still know of a withdrawn release: that it was withdrawn, when, in
+ * which newsroom and languages, and at which revision (for the 410 page and the canceled
+ * ninjs). Undefined for a release in any other state.
+ */
+export interface WithdrawnRelease {
+  id: string;
+  newsroomId: string;
+  languages: string[];
+  revision: number;
+  withdrawnAt: string;
+}
+
+const asWithdrawn = (release: Release): WithdrawnRelease => ({
+  id: release.id,
+  newsroomId: release.newsroomId,
+  languages: release.translations.map((t) => t.lang),
+  revision: release.revision,
+  // withdrawRelease records the time; a row withdrawn by other means has its last change.
+  withdrawnAt: release.withdrawnAt ?? release.updatedAt,
+});
+
 /** The withdrawal time of a withdrawn release, for its 410 page; undefined for any other. */
 export async function withdrawnAt(ctx: AppContext, id: string): Promise<string | undefined> {
   const release = await findRelease(ctx.db, id);
-  return release?.status === 'withdrawn' ? (release.withdrawnAt ?? undefined) : undefined;
+  return release?.status === 'withdrawn' ? asWithdrawn(release).withdrawnAt : undefined;
+}
+
+/** A release at a public address: public, withdrawn, or (embargoed, draft, unknown, elsewhere) missing. */
+export type PublicLookup = { release: PublicRelease } | { withdrawn: WithdrawnRelease } | { missing: true };
+
+/**
+ * The release `id` as the public may see it at an address of newsroom `newsroomId` in
+ * `lang`: a release of another newsroom, or without that language, is missing there.
+ */
+export async function lookUpPublicRelease(ctx: AppContext, id: string, at: { newsroomId: string; lang: string }): Promise<PublicLookup> {
+  const now = ctx.clock.now();
+  const release = await findRelease(ctx.db, id);
+  if (!release || release.newsroomId !== at.newsroomId || !release.translations.some((t) => t.lang === at.lang)) return { missing: true };
+  const status = effectiveStatus(release, now);
+  if (status === 'published') return { release: asPublic(release, now) };
+  if (status === 'withdrawn') return { withdrawn: asWithdrawn(release) };
+  return { missing: true };
 }
 
 export interface PublicListOptions {
@@ -56,6 +95,8 @@ export interface PublicListOptions {
   offset?: number;
   /** False: translations without body and HTML, for lists of titles (default true). */
   withBodies?: boolean;
+  /** Only invitations whose event ends (or, without an end, starts) at this time or later, soonest first. */
+  eventsEndingFrom?: string;
 }
 
 /** Public releases, newest publication first. */

@@ -1,6 +1,6 @@
 import { type Contact, toContact } from '../contacts/repository.js';
 import { type Db, type Dialect, inTransaction } from '../lib/db/database.js';
-import { type SqlBool, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type SqlBool, sql, type Transaction } from 'kysely';
 import { htmlToText } from '../lib/html.js';
 import type { AttachmentRow, Database, ReleaseRow } from '../lib/db/schema.js';
 import { hasStatus, type ReleaseStatus } from './visibility.js';
@@ -11,6 +11,16 @@ export interface Translation {
   lead: string;
   body: string;
   bodyHtml: string;
+}
+
+/** When and where an invitation's event takes place. Times are ISO 8601 UTC. */
+export interface ReleaseEvent {
+  startsAt: string;
+  endsAt: string | null;
+  /** Where it takes place, as written; null for an event only online. */
+  place: string | null;
+  /** An https link to follow it online. */
+  onlineUrl: string | null;
 }
 
 export interface Release {
@@ -24,8 +34,12 @@ export interface Release {
   publishedAt: string | null;
   withdrawnAt: string | null;
   version: number;
+  /** The version of the public content: 1 at publication, one more per edit while public. */
+  revision: number;
   createdAt: string;
   updatedAt: string;
+  /** An invitation's event, if it has one. */
+  event: ReleaseEvent | null;
   /** In the newsroom's language order; the first is the release's first language. */
   translations: Translation[];
   keywords: Record<string, string[]>;
@@ -34,7 +48,26 @@ export interface Release {
 }
 
 /** The parts of a release that editing rewrites. */
-export type ReleaseContent = Pick<Release, 'type' | 'translations' | 'keywords'> & { contactIds: string[] };
+export type ReleaseContent = Pick<Release, 'type' | 'translations' | 'keywords' | 'event'> & { contactIds: string[] };
+
+const eventOf = (row: ReleaseRow): ReleaseEvent | null =>
+  row.event_starts_at === null
+    ? null
+    : { startsAt: row.event_starts_at, endsAt: row.event_ends_at, place: row.event_place, onlineUrl: row.event_online_url };
+
+const eventColumns = (event: ReleaseEvent | null) => ({
+  event_starts_at: event?.startsAt ?? null,
+  event_ends_at: event?.endsAt ?? null,
+  event_place: event?.place ?? null,
+  event_online_url: event?.onlineUrl ?? null,
+});
+
+/**
+ * The revision of a release edited at `now`: one more when it is public then (the edit
+ * is a correction of what the public has seen), else as it was.
+ */
+export const revisionAfterEdit = (now: string) => (eb: ExpressionBuilder<Database, 'releases'>) =>
+  eb.case().when(hasStatus('published', now)(eb)).then(eb('revision', '+', 1)).else(eb.ref('revision')).end();
 
 /**
  * Loads whole releases with four queries however many there are. Without `withBodies`
@@ -79,8 +112,10 @@ async function hydrate(db: Db, rows: (ReleaseRow & { newsroom_slug: string })[],
       publishedAt: row.published_at,
       withdrawnAt: row.withdrawn_at,
       version: row.version,
+      revision: row.revision,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      event: eventOf(row),
       translations: translations
         .filter((t) => t.release_id === row.id)
         .map((t) => ({ lang: t.lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: t.body_html })),
@@ -198,6 +233,7 @@ export async function insertRelease(
         withdrawn_at: null,
         created_at: release.now,
         updated_at: release.now,
+        ...eventColumns(release.event),
       })
       .execute();
     await writeContent(trx, release.id, release);
@@ -218,7 +254,13 @@ export async function updateReleaseContent(
   return inTransaction(db, async (trx) => {
     const result = await trx
       .updateTable('releases')
-      .set((eb) => ({ type: content.type, updated_at: now, version: eb('version', '+', 1) }))
+      .set((eb) => ({
+        type: content.type,
+        ...eventColumns(content.event),
+        updated_at: now,
+        version: eb('version', '+', 1),
+        revision: revisionAfterEdit(now)(eb),
+      }))
       .where('id', '=', id)
       .where('version', '=', version)
       .executeTakeFirst();
@@ -314,10 +356,12 @@ export interface PublicListFilter {
   offset: number;
   /** False: translations without body and HTML (see hydrate). */
   withBodies?: boolean;
+  /** Only invitations whose event ends (or, without an end, starts) at this time or later, soonest first. */
+  eventsEndingFrom?: string;
 }
 
 /**
- * Public releases, newest publication first. Call it through releases/public.ts, which
+ * Public releases, newest publication first (events: soonest first). Call it through releases/public.ts, which
  * owns what "public" means for every reader.
  */
 export async function listPublicReleaseRows(db: Db, filter: PublicListFilter): Promise<Release[]> {
@@ -347,6 +391,13 @@ export async function listPublicReleaseRows(db: Db, filter: PublicListFilter): P
       if (lang) sub = sub.where('release_keywords.lang', '=', lang);
       return eb.exists(sub);
     });
+  }
+  if (filter.eventsEndingFrom !== undefined) {
+    const from = filter.eventsEndingFrom;
+    query = query
+      .where('releases.type', '=', 'invitation')
+      .where((eb) => eb(eb.fn.coalesce('releases.event_ends_at', 'releases.event_starts_at'), '>=', from))
+      .orderBy('releases.event_starts_at');
   }
   const rows = await query
     .orderBy((eb) => eb.fn.coalesce('releases.published_at', 'releases.publish_at'), 'desc')

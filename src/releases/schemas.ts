@@ -14,6 +14,7 @@ export const limits = {
   keywordsPerLanguage: 30,
   keyword: 60,
   contacts: 20,
+  place: 300,
 } as const;
 
 const translation = z.strictObject({
@@ -26,11 +27,40 @@ const keywordList = z.array(z.string().trim().min(1).max(limits.keyword)).max(li
 
 const contactIds = z.array(id).max(limits.contacts);
 
+const httpsUrl = z.url({ protocol: /^https$/, message: coded('https_url', 'must be an https URL') }).max(2000);
+
+/** An invitation's event: when (an end, if given, after the start), and where: a place, an online link, or both. */
+const event = z
+  .strictObject({
+    startsAt: instant,
+    endsAt: instant.nullable().default(null),
+    place: z
+      .string()
+      .trim()
+      .max(limits.place)
+      .nullable()
+      .default(null)
+      .transform((place) => place || null),
+    onlineUrl: httpsUrl.nullable().default(null),
+  })
+  .superRefine((value, ctx) => {
+    if (value.endsAt && value.endsAt <= value.startsAt) {
+      ctx.addIssue({ code: 'custom', path: ['endsAt'], message: coded('end_before_start', 'must be after startsAt') });
+    }
+    if (!value.place && !value.onlineUrl) {
+      ctx.addIssue({ code: 'custom', path: ['place'], message: coded('place_or_link', 'an event needs a place or an onlineUrl') });
+    }
+  })
+  .describe('Invitations only: when and where the event takes place. Times with an offset; the answer gives them in UTC.');
+
+export type EventInput = z.output<typeof event>;
+
 export const createReleaseBody = z.strictObject({
   type: z.enum(releaseTypes).default('press-release'),
   translations: perLanguage(translation).refine((t) => Object.keys(t).length > 0, coded('no_language', 'needs at least one language')),
   keywords: perLanguage(keywordList).default({}),
   contactIds: contactIds.default([]),
+  event: event.nullable().default(null),
 });
 
 /** In an edit, the fields given replace those of that language; the others stay. */
@@ -46,6 +76,8 @@ export const updateReleaseBody = z.strictObject({
   translations: perLanguage(translationChange.nullable()).optional(),
   keywords: perLanguage(keywordList).optional(),
   contactIds: contactIds.optional(),
+  /** Replaces the event; null removes it. */
+  event: event.nullable().optional(),
 });
 
 export const scheduleBody = z.strictObject({ publishAt: instant });
@@ -100,6 +132,15 @@ export const releaseResponse = z.object({
     }),
   ),
   keywords: z.record(z.string(), z.array(z.string())),
+  event: z
+    .object({
+      startsAt: z.string(),
+      endsAt: z.string().nullable(),
+      place: z.string().nullable(),
+      onlineUrl: z.string().nullable(),
+    })
+    .nullable()
+    .describe("An invitation's event (null for none)"),
   contacts: z.array(contactResponse),
   attachments: z.array(attachmentResponse),
   publishAt: z.string().nullable(),
@@ -107,5 +148,9 @@ export const releaseResponse = z.object({
   withdrawnAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  links: z.object({ web: z.record(z.string(), z.url()) }),
+  links: z.object({
+    web: z.record(z.string(), z.url()),
+    ninjs: z.record(z.string(), z.url()).describe('The release as IPTC ninjs 2.2 JSON, per language (public once published)'),
+    ics: z.record(z.string(), z.url()).optional().describe("An invitation's event as iCalendar, per language (when it has one)"),
+  }),
 });

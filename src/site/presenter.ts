@@ -1,6 +1,6 @@
 import type { Contact } from '../contacts/repository.js';
 import type { AttachmentRow } from '../lib/db/schema.js';
-import { interfaceLanguage, t } from '../lib/i18n.js';
+import { formatDate, formatDateTime, formatTime, interfaceLanguage, t } from '../lib/i18n.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import type { Release, Translation } from '../releases/repository.js';
 import {
@@ -11,7 +11,10 @@ import {
   newsroomJsonFeedUrl,
   newsroomLogoUrl,
   newsroomPageUrl,
+  newsroomCalendarUrl,
+  newsroomNinjsUrl,
   newsroomRssUrl,
+  releaseIcsUrl,
   releasePageUrl,
   searchPageUrl,
   subscribeUrl,
@@ -102,8 +105,8 @@ export function fileSize(bytes: number, lang: string): string {
   return new Intl.NumberFormat(ui, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
 }
 
-/** The size of the web rendition: the original fitted inside RENDITION_SIZE, never enlarged. */
-function renditionSize(width: number, height: number) {
+/** The size of the web rendition: the original fitted inside RENDITION_SIZE, never enlarged (as sharp makes it). */
+export function renditionSize(width: number, height: number) {
   const scale = Math.min(1, RENDITION_SIZE / Math.max(width, height));
   return { width: Math.round(width * scale), height: Math.round(height * scale) };
 }
@@ -137,6 +140,27 @@ export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[]
     }
   }
   return { images, files };
+}
+
+/**
+ * An invitation's event as its page shows it, in the newsroom's time zone: "24.11.2026 klo
+ * 10.00–11.30" (an end on another day in full), the place, the online link, and its `.ics`.
+ */
+export function eventView(base: string, newsroom: Newsroom, release: Release, lang: string) {
+  const event = release.event;
+  if (!event) return null;
+  const zone = newsroom.timezone;
+  const start = formatDateTime(lang, event.startsAt, zone);
+  const sameDay = event.endsAt && formatDate(lang, event.endsAt, zone) === formatDate(lang, event.startsAt, zone);
+  const end = event.endsAt && (sameDay ? formatTime(lang, event.endsAt, zone) : formatDateTime(lang, event.endsAt, zone));
+  return {
+    startsAt: event.startsAt,
+    endsAt: event.endsAt,
+    when: end ? `${start}${sameDay ? '–' : ' – '}${end}` : start,
+    place: event.place,
+    onlineUrl: event.onlineUrl,
+    icsUrl: releaseIcsUrl(base, newsroom.slug, lang, release.id),
+  };
 }
 
 /** Networks whose handles may become links, and the hosts their own URLs live on. */
@@ -201,10 +225,15 @@ export function feedLinks(lang: string, name: string, urlOf: (format: FeedFormat
   ];
 }
 
-/** The feeds of a newsroom in one language. */
+/** The feeds of a newsroom in one language: RSS, Atom, JSON Feed, then ninjs and the calendar of its invitations. */
 export function newsroomFeeds(base: string, newsroom: Newsroom, lang: string) {
   const urls = { 'rss.xml': newsroomRssUrl, 'atom.xml': newsroomAtomUrl, 'feed.json': newsroomJsonFeedUrl };
-  return feedLinks(lang, newsroomName(newsroom, lang), (format) => urls[format](base, newsroom.slug, lang));
+  const name = newsroomName(newsroom, lang);
+  return [
+    ...feedLinks(lang, name, (format) => urls[format](base, newsroom.slug, lang)),
+    { type: 'application/json', title: t(lang, 'site.feedNinjs', { name }), href: newsroomNinjsUrl(base, newsroom.slug, lang) },
+    { type: 'text/calendar', title: t(lang, 'site.feedCalendar', { name }), href: newsroomCalendarUrl(base, newsroom.slug, lang) },
+  ];
 }
 
 /** hreflang alternates of a page that exists in `langs`, plus x-default (the first). */

@@ -29,6 +29,7 @@ import {
   renderSearchPage,
 } from './pages.js';
 import { newsroomName, translationIn } from './presenter.js';
+import { ID_SEGMENT } from './output.js';
 import { serveStatic } from './static.js';
 import { type FileUrls, newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
 import { contactVcard } from './vcard.js';
@@ -40,7 +41,6 @@ import { contactVcard } from './vcard.js';
  * mounted last, answers what nobody took.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PAGE_NUMBER = /^[1-9][0-9]{0,4}$/;
 const HTML = 'text/html; charset=utf-8';
 
@@ -148,7 +148,7 @@ export function siteRoutes(ctx: AppContext): Router {
     page(async (req, res, next) => {
       const id = /^(.+)\.vcf$/.exec(String(req.params.file))?.[1];
       const newsroom = await newsroomOf(String(req.params.slug));
-      if (!id || !UUID.test(id) || !newsroom) return next();
+      if (!id || !ID_SEGMENT.test(id) || !newsroom) return next();
       const stamp = await currentPublicStamp(ctx, newsroom.id);
       const contact = await getPublicContact(ctx, newsroom.id, id).catch(() => undefined);
       if (!contact) return notFoundPage(res, newsroom.languages[0]!, newsroom);
@@ -232,7 +232,7 @@ export function siteRoutes(ctx: AppContext): Router {
 
   const releasePage = page(async (req, res, next) => {
     const { slug, lang, id, title } = pathOf(req);
-    if (!UUID.test(id)) return next();
+    if (!ID_SEGMENT.test(id)) return next();
     const newsroom = await newsroomIn(slug, lang);
     if (!newsroom) return next();
     const stamp = await currentPublicStamp(ctx, newsroom.id);

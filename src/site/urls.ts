@@ -68,6 +68,21 @@ export const newsroomAtomUrl = (base: string, newsroom: string, lang: string) =>
 export const newsroomJsonFeedUrl = (base: string, newsroom: string, lang: string) =>
   `${base}/${seg(newsroom)}/${seg(lang)}/feed.json`;
 
+/* For aggregators: IPTC ninjs (a release per language, and a newsroom's latest) and iCalendar. */
+export const releaseNinjsUrl = (base: string, newsroom: string, lang: string, releaseId: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/${seg(releaseId)}/ninjs.json`;
+
+export const newsroomNinjsUrl = (base: string, newsroom: string, lang: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/ninjs.json`;
+
+/** An invitation's event, to add to a calendar. */
+export const releaseIcsUrl = (base: string, newsroom: string, lang: string, releaseId: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/${seg(releaseId)}/event.ics`;
+
+/** A newsroom's calendar of invitations, to subscribe to. */
+export const newsroomCalendarUrl = (base: string, newsroom: string, lang: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/calendar.ics`;
+
 /** Keywords are matched case-insensitively: their URL segment is the lower-cased keyword. */
 const keywordSeg = (keyword: string) => seg(keyword.toLowerCase());
 

@@ -2,9 +2,10 @@ import type { Request, Response, Router } from 'express';
 import { listContacts } from '../../contacts/repository.js';
 import { createContactBody } from '../../contacts/schemas.js';
 import { deliveryCounts } from '../../delivery/counts.js';
-import type { AppError } from '../../lib/errors.js';
+import { type AppError, unprocessable } from '../../lib/errors.js';
 import { renderMarkdown } from '../../lib/html.js';
 import { t } from '../../lib/i18n.js';
+import { isoTime } from '../../lib/time.js';
 import { templateBeside } from '../../lib/templates.js';
 import type { Newsroom } from '../../newsrooms/repository.js';
 import { addNewContact, createRelease, updateRelease } from '../../releases/operations.js';
@@ -18,7 +19,7 @@ import { attempt, list, parseWith } from '../forms.js';
 import type { Session } from '../session.js';
 import { param, type StaffPages } from '../staff.js';
 import { FormState, langOf, languageName, pageHeaders, problemText } from '../views.js';
-import { instantToZoned } from '../zoned.js';
+import { instantToZoned, zonedToInstant } from '../zoned.js';
 import { deliveryDetail } from './deliveries.js';
 import { backToRelease, loadRelease } from './release.js';
 
@@ -32,8 +33,31 @@ const view = templateBeside(import.meta.url, 'editor.hbs');
 /** Ids of the editor's "new contact" fields, apart from the release's own. */
 const NEW_CONTACT_PREFIX = 'nc-';
 
+const EVENT_FIELDS = ['startsAt', 'endsAt', 'place', 'onlineUrl'] as const;
+
+/**
+ * The event fields in the shape the API takes, the times read in the newsroom's zone; null
+ * when all are empty (no event). A time that is no date and time is refused here, in words
+ * for the form rather than the API's ISO 8601 ones.
+ */
+function eventInput(form: URLSearchParams, newsroom: Newsroom, lang: string) {
+  const [startsAt, endsAt, place, onlineUrl] = EVENT_FIELDS.map((name) => (form.get(`event.${name}`) ?? '').trim());
+  if (!startsAt && !endsAt && !place && !onlineUrl) return null;
+  const instant = (name: string, local: string) => {
+    const at = zonedToInstant(local, newsroom.timezone);
+    if (!at) throw unprocessable('The event time is not valid.', [{ path: `event.${name}`, message: t(lang, 'admin.editor.event.invalid') }]);
+    return isoTime(at);
+  };
+  return {
+    startsAt: instant('startsAt', startsAt!),
+    endsAt: endsAt ? instant('endsAt', endsAt) : null,
+    place: place || null,
+    onlineUrl: onlineUrl || null,
+  };
+}
+
 /** The release's fields from the editor's form, in the shape the API's schemas take. */
-function releaseInput(form: URLSearchParams, newsroom: Newsroom, release?: Release) {
+function releaseInput(form: URLSearchParams, newsroom: Newsroom, lang: string, release?: Release) {
   const translations: Record<string, { title: string; lead: string; body: string } | null> = {};
   const keywords: Record<string, string[]> = {};
   for (const lang of newsroom.languages) {
@@ -47,7 +71,13 @@ function releaseInput(form: URLSearchParams, newsroom: Newsroom, release?: Relea
     else if (release?.translations.some((tr) => tr.lang === lang)) translations[lang] = null;
     keywords[lang] = list(form.get(`keywords.${lang}`) ?? '');
   }
-  return { type: form.get('type') ?? undefined, translations, keywords, contactIds: form.getAll('contactIds') };
+  return {
+    type: form.get('type') ?? undefined,
+    translations,
+    keywords,
+    contactIds: form.getAll('contactIds'),
+    event: eventInput(form, newsroom, lang),
+  };
 }
 
 export interface EditorState {
@@ -101,7 +131,15 @@ export async function showEditor(
       hasErrors: form.errors.some((e) => e.path.startsWith(`translations.${code}`) || e.path.startsWith(`keywords.${code}`)),
     };
   });
-  fieldNames.push('translations');
+  fieldNames.push('translations', 'event', ...EVENT_FIELDS.map((name) => `event.${name}`));
+  const eventTime = (iso: string | null | undefined) => (iso ? instantToZoned(iso, newsroom.timezone) : '');
+  const event = {
+    hasErrors: form.errors.some((e) => e.path === 'event' || e.path.startsWith('event.')),
+    startsAt: form.field('event.startsAt', eventTime(release?.event?.startsAt)),
+    endsAt: form.field('event.endsAt', eventTime(release?.event?.endsAt)),
+    place: form.field('event.place', release?.event?.place ?? ''),
+    onlineUrl: form.field('event.onlineUrl', release?.event?.onlineUrl ?? ''),
+  };
   const type = form.values.get('type') ?? release?.type ?? 'press-release';
   const schedule = s.scheduleState ?? new FormState(lang);
   const published = release && effectivePublishedAt(release, at);
@@ -153,6 +191,7 @@ export async function showEditor(
     multilingual: languages.length > 1,
     types: releaseTypes.map((value) => ({ value, label: t(lang, `common.type.${value}`), selected: value === type })),
     typeField: form.field('type'),
+    event,
     contactsField: form.field('contactIds'),
     contacts: contacts.map((c) => ({ id: c.id, name: c.name, title: c.title[lang] ?? Object.values(c.title)[0] ?? '', checked: selected.includes(c.id) })),
     summary: form.summary(fieldNames),
@@ -192,10 +231,10 @@ export function editorPages(router: Router, pages: StaffPages): void {
   router.post('/releases/new', post(async (req, res, session, form) => {
     const newsroom = await workingNewsroom(res, session);
     if (!newsroom) return;
-    const input = releaseInput(form, newsroom);
-    const outcome = await attempt(() =>
-      createRelease(ctx, newsroom, parseWith(createReleaseBody, { ...input, translations: Object.fromEntries(Object.entries(input.translations).filter(([, v]) => v)) })),
-    );
+    const outcome = await attempt(() => {
+      const input = releaseInput(form, newsroom, langOf(res));
+      return createRelease(ctx, newsroom, parseWith(createReleaseBody, { ...input, translations: Object.fromEntries(Object.entries(input.translations).filter(([, v]) => v)) }));
+    });
     if (outcome.error) return refusedEdit(req, res, newsroom, undefined, form, outcome.error);
     res.redirect(303, `/admin/releases/${encodeURIComponent(outcome.value.id)}?saved=1`);
   }));
@@ -209,7 +248,7 @@ export function editorPages(router: Router, pages: StaffPages): void {
     const { release, newsroom } = await loadRelease(ctx, session, param(req, 'id'));
     const expectedVersion = Number(form.get('version'));
     const outcome = await attempt(() =>
-      updateRelease(ctx, newsroom, release, parseWith(updateReleaseBody, releaseInput(form, newsroom, release)), {
+      updateRelease(ctx, newsroom, release, parseWith(updateReleaseBody, releaseInput(form, newsroom, langOf(res), release)), {
         expectedVersion: Number.isInteger(expectedVersion) ? expectedVersion : -1,
       }),
     );

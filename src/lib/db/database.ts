@@ -24,6 +24,7 @@ import { sessions } from './migrations/0008_sessions.js';
 import { logos } from './migrations/0009_logos.js';
 import { confirmationSource } from './migrations/0010_confirmation_source.js';
 import { invitationBudget } from './migrations/0011_invitation_budget.js';
+import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -183,6 +184,7 @@ export async function migrate(store: Store): Promise<void> {
     '0009_logos': logos(store.dialect),
     '0010_confirmation_source': confirmationSource(store.dialect),
     '0011_invitation_budget': invitationBudget(store.dialect),
+    '0017_events_and_revisions': eventsAndRevisions(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

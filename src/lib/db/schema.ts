@@ -60,6 +60,13 @@ export interface ReleaseTable {
   /** When "this release became public" was claimed (delivery starts once, there). */
   announced_at: string | null;
   version: Generated<number>;
+  /** 0017: the version of the public content (1 at publication, +1 per edit while public); ninjs gives it. */
+  revision: Generated<number>;
+  /** 0017: an invitation's event (all null for none): start, optional end, place, online link. */
+  event_starts_at: string | null;
+  event_ends_at: string | null;
+  event_place: string | null;
+  event_online_url: string | null;
   created_at: string;
   updated_at: string;
 }
