@@ -78,6 +78,9 @@ function addEvent(calendar: ICalCalendar, tzid: string | undefined, release: Sho
   });
 }
 
+/** The calendar's text: every content line ends with CRLF, the last too (RFC 5545 3.1), which ical-generator leaves off. */
+const textOf = (calendar: ICalCalendar) => calendar.toString().replace(/(?:\r\n)?$/, '\r\n');
+
 const hasEventIn = (release: Release, lang: string) =>
   release.type === 'invitation' && release.event !== null && translationIn(release, lang) !== undefined;
 
@@ -92,7 +95,7 @@ export function invitationIcs(input: { release: ShownRelease; newsroom: Newsroom
   if (!hasEventIn(release, lang)) return undefined;
   const { calendar, tzid } = calendarOf(newsroom, lang);
   addEvent(calendar, tzid, release, newsroom, lang, base);
-  return Buffer.from(calendar.toString());
+  return Buffer.from(textOf(calendar));
 }
 
 /** A newsroom's calendar in one language: the events of `releases` (public invitations), to subscribe to. */
@@ -105,5 +108,5 @@ export function invitationCalendar(input: { releases: ShownRelease[]; newsroom: 
   });
   calendar.ttl(REFRESH_SECONDS);
   for (const release of releases) if (hasEventIn(release, lang)) addEvent(calendar, tzid, release, newsroom, lang, base);
-  return calendar.toString();
+  return textOf(calendar);
 }
