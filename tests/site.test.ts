@@ -415,12 +415,18 @@ describe('embargo, withdrawal and preview', () => {
     `${BASE}/${newsroom.slug}/fi/keyword/kirjasto`,
     `${BASE}/${newsroom.slug}/fi/search?q=salainen`,
     `${BASE}/`,
+    newsroom.body.links.ninjs.fi,
+    newsroom.body.links.calendar.fi,
     release.links.web.fi,
   ];
+  /** The release's own addresses for aggregators: its ninjs and its event's .ics. */
+  const ownUrls = () => [scheduled.links.ninjs.fi, scheduled.links.ics.fi];
 
   beforeAll(async () => {
     const embargoContact = await buildContact(t, newsroom, { name: 'Embargo Person' });
     scheduled = await buildRelease(t, newsroom, {
+      type: 'invitation',
+      event: { startsAt: '2030-01-15T10:00:00+02:00', place: 'Salainen paikka' },
       contactIds: [embargoContact.id],
       keywords: { fi: ['kirjasto'] },
       translations: { fi: { title: 'Salainen uutinen', lead: 'Salainen ingressi.', body: 'Salainen teksti.' } },
@@ -438,6 +444,12 @@ describe('embargo, withdrawal and preview', () => {
     expect(page.headers['cache-control']).toBe('no-store');
     const contactId = scheduled.contacts[0].id;
     await t.http.get(`/${newsroom.slug}/contacts/${contactId}.vcf`).expect(404);
+    for (const url of ownUrls()) {
+      const own = await get(url).expect(404);
+      const none = await get(url.replace(scheduled.id, '00000000-0000-4000-8000-000000000000')).expect(404);
+      expect(own.text.replace(scheduled.id, '00000000-0000-4000-8000-000000000000')).toBe(none.text);
+      expect(own.headers['cache-control']).toBe('no-store');
+    }
     for (const url of publicUrls()) {
       const asked = t.clock.now().getTime();
       const res = await get(url).expect(200);
@@ -455,9 +467,10 @@ describe('embargo, withdrawal and preview', () => {
     t.clock.advance(6_000);
     const page = await get(scheduled.links.web.fi).expect(200);
     expect(page.text).toContain('Salainen uutinen');
-    for (const url of publicUrls().slice(0, 4)) {
+    for (const url of publicUrls().slice(0, 6)) {
       expect((await get(url).expect(200)).text).toContain(scheduled.id);
     }
+    for (const url of ownUrls()) expect((await get(url).expect(200)).text).toContain('Salainen');
     expect((await get(release.links.web.fi)).text).toContain('Salainen uutinen'); // "more from this newsroom"
     await t.http.get(`/${newsroom.slug}/contacts/${scheduled.contacts[0].id}.vcf`).expect(200);
   });
@@ -480,6 +493,8 @@ describe('embargo, withdrawal and preview', () => {
       const page = await get(url).expect(200);
       expect(page.text).not.toContain(scheduled.id);
     }
+    // Gone as its pages are; the ninjs says so to wire services, with nothing of the content.
+    for (const url of ownUrls()) expect((await get(url).expect(410)).text).not.toContain('Salainen');
   });
 
   it('preview: the page as it will look, for the newsroom staff only, never cached', async () => {
