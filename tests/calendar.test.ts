@@ -4,6 +4,7 @@ import { invitationIcs } from '../src/calendar/ics.js';
 import { findNewsroomById } from '../src/newsrooms/repository.js';
 import { getPublicRelease } from '../src/releases/public.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { expectValidHtml } from './support/html.js';
 import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 import { StaffClient } from './support/staff.js';
 
@@ -240,6 +241,7 @@ describe('the page of an invitation', () => {
     expect(fi).toContain('<dd>Kaupungintalo, juhlasali</dd>');
     expect(fi).toContain('href="https://example.org/live"');
     expect(fi).toContain(`href="${release.links.ics.fi}"`);
+    await expectValidHtml(fi);
     const sv = (await get(release.links.web.sv).expect(200)).text;
     expect(sv).toContain('15.1.2030 kl. 10.00–11.30');
     expect(sv).toContain('Lägg till i kalendern (.ics)');

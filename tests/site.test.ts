@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { HtmlValidate } from 'html-validate';
 import sharp from 'sharp';
 import supertest from 'supertest';
 import { buildApp } from '../src/app.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { expectValidHtml } from './support/html.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 import { contactVcard, escapeText, foldLine } from '../src/site/vcard.js';
 import { bodyForPage, socialLinks } from '../src/site/presenter.js';
@@ -16,21 +16,6 @@ import { MATCH_END, MATCH_START } from '../src/releases/public.js';
  */
 
 const BASE = 'https://news.example.test';
-const validator = new HtmlValidate({
-  extends: ['html-validate:recommended'],
-  rules: {
-    // Long titles come from release titles; the page must still carry them whole.
-    'long-title': 'off',
-    // Repeated checkboxes of one name are how a form sends a list (the subscription languages).
-    'form-dup-name': ['error', { shared: ['radio', 'checkbox', 'button', 'reset', 'submit'] }],
-  },
-});
-
-async function expectValidHtml(html: string) {
-  const report = await validator.validateString(html);
-  const messages = report.results.flatMap((r) => r.messages.map((m) => `${m.ruleId} ${m.line}:${m.column} ${m.message}`));
-  expect(messages).toEqual([]);
-}
 
 let t: TestApp;
 let newsroom: NewsroomFixture;
@@ -467,6 +452,7 @@ describe('embargo, withdrawal and preview', () => {
     t.clock.advance(6_000);
     const page = await get(scheduled.links.web.fi).expect(200);
     expect(page.text).toContain('Salainen uutinen');
+    expect(page.text).toContain('<dd>Salainen paikka</dd>');
     for (const url of publicUrls().slice(0, 6)) {
       expect((await get(url).expect(200)).text).toContain(scheduled.id);
     }
