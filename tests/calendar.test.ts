@@ -219,6 +219,15 @@ describe('an invitation as .ics', () => {
     const { calendar } = await calendarAt((await publish(created.id)).links.ics.fi);
     expect(calendar.getFirstSubcomponent('vtimezone')!.getFirstPropertyValue('tzid')).toBe('Asia/Tokyo');
     expect(String(calendar.getFirstSubcomponent('vevent')!.getFirstPropertyValue('dtstart'))).toBe('2030-01-15T17:00:00');
+
+    // A zone under an older name: the event names the VTIMEZONE it is given (Europe/Kiev is now Europe/Kyiv).
+    const kyiv = await buildNewsroom(t, { timezone: 'Europe/Kiev' });
+    const summer = await publish((await createInvitation({ event: { startsAt: '2030-07-01T08:00:00Z', place: 'Maidan' } }, kyiv)).id);
+    const parsed = (await calendarAt(summer.links.ics.fi)).calendar;
+    expect(parsed.getFirstSubcomponent('vtimezone')!.getFirstPropertyValue('tzid')).toBe('Europe/Kyiv');
+    const start = parsed.getFirstSubcomponent('vevent')!.getFirstProperty('dtstart')!;
+    expect(start.getParameter('tzid')).toBe('Europe/Kyiv');
+    expect(String(start.getFirstValue())).toBe('2030-07-01T11:00:00');
   });
 
   it('is 404 for a release without an event, 410 once withdrawn', async () => {
