@@ -349,10 +349,51 @@ describe('conditional requests and caching', () => {
       const lastModified = first.headers['last-modified'] as string;
       expect(etag).toMatch(/^"[^"]+"$/); // strong: no W/
       expect(Date.parse(lastModified)).not.toBeNaN();
-      expect(first.headers['cache-control']).toMatch(/^public, max-age=\d+$/);
+      expect(first.headers['cache-control']).toBe('public, no-cache');
       await get(url, { 'If-None-Match': etag }).expect(304);
       await get(url, { 'If-Modified-Since': lastModified }).expect(304);
       await get(url, { 'If-None-Match': '"something-else"' }).expect(200);
+    }
+  });
+
+  it('answers 304 when the validators match, also to a request that says Cache-Control: no-cache (as Node\'s fetch does)', async () => {
+    for (const url of conditionalUrls()) {
+      const first = await get(url).expect(200);
+      const reload = { 'Cache-Control': 'no-cache', Pragma: 'no-cache' };
+      await get(url, { ...reload, 'If-None-Match': first.headers.etag as string }).expect(304);
+      await get(url, { ...reload, 'If-Modified-Since': first.headers['last-modified'] as string }).expect(304);
+      await get(url, { ...reload, 'If-None-Match': '"something-else"' }).expect(200);
+    }
+  });
+
+  it('tells nothing of what staff do in private: drafts and scheduled releases leave every public answer as it was', async () => {
+    const urls = [...conditionalUrls(), newsroom.body.links.web.fi, `${BASE}/${newsroom.slug}/fi/keyword/kirjasto`, `${BASE}/`];
+    const answers = () => Promise.all(urls.map(async (url) => get(url).expect(200)));
+    const before = await answers();
+
+    t.clock.advance(2000); // Last-Modified counts whole seconds
+    const draft = await buildRelease(t, newsroom, { keywords: { fi: ['kirjasto'] } });
+    t.clock.advance(2000);
+    await t.http.patch(`/api/releases/${draft.id}`).set(newsroom.auth).send({ translations: { fi: { lead: 'Muutettu.' } } }).expect(200);
+    const scheduled = await buildRelease(t, newsroom, { keywords: { fi: ['kirjasto'] } });
+    const inOneHour = new Date(t.clock.now().getTime() + 3600_000).toISOString();
+    await t.http.post(`/api/releases/${scheduled.id}/schedule`).set(newsroom.auth).send({ publishAt: inOneHour }).expect(200);
+    t.clock.advance(2000);
+    await t.http.patch(`/api/releases/${scheduled.id}`).set(newsroom.auth).send({ translations: { fi: { title: 'Salainen' } } }).expect(200);
+    // Its time comes closer: nothing counts down to it.
+    const inTenSeconds = new Date(t.clock.now().getTime() + 10_000).toISOString();
+    await t.http.post(`/api/releases/${scheduled.id}/schedule`).set(newsroom.auth).send({ publishAt: inTenSeconds }).expect(200);
+    t.clock.advance(2000);
+    const during = await answers();
+    await t.http.post(`/api/releases/${scheduled.id}/unschedule`).set(newsroom.auth).expect(200);
+    for (const id of [draft.id, scheduled.id]) await t.http.delete(`/api/releases/${id}`).set(newsroom.auth).expect(204);
+    const after = await answers();
+
+    for (const [i, url] of urls.entries()) {
+      for (const res of [during[i]!, after[i]!]) {
+        const shown = (r: typeof res) => [url, r.headers.etag, r.headers['last-modified'], r.headers['cache-control'], r.body];
+        expect(shown(res)).toEqual(shown(before[i]!)); // the body: RSS lastBuildDate and Atom updated too
+      }
     }
   });
 
