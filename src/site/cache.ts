@@ -53,6 +53,7 @@ export const rendered = (body: string): Rendered => ({ body, etag: strongEtag(bo
  * directive is for caches on the way, and the origin is where validation happens.
  */
 export function matchesValidators(req: Request, res: Response): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   return fresh(
     { 'if-none-match': req.headers['if-none-match'], 'if-modified-since': req.headers['if-modified-since'] },
     { etag: res.get('ETag'), 'last-modified': res.get('Last-Modified') },
@@ -67,7 +68,7 @@ export function sendCacheable(req: Request, res: Response, page: Cacheable): voi
     'Last-Modified': page.lastModified.toUTCString(),
     'Cache-Control': page.maxAge ? `public, max-age=${page.maxAge}` : REVALIDATE,
   });
-  if (status === 200 && (req.method === 'GET' || req.method === 'HEAD') && matchesValidators(req, res)) {
+  if (status === 200 && matchesValidators(req, res)) {
     res.status(304).end();
     return;
   }
