@@ -47,11 +47,16 @@ const python = (script: string, input: string) =>
 
 /** Parses a JSON list of feed documents, answering one result per document. */
 const FEEDPARSER = `
-import sys, json, feedparser
+import sys, json, re, html, feedparser
+def shown(detail):
+    # Text as the reader shows it: an HTML value (RSS titles and descriptions) as its text.
+    if detail is None: return None
+    value = detail.get('value')
+    return html.unescape(re.sub(r'<[^>]*>', '', value)) if detail.get('type') == 'text/html' else value
 def entry(e):
     return {
-        'id': e.get('id'), 'guidislink': e.get('guidislink'), 'title': e.get('title'), 'link': e.get('link'),
-        'author': e.get('author'), 'published': e.get('published'), 'summary': e.get('summary'),
+        'id': e.get('id'), 'guidislink': e.get('guidislink'), 'title': shown(e.get('title_detail')), 'link': e.get('link'),
+        'author': e.get('author'), 'published': e.get('published'), 'summary': shown(e.get('summary_detail')) or '',
         'content': [c['value'] for c in e.get('content', [])],
         'tags': [x['term'] for x in e.get('tags', [])],
         'enclosures': [{'href': x.get('href'), 'length': x.get('length'), 'type': x.get('type')} for x in e.get('enclosures', [])],
@@ -60,8 +65,8 @@ def parse(text):
     d = feedparser.parse(text.encode('utf-8'))
     return {
         'bozo': int(d.bozo), 'error': str(d.get('bozo_exception', '')), 'version': d.version,
-        'feed': {'title': d.feed.get('title'), 'link': d.feed.get('link'), 'language': d.feed.get('language'),
-                 'subtitle': d.feed.get('subtitle'), 'updated': d.feed.get('updated'),
+        'feed': {'title': shown(d.feed.get('title_detail')), 'link': d.feed.get('link'), 'language': d.feed.get('language'),
+                 'subtitle': shown(d.feed.get('subtitle_detail')), 'updated': d.feed.get('updated'),
                  'links': [{'rel': l.get('rel'), 'href': l.get('href'), 'type': l.get('type')} for l in d.feed.get('links', [])]},
         'entries': [entry(e) for e in d.entries],
     }

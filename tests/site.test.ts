@@ -349,6 +349,7 @@ describe('vCards', () => {
 
   it('escapes and folds per RFC 6350', () => {
     expect(escapeText('a\\b,c;d\ne')).toBe('a\\\\b\\,c\\;d\\ne');
+    expect(escapeText('a\r\nb\u0007\u0000c')).toBe('a\\nbc');
     const folded = foldLine(`NOTE:${'ä'.repeat(60)}`);
     for (const line of folded.split('\r\n')) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(75);
     expect(folded.replace(/\r\n /g, '')).toBe(`NOTE:${'ä'.repeat(60)}`);
