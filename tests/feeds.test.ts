@@ -6,7 +6,7 @@ import supertest from 'supertest';
 import { z } from 'zod';
 import { buildApp } from '../src/app.js';
 import { closeContext, createContext } from '../src/runtime.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { asText, startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 
 /*
@@ -29,18 +29,7 @@ let pdf: Record<string, any>;
 const path = (url: string) => url.replace(BASE, '');
 
 /** GET as text, whatever the content type. */
-function get(url: string, headers: Record<string, string> = {}) {
-  return t.http
-    .get(path(url))
-    .set(headers)
-    .buffer(true)
-    .parse((res, done) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => done(null, text));
-    });
-}
+const get = (url: string, headers: Record<string, string> = {}) => asText(t.http.get(path(url)).set(headers));
 
 const python = (script: string, input: string) =>
   JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input, maxBuffer: 64 * 1024 * 1024 }).toString());

@@ -7,7 +7,7 @@ import { startDeliveryWorker } from '../src/delivery/worker.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
 import { startSubscriptionMailWorker } from '../src/subscriptions/mail.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { asText, startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
 import { insertSubscribers, newsroomId } from './support/subscribers.js';
@@ -50,15 +50,7 @@ let release: Record<string, any>;
 
 const local = (url: string) => url.replace(BASE, '');
 const text = (url: string) =>
-  t.http
-    .get(local(url))
-    .buffer(true)
-    .parse((res, done) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => done(null, body));
-    })
+  asText(t.http.get(local(url)))
     .expect(200)
     .then((res) => res.body as string);
 
