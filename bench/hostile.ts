@@ -14,6 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildApp } from '../src/app.js';
 import { closeRenderer } from '../src/lib/html.js';
 import { nestedBracketsGzip, pixelBombGif, unclosedTags } from './hostile-inputs.js';
+import { subscribeTiming } from './subscribe-timing.js';
 import { apiCaller, BENCH_ADMIN as ADMIN, benchService, listenLocally } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -111,6 +112,9 @@ for (const [name, counts] of statuses) {
 }
 const p99 = percentile(underAttack, 99);
 console.log(`\np99 under attack ${p99.toFixed(1)} ms: ${p99 < GOAL_P99_MS ? 'within' : 'OVER'} the ${GOAL_P99_MS} ms goal`);
+
+const asked = await subscribeTiming(ctx, slug);
+console.log(`\nan address asked a moment ago: ${asked.toFixed(2)} x the time of one not asked lately (the same work; 1.00 tells nothing)`);
 
 server.closeAllConnections();
 server.close();

@@ -396,6 +396,11 @@ describe('serving files under embargo', () => {
     expect(part.body.toString()).toBe('%PDF-1.4');
     const whole = await t.http.get(local(attachment.url)).expect(200);
     await t.http.get(local(attachment.url)).set('If-None-Match', whole.headers['etag']!).expect(304);
+    // Also when the request says no-cache, as Node's fetch does with every conditional request.
+    const reload = { 'Cache-Control': 'no-cache', Pragma: 'no-cache' };
+    await t.http.get(local(attachment.url)).set({ ...reload, 'If-None-Match': whole.headers['etag']! }).expect(304);
+    await t.http.get(local(attachment.url)).set({ ...reload, 'If-Modified-Since': whole.headers['last-modified']! }).expect(304);
+    await t.http.get(local(attachment.url)).set({ ...reload, 'If-None-Match': '"other"' }).expect(200);
   });
 
   it('answers 404 for unknown files', async () => {

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import type { AppContext } from '../context.js';
 import { notFound } from '../lib/errors.js';
 import type { Principal } from '../lib/routes.js';
+import { matchesValidators } from '../site/cache.js';
 import { getFileForReader } from './operations.js';
 
 export type Variant = 'original' | 'web';
@@ -58,11 +59,25 @@ export async function serveAttachmentFile(
     // another newsroom uploaded the same bytes.
     'Last-Modified': new Date(attachment.created_at).toUTCString(),
   };
+  await sendStoredFile(res, file.path, headers, () => notFound('File'));
+}
+
+/**
+ * Sends a stored file with `headers` (ETag and Last-Modified among them): 304 when the
+ * request's validators match, checked here because sendFile, as req.fresh, answers 200 to
+ * a conditional request that says no-cache; ranges by sendFile; `missing()` when the file
+ * is not there.
+ */
+export async function sendStoredFile(res: Response, filePath: string, headers: Record<string, string>, missing: () => Error): Promise<void> {
+  if (matchesValidators(res.req, res.set(headers))) {
+    res.status(304).end();
+    return;
+  }
   await new Promise<void>((resolve, reject) => {
-    res.sendFile(file.path, { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
+    res.sendFile(filePath, { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
       // Sent, or the client left: either way there is nothing more to answer.
       if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
-      else reject((error as { status?: number }).status === 404 ? notFound('File') : error);
+      else reject((error as { status?: number }).status === 404 ? missing() : error);
     });
   });
 }

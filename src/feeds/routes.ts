@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { notFound } from '../lib/errors.js';
 import { findNewsroomById, findNewsroomBySlug } from '../newsrooms/repository.js';
 import { currentPublicStamp, type PublicStamp } from '../releases/public.js';
-import { MAX_AGE_SECONDS, maxAgeUntilNextPublication, RenderCache, sendCacheable, strongEtag } from '../site/cache.js';
+import { MAX_AGE_SECONDS, RenderCache, sendCacheable, strongEtag } from '../site/cache.js';
 import { renderAtom } from './atom.js';
 import { buildFeedView, type FeedFormat, feedFormats, type FeedView } from './items.js';
 import { renderJsonFeed } from './json.js';
@@ -55,7 +55,7 @@ export function feedRoutes(ctx: AppContext): Router {
     return newsroom.id;
   }
 
-  /** The cached rendering for `key` under `stamp`, sent with its validators and a max-age that ends by the next publication. */
+  /** The cached rendering for `key` under `stamp`, sent with its validators (see site/cache.ts for how long caches keep it). */
   async function send(
     req: Request,
     res: Response,
@@ -72,14 +72,7 @@ export function feedRoutes(ctx: AppContext): Router {
       output = await cache.get(cacheKey, render);
     }
     if ('missing' in output) throw notFound('Feed');
-    const untilStale = output.staleAt === undefined ? Infinity : Math.floor((output.staleAt - now) / 1000);
-    sendCacheable(req, res, {
-      body: output.body,
-      etag: output.etag,
-      contentType,
-      lastModified: stamp.lastModified,
-      maxAge: Math.max(0, Math.min(maxAgeUntilNextPublication(stamp, new Date(now)), untilStale)),
-    });
+    sendCacheable(req, res, { body: output.body, etag: output.etag, contentType, lastModified: stamp.lastModified });
   }
 
   router.get('/robots.txt', (req, res) => {

@@ -50,6 +50,7 @@ export const fieldErrorCodes = [
   'too_far_ahead',
   'far_too_long',
   'nul_characters',
+  'one_line',
   'given_twice',
   'image_too_large',
   'too_complex',

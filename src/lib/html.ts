@@ -83,6 +83,11 @@ export async function renderMarkdown(source: string, field = 'body', timeLimitMs
 
 const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&nbsp;': '\u00a0' };
 
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Plain text as HTML (content or a quoted attribute value): the one escaping of text for HTML outside the templates. */
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
 /**
  * The text of stored (sanitised) HTML, for search and for outputs that take no markup
  * (feed and sitemap descriptions): tags dropped, blocks kept apart by a space.

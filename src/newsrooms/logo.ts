@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { useBlob } from '../attachments/repository.js';
 import { detectContentType, logoTypes } from '../attachments/filetype.js';
 import { processLogo } from '../attachments/images.js';
+import { sendStoredFile } from '../attachments/serve.js';
 import type { ReceivedForm } from '../attachments/upload.js';
 import type { AppContext } from '../context.js';
 import { notFound, unprocessable, unsupportedMediaType } from '../lib/errors.js';
@@ -77,10 +78,5 @@ export async function serveLogo(ctx: AppContext, res: Response, slug: string, fi
     'Cross-Origin-Resource-Policy': 'cross-origin',
     ETag: `"${sha256}"`,
   };
-  await new Promise<void>((resolve, reject) => {
-    res.sendFile(ctx.files.blobPath(sha256), { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
-      if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
-      else reject((error as { status?: number }).status === 404 ? notFound('Logo') : error);
-    });
-  });
+  await sendStoredFile(res, ctx.files.blobPath(sha256), headers, () => notFound('Logo'));
 }

@@ -14,6 +14,15 @@ import { closeContext, createContext } from '../../src/runtime.js';
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
+/** The request with its body read as text, whatever the content type (feeds, sitemaps, vCards). */
+export const asText = (request: supertest.Test) =>
+  request.buffer(true).parse((res, done) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    res.on('end', () => done(null, text));
+  });
+
 /** A clock the test can move forward; it starts at the real time. */
 export class TestClock {
   private offset = 0;
