@@ -7,6 +7,7 @@ import {
   type Migration,
   Migrator,
   PostgresDialect,
+  type RawBuilder,
   SqliteDialect,
   SqliteDriver,
   sql,
@@ -34,6 +35,17 @@ export type Db = Kysely<Database>;
  */
 export function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
+
+/**
+ * The database's own time, less `agoMs`, to store in a time column or compare with one
+ * (in the form isoTime gives on SQLite, whose times are text). Times that processes on
+ * several machines compare are read from this one clock, not each machine's own.
+ */
+export function databaseTime(dialect: Dialect, agoMs = 0): RawBuilder<string> {
+  return dialect === 'postgres'
+    ? sql<string>`(now() - make_interval(secs => ${agoMs / 1000}))`
+    : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${-agoMs / 1000} seconds`})`;
 }
 
 export interface Store {
