@@ -13,12 +13,14 @@ const base = {
 };
 
 const storeDependent = ['attachments', 'newsrooms', 'storage'].map((name) => `<rootDir>/tests/${name}.test.ts`);
+/** Tests of the bucket itself (STORAGE_URL, storage:copy): in the s3 project only. */
+const bucketOnly = ['<rootDir>/tests/storage.test.ts'];
 
 export default {
   testTimeout: 20000,
   projects: [
-    { ...base, displayName: 'sqlite', setupFiles: ['<rootDir>/tests/setup/sqlite.cjs'] },
-    { ...base, displayName: 'postgres', setupFiles: ['<rootDir>/tests/setup/postgres.cjs'] },
+    { ...base, displayName: 'sqlite', setupFiles: ['<rootDir>/tests/setup/sqlite.cjs'], testPathIgnorePatterns: bucketOnly },
+    { ...base, displayName: 'postgres', setupFiles: ['<rootDir>/tests/setup/postgres.cjs'], testPathIgnorePatterns: bucketOnly },
     {
       ...base,
       displayName: 's3',

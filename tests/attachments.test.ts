@@ -388,10 +388,53 @@ describe('serving files under embargo', () => {
     const { newsroom, release } = await newRelease();
     const attachment = await buildAttachment(t, newsroom, release.id);
     await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
-    const part = await t.http.get(local(attachment.url)).set('Range', 'bytes=0-7').buffer(true).expect(206);
+    const url = local(attachment.url);
+    const size = minimalPdf.length;
+    const part = await t.http.get(url).set('Range', 'bytes=0-7').buffer(true).expect(206);
     expect(part.body.toString()).toBe('%PDF-1.4');
-    const whole = await t.http.get(local(attachment.url)).expect(200);
-    await t.http.get(local(attachment.url)).set('If-None-Match', whole.headers['etag']!).expect(304);
+    expect(part.headers).toMatchObject({ 'content-range': `bytes 0-7/${size}`, 'content-length': '8', 'accept-ranges': 'bytes' });
+    const tail = await t.http.get(url).set('Range', 'bytes=-6').buffer(true).expect(206);
+    expect(tail.body.toString()).toBe('%%EOF\n');
+    expect(tail.headers['content-range']).toBe(`bytes ${size - 6}-${size - 1}/${size}`);
+
+    const whole = await t.http.get(url).buffer(true).expect(200);
+    expect(whole.headers).toMatchObject({ 'content-length': String(size), 'accept-ranges': 'bytes' });
+    expect(Buffer.compare(whole.body, minimalPdf)).toBe(0);
+    await t.http.get(url).set('If-None-Match', whole.headers['etag']!).expect(304);
+    await t.http.get(url).set('If-Modified-Since', whole.headers['last-modified']!).expect(304);
+
+    // A range past the end: 416, saying the size.
+    const outside = await t.http.get(url).set('Range', `bytes=${size}-`);
+    expectProblem(outside, 416);
+    expect(outside.headers['content-range']).toBe(`bytes */${size}`);
+    // A range of another version (If-Range), several ranges, or a malformed one: the whole file.
+    const stale = await t.http.get(url).set('Range', 'bytes=0-7').set('If-Range', '"an-older-version"').buffer(true).expect(200);
+    expect(stale.body.length).toBe(size);
+    const current = await t.http.get(url).set('Range', 'bytes=0-7').set('If-Range', whole.headers['etag']!).expect(206);
+    expect(current.headers['content-range']).toBe(`bytes 0-7/${size}`);
+    expect((await t.http.get(url).set('Range', 'bytes=0-1,5-6').buffer(true).expect(200)).body.length).toBe(size);
+    expect((await t.http.get(url).set('Range', 'pages=1').buffer(true).expect(200)).body.length).toBe(size);
+
+    // HEAD: the same headers, no bytes.
+    const head = await t.http.head(url).expect(200);
+    expect(head.headers).toMatchObject({ 'content-length': String(size), etag: whole.headers['etag'], 'content-type': 'application/pdf' });
+    const headPart = await t.http.head(url).set('Range', 'bytes=2-3').expect(206);
+    expect(headPart.headers['content-range']).toBe(`bytes 2-3/${size}`);
+  });
+
+  it('answers 404, with nothing of the file in its headers, when the store has lost the bytes', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id, { bytes: Buffer.concat([minimalPdf, Buffer.from(`lost ${randomInt(1e9)}`)]) });
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    await t.ctx.files.removeBlob(attachment.sha256);
+    for (const range of [undefined, 'bytes=0-3']) {
+      const req = t.http.get(local(attachment.url));
+      const res = range ? await req.set('Range', range) : await req;
+      expectProblem(res, 404);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['etag'] ?? '').not.toContain(attachment.sha256);
+      expect(res.headers['content-disposition']).toBeUndefined();
+    }
   });
 
   it('answers 404 for unknown files', async () => {

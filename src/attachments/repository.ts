@@ -137,6 +137,16 @@ const isUnnamed = ({ not, exists, selectFrom, and }: ExpressionBuilder<Database,
     not(exists(selectFrom('newsroom_logos').select('newsroom_logos.sha256').whereRef('newsroom_logos.sha256', '=', 'blobs.sha256'))),
   ]);
 
+/** Every blob the database records, and whether an attachment or a logo names it. */
+export async function recordedBlobs(db: Db): Promise<{ sha256: string; named: boolean }[]> {
+  const rows = await db
+    .selectFrom('blobs')
+    .select((eb) => ['sha256', eb.case().when(isUnnamed(eb)).then(0).else(1).end().as('named')])
+    .orderBy('sha256')
+    .execute();
+  return rows.map((r) => ({ sha256: r.sha256, named: Number(r.named) === 1 }));
+}
+
 /** Blobs nothing names that no upload has used for `graceMs`: candidates for the clean-up. */
 export async function unusedBlobs(db: Db, dialect: Dialect, graceMs: number, limit: number): Promise<string[]> {
   const rows = await db
