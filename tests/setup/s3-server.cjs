@@ -32,10 +32,14 @@ function serverCommand(port, dir) {
   } catch {
     throw new Error("The s3 test project needs an S3-compatible server: Python moto's moto_server on the PATH, or `npm install --no-save s3rver`.");
   }
-  return [process.execPath, [s3rver, '--address', '127.0.0.1', '--port', String(port), '--directory', dir, '--silent']];
+  return [process.execPath, [s3rver, '--address', '127.0.0.1', '--port', String(port), '--directory', dir, '--silent', '--allow-mismatched-signatures']];
 }
 
-module.exports = async function startS3Server() {
+/**
+ * Starts the server and creates `bucket` in it; gives its endpoint and a stop function.
+ * Used by the s3 test project and by bench/storage.ts.
+ */
+async function startS3Server(bucket = BUCKET) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'newsroom-s3-'));
   const [command, args] = serverCommand(port, dir);
@@ -44,25 +48,34 @@ module.exports = async function startS3Server() {
   child.stderr.on('data', (chunk) => {
     output = (output + chunk).slice(-4000);
   });
+  const stop = async () => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
   const endpoint = `http://127.0.0.1:${port}`;
-  globalThis.__S3_SERVER__ = { child, dir };
   for (let waited = 0; ; waited += 100) {
     // Creating the bucket is also the check that the server answers (unsigned: test servers take that).
-    const created = await fetch(`${endpoint}/${BUCKET}`, { method: 'PUT' }).then((res) => res.ok || res.status === 409, () => false);
+    const created = await fetch(`${endpoint}/${bucket}`, { method: 'PUT' }).then((res) => res.ok || res.status === 409, () => false);
     if (created) break;
     if (child.exitCode !== null || waited > 30_000) {
-      child.kill();
+      await stop();
       throw new Error(`The S3 test server (${command}) did not start on ${endpoint}:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  process.env.TEST_S3_ENDPOINT = endpoint;
-  process.env.TEST_S3_BUCKET = BUCKET;
+  return { endpoint, bucket, stop };
+}
+
+/** Jest's globalSetup of the s3 project: the server's address for the test processes. */
+module.exports = async function globalSetup() {
+  const server = await startS3Server();
+  globalThis.__S3_SERVER__ = server;
+  process.env.TEST_S3_ENDPOINT = server.endpoint;
+  process.env.TEST_S3_BUCKET = server.bucket;
 };
 
-module.exports.stop = async function stopS3Server() {
-  const server = globalThis.__S3_SERVER__;
-  if (!server) return;
-  server.child.kill();
-  rmSync(server.dir, { recursive: true, force: true });
+module.exports.startS3Server = startS3Server;
+
+module.exports.stop = async function globalTeardown() {
+  await globalThis.__S3_SERVER__?.stop();
 };
