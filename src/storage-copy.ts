@@ -61,6 +61,7 @@ async function main(): Promise<number> {
         `Already there, hash checked:    ${alreadyThere.blobs} blobs, ${alreadyThere.renditions} renditions`,
         `Missing from the source:        ${missing.named.length} named by attachments or logos, ${missing.unnamed.length} unused`,
         `Wrong hash:                     ${mismatched.length}`,
+        `Not recorded, so not copied:    ${summary.unrecorded} blobs in the source`,
       ].join('\n'),
     );
     for (const sha256 of missing.named) console.error(`missing from the source: ${from.blobKey(sha256)}`);

@@ -147,6 +147,7 @@ describe('storage:copy', () => {
     expect(first.output).toMatch(/Blobs recorded in the database: 3\n/);
     expect(first.output).toMatch(/Copied and checked: +3 blobs, 1 renditions\n/);
     expect(first.output).toMatch(/Wrong hash: +0\n/);
+    expect(first.output).toMatch(/Not recorded, so not copied: +0 blobs in the source\n/);
     expect(first.code).toBe(0);
     const target = bucketStore(to);
     for (const sha of [...files.map((f) => f.sha256), logo.sha256]) {
@@ -173,6 +174,22 @@ describe('storage:copy', () => {
       await moved.http.get(logo.url).expect(200);
     } finally {
       await moved.close();
+    }
+  }, PROCESS_TEST_MS);
+
+  it("counts, and leaves, files in the source that the database does not record", async () => {
+    const stray = Buffer.from(`another database's file ${randomBytes(4).toString('hex')}`);
+    const from = source.ctx.files;
+    await from.keepBlob(sha256(stray), stray);
+    try {
+      const to = prefixUrl();
+      const result = await copy(to);
+      expect(result.output).toMatch(/Not recorded, so not copied: +1 blobs in the source\n/);
+      expect(result.code).toBe(0);
+      const target = bucketStore(to);
+      expect(await target.objects.head(target.blobKey(sha256(stray)))).toBeUndefined();
+    } finally {
+      await from.removeBlob(sha256(stray));
     }
   }, PROCESS_TEST_MS);
 

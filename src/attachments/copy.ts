@@ -21,6 +21,8 @@ export interface CopySummary {
   missing: { named: string[]; unnamed: string[] };
   /** Keys whose bytes did not have the hash they must have, in the source or read back from the target. */
   mismatched: string[];
+  /** Blobs in the source that the database does not record (another database's, or left by a crash): not copied. */
+  unrecorded: number;
 }
 
 /** Copies at most this many objects at a time. */
@@ -63,6 +65,7 @@ export async function copyFiles(db: Db, from: FileStore, to: FileStore, onProgre
     alreadyThere: { blobs: 0, renditions: 0 },
     missing: { named: [], unnamed: [] },
     mismatched: [],
+    unrecorded: 0,
   };
   const limit = pLimit(CONCURRENCY);
   let done = 0;
@@ -87,5 +90,7 @@ export async function copyFiles(db: Db, from: FileStore, to: FileStore, onProgre
       }),
     ),
   );
+  const recorded = new Set(blobs.map((b) => from.blobKey(b.sha256)));
+  for await (const object of from.objects.list('blobs/')) if (!recorded.has(object.key)) summary.unrecorded++;
   return summary;
 }
