@@ -76,12 +76,14 @@ export function createS3Store({ bucket, prefix, endpoint }: BucketLocation): Obj
     async put(key, body, options = {}) {
       const params = { Bucket, Key: keyOf(key) };
       if (options.ifAbsent) {
-        // The marker is a few bytes: one conditional PUT, which exactly one writer wins.
+        // For small objects (the installation marker): one conditional PUT, which exactly one writer wins.
         // Some S3-compatible servers ignore If-None-Match: look first, so that those at
         // least never overwrite an object that is there.
         if (await head(key)) return false;
+        // A plain PUT needs the length: the bytes in hand.
+        const bytes = body instanceof Uint8Array ? body : Buffer.concat(await (body as Readable).toArray());
         try {
-          await timed((abortSignal) => client.send(new PutObjectCommand({ ...params, Body: body, IfNoneMatch: '*' }), { abortSignal }));
+          await timed((abortSignal) => client.send(new PutObjectCommand({ ...params, Body: bytes, IfNoneMatch: '*' }), { abortSignal }));
           return true;
         } catch (error) {
           const status = (error as S3ServiceException).$metadata?.httpStatusCode;

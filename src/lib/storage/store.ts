@@ -30,7 +30,8 @@ export interface ObjectStore {
   readonly location: { variable: 'STORAGE_DIR' | 'STORAGE_URL'; place: string };
   /**
    * Stores the bytes under `key`, whole or not at all: nobody ever reads a part. With
-   * `ifAbsent`, an existing object is left as it is and the answer is false.
+   * `ifAbsent` (meant for small objects), an existing object is left as it is and the
+   * answer is false.
    */
   put(key: string, body: Readable | Uint8Array, options?: { ifAbsent?: boolean }): Promise<boolean>;
   /** The object's bytes, or a range of them; undefined when there is no such object. */
