@@ -229,7 +229,7 @@ type InstallationTable = {
   installation: { id: string; created_at: string; checked_at: string | null; one_row: number };
 };
 
-/** The database's identity (made by the migration), which STORAGE_DIR is marked with. */
+/** The database's identity (made by the migration), which the file store is marked with. */
 export async function installationId(store: Store): Promise<string> {
   const row = await store.db.withTables<InstallationTable>().selectFrom('installation').select('id').executeTakeFirstOrThrow();
   return row.id;
