@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { badRequest, payloadTooLarge, unprocessable, unsupportedMediaType } from '../lib/errors.js';
+import { digesting } from '../lib/storage/digest.js';
 import { limits } from './schemas.js';
 import type { FileStore } from './storage.js';
 
@@ -173,17 +173,9 @@ export async function withUpload<T>(
 }
 
 async function save(stream: Readable, filename: string, tempPath: string, signal: AbortSignal): Promise<ReceivedFile> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  await pipeline(stream, measure, createWriteStream(tempPath), { signal });
-  return { path: tempPath, filename, size, sha256: hash.digest('hex') };
+  const measure = digesting();
+  await pipeline(stream, measure.stream, createWriteStream(tempPath), { signal });
+  return { path: tempPath, filename, ...measure.result() };
 }
 
 /** Reads and drops what the client still sends; one that keeps on sending is cut off. */

@@ -114,7 +114,7 @@ export interface ReleaseSearchTable {
   keywords: string; // the language's keywords, space-separated
 }
 
-/** A file in STORAGE_DIR this database keeps (see attachments/blobs.ts). */
+/** A blob in the file store that this database keeps (see attachments/blobs.ts). */
 /** Every logo a newsroom has had (its current one included): their URLs stay valid. */
 export interface NewsroomLogoTable {
   newsroom_id: string;
