@@ -53,6 +53,17 @@ export class StaffClient {
     );
   }
 
+  /**
+   * Posts a multipart upload as the staff app's forms do: the CSRF token as the first
+   * field (unless `_csrf` is given; null: left out), then the other fields, then the file.
+   */
+  async upload(path: string, file: { name: string; content: Buffer; type?: string }, fields: Record<string, string | null> = {}) {
+    let req = this.http.post(path).set({ Cookie: this.cookieHeader });
+    if (!('_csrf' in fields)) req = req.field('_csrf', this.csrf);
+    for (const [k, v] of Object.entries(fields)) if (v !== null) req = req.field(k, v);
+    return this.keep(await req.attach('file', file.content, { filename: file.name, contentType: file.type ?? 'application/octet-stream' }));
+  }
+
   async signIn(token: string) {
     await this.get('/admin/sign-in');
     const res = await this.post('/admin/sign-in', { token });

@@ -23,6 +23,7 @@ import { delivery } from './migrations/0007_delivery.js';
 import { sessions } from './migrations/0008_sessions.js';
 import { logos } from './migrations/0009_logos.js';
 import { confirmationSource } from './migrations/0010_confirmation_source.js';
+import { sessionFlash } from './migrations/0016_session_flash.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -181,6 +182,7 @@ export async function migrate(store: Store): Promise<void> {
     '0008_sessions': sessions(store.dialect),
     '0009_logos': logos(store.dialect),
     '0010_confirmation_source': confirmationSource(store.dialect),
+    '0016_session_flash': sessionFlash(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run
