@@ -13,10 +13,20 @@
     return input ? input.value : '';
   }
 
-  /* Language tabs: each language's fieldset becomes a tab panel. */
+  /* Language tabs: each language's fieldset goes into a tab panel (a fieldset may not be one itself). */
   function tabs(container) {
-    var panels = Array.prototype.slice.call(container.querySelectorAll('fieldset[data-lang]'));
-    if (panels.length < 2) return;
+    var fieldsets = Array.prototype.slice.call(container.querySelectorAll('fieldset[data-lang]'));
+    if (fieldsets.length < 2) return;
+    var panels = fieldsets.map(function (fieldset) {
+      var panel = document.createElement('div');
+      panel.id = 'panel-' + fieldset.dataset.lang;
+      panel.dataset.lang = fieldset.dataset.lang;
+      panel.dataset.langName = fieldset.dataset.langName;
+      if (fieldset.dataset.hasErrors) panel.dataset.hasErrors = 'true';
+      fieldset.parentNode.insertBefore(panel, fieldset);
+      panel.appendChild(fieldset);
+      return panel;
+    });
     var list = document.createElement('div');
     list.className = 'tablist';
     list.setAttribute('role', 'tablist');
