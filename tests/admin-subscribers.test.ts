@@ -66,7 +66,7 @@ const confirmationsOf = (subscriberId: string) =>
 
 /** The rows of the page's subscriber table, as text. */
 const tableRows = (html: string) =>
-  [...(/<table class="subscribers">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '').matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) =>
+  [...(/<table class="subscribers[^"]*">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '').matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) =>
     visibleText(m[1]!).trim(),
   );
 
