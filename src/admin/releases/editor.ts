@@ -62,7 +62,7 @@ export interface EditorState {
   newContactProblem?: string;
 }
 
-/** The release's page: its editor, and below it its schedule, sending and attachments. */
+/** The release's page: its email delivery (once public), the editor with its attachments, and the publication panel. */
 export async function showEditor(
   { ctx, show }: StaffPages,
   req: Request,
