@@ -30,7 +30,7 @@ import {
   updateAttachmentRow,
 } from './repository.js';
 import { type UpdateAttachmentInput, uploadFields } from './schemas.js';
-import { receiveForm } from './upload.js';
+import { type ReceiveOptions, receiveForm } from './upload.js';
 
 const withdrawnConflict = () => conflict('A withdrawn release takes no new attachments and no changes to them.', { code: 'release-withdrawn' });
 const changedMeanwhile = () =>
@@ -71,11 +71,16 @@ function readUploadFields(fields: Map<string, string>, languages: readonly strin
  * (hashed on the way), its type read from the bytes, images measured and given a
  * web-size rendition, and the bytes streamed to the store, content-addressed. Adding a file edits the release (a published one shows as updated).
  */
-export async function addAttachment(ctx: AppContext, release: Release, req: Request): Promise<AttachmentRow> {
+export async function addAttachment(
+  ctx: AppContext,
+  release: Release,
+  req: Request,
+  beforeFile?: ReceiveOptions['beforeFile'],
+): Promise<AttachmentRow> {
   if (release.status === 'withdrawn') throw withdrawnConflict();
   const languages = await languagesOf(ctx, release);
   const tempPath = await ctx.files.tempPath();
-  const form = await receiveForm(req, { tempPath, maxFileBytes: ctx.config.uploadMaxBytes });
+  const form = await receiveForm(req, { tempPath, maxFileBytes: ctx.config.uploadMaxBytes, beforeFile });
   try {
     const { file } = form;
     if (!file) throw unprocessable('The form has no file.', [{ path: 'file', message: 'is required', code: 'required' }]);

@@ -57,6 +57,18 @@ export function cleanFilename(given: string | undefined): string {
   return ['', '.', '..', 'web'].includes(name.toLowerCase()) ? FALLBACK_FILENAME : name;
 }
 
+export interface ReceiveOptions {
+  tempPath: string;
+  maxFileBytes: number;
+  /**
+   * Called once with the fields sent before the file (at the end, for a form without
+   * one); what it throws refuses the upload before a byte of the file is stored, and
+   * it may take out the fields it used. The staff app checks its CSRF token here, sent
+   * as the form's first field.
+   */
+  beforeFile?: (fields: Map<string, string>) => void;
+}
+
 /**
  * Reads a multipart form, streaming its one file (field `file`) to `tempPath` while
  * hashing and counting it. Fails with 415 when the request is not multipart, 413 when
@@ -64,10 +76,7 @@ export function cleanFilename(given: string | undefined): string {
  * malformed, 422 when a field breaks a rule. On failure the temp file is removed and the rest of the request is read
  * and dropped, so that the client gets to read the error rather than a reset.
  */
-export async function receiveForm(
-  req: Request,
-  options: { tempPath: string; maxFileBytes: number },
-): Promise<ReceivedForm> {
+export async function receiveForm(req: Request, options: ReceiveOptions): Promise<ReceivedForm> {
   if (!req.is('multipart/form-data')) {
     throw unsupportedMediaType('Send the upload as multipart/form-data with the file in the field "file".');
   }
@@ -98,13 +107,30 @@ export async function receiveForm(
   const fields = new Map<string, string>();
   const abort = new AbortController();
   let saving: Promise<ReceivedFile> | undefined;
+  let checked = false;
 
   const parsed = new Promise<void>((resolve, reject) => {
-    const fail = (error: Error) => {
+    const fail = (error: unknown) => {
       abort.abort(error);
       reject(error);
     };
+    /** Runs `beforeFile` once; false when it refused the form. */
+    const check = () => {
+      if (checked || !options.beforeFile) return true;
+      checked = true;
+      try {
+        options.beforeFile(fields);
+        return true;
+      } catch (error) {
+        fail(error);
+        return false;
+      }
+    };
     parser.on('file', (name, stream, info) => {
+      if (!check()) {
+        stream.resume();
+        return;
+      }
       if (name !== 'file' || saving) {
         stream.resume();
         fail(badRequest('Send one file, in the field "file".'));
@@ -131,7 +157,9 @@ export async function receiveForm(
     parser.on('filesLimit', () => fail(badRequest('Send one file, in the field "file".')));
     parser.on('fieldsLimit', () => fail(payloadTooLarge(`The form has more than ${limits.formFields} fields.`)));
     parser.on('error', (error: Error) => fail(badRequest(`The multipart body is malformed: ${error.message}`)));
-    parser.on('close', resolve);
+    parser.on('close', () => {
+      if (check()) resolve();
+    });
     // The client went away: nobody is left to read the answer, but the temp file must still go.
     req.on('error', () => fail(badRequest('The upload was cut off.')));
     let received = 0;
@@ -163,10 +191,11 @@ export async function withUpload<T>(
   req: Request,
   maxFileBytes: number,
   use: (form: ReceivedForm) => Promise<T>,
+  beforeFile?: ReceiveOptions['beforeFile'],
 ): Promise<T> {
   const tempPath = await files.tempPath();
   try {
-    return await use(await receiveForm(req, { tempPath, maxFileBytes }));
+    return await use(await receiveForm(req, { tempPath, maxFileBytes, beforeFile }));
   } finally {
     await rm(tempPath, { force: true });
   }

@@ -222,6 +222,7 @@ export interface AdminSessionTable {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  flash: string | null; // a form post's result for the page it redirects to, sealed (admin/session.ts)
 }
 
 export interface Database {
