@@ -18,6 +18,7 @@ import type { AppContext } from '../context.js';
 import { deliveryCounts, tally } from '../delivery/counts.js';
 import { deliveryReport, sentPerInterval } from '../delivery/repository.js';
 import { renderEmailPreview } from '../delivery/render.js';
+import { PUBLIC_BODY_LIMIT } from '../lib/bodies.js';
 import { projectRoot } from '../lib/config.js';
 import { AppError, conflict, forbidden, invalidSchemaInput, notFound } from '../lib/errors.js';
 import { renderMarkdown } from '../lib/html.js';
@@ -242,7 +243,7 @@ export function adminRoutes(ctx: AppContext): Router {
       res.set('Retry-After', String(lockedFor));
       return showSignIn(req, res, new FormState(lang), 429, t(lang, 'admin.signIn.tooMany', { minutes: Math.ceil(lockedFor / 60) }));
     }
-    const form = await readForm(req, 64 * 1024);
+    const form = await readForm(req, PUBLIC_BODY_LIMIT);
     const pre = unsignValue(ctx, readCookie(req, PRESESSION_COOKIE));
     checkCsrf(ctx, req, pre ?? '', pre ? form.get(CSRF_FIELD) : '');
     const token = text(form, 'token');
