@@ -783,10 +783,10 @@ export function adminRoutes(ctx: AppContext): Router {
   router.get('/files/:attachmentId/:filename', file('original'));
 
   /** The live preview: Markdown rendered by the one sanitiser, as the release will show it. */
-  router.post('/preview', post(async (_req, res, _session, form) => {
+  router.post('/preview', post(async (_req, res, session, form) => {
     const markdown = (form.get('markdown') ?? '').slice(0, limits.body);
     pageHeaders(res);
-    res.type('html').send(await renderMarkdown(markdown));
+    res.type('html').send(await renderMarkdown(markdown, { newsroom: session.newsroomId ?? '' }));
   }));
 
   /* Contacts */
