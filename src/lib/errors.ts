@@ -52,6 +52,7 @@ export const fieldErrorCodes = [
   'nul_characters',
   'given_twice',
   'image_too_large',
+  'image_too_costly',
   'too_complex',
 ] as const;
 export type FieldErrorCode = (typeof fieldErrorCodes)[number];

@@ -621,6 +621,8 @@ const admin: Section = {
     'fieldError.nul_characters': 'ei saa sisältää NUL-merkkejä',
     'fieldError.given_twice': 'annettu kahdesti',
     'fieldError.image_too_large': 'kuva on {width} × {height} pikseliä; enintään {megapixels} megapikseliä hyväksytään',
+    'fieldError.image_too_costly':
+      'kuva on {width} × {height} pikseliä, ja sen purkaminen veisi noin {mb} Mt muistia; enintään {maximum} Mt sallitaan (GIF, lomitettu PNG ja progressiivinen JPEG puretaan kokonaan): pienennä kuvaa tai tallenna se tavallisena JPEG- tai PNG-kuvana',
     'fieldError.too_complex': 'tekstin muotoilu on liian raskas; yksinkertaista sen HTML:ää',
     'problem.bad-request': 'Pyyntö ei kelpaa.',
     'problem.unauthorized': 'Tarvitaan voimassa oleva avain.',
@@ -899,6 +901,8 @@ const admin: Section = {
     'fieldError.nul_characters': 'får inte innehålla NUL-tecken',
     'fieldError.given_twice': 'angivet två gånger',
     'fieldError.image_too_large': 'bilden är {width} × {height} pixlar; högst {megapixels} megapixlar tas emot',
+    'fieldError.image_too_costly':
+      'bilden är {width} × {height} pixlar och skulle ta cirka {mb} MB minne att avkoda; högst {maximum} MB tillåts (GIF, sammanflätad PNG och progressiv JPEG avkodas hela): gör bilden mindre eller spara den som vanlig JPEG eller PNG',
     'fieldError.too_complex': 'texten är för tung att formatera; förenkla dess HTML',
     'problem.bad-request': 'Begäran är ogiltig.',
     'problem.unauthorized': 'En giltig nyckel krävs.',
@@ -1177,6 +1181,8 @@ const admin: Section = {
     'fieldError.nul_characters': 'must not contain NUL characters',
     'fieldError.given_twice': 'is given twice',
     'fieldError.image_too_large': 'is {width} × {height} pixels; at most {megapixels} megapixels are taken',
+    'fieldError.image_too_costly':
+      'is {width} × {height} pixels and would take about {mb} MB to decode; at most {maximum} MB are taken (a GIF, an interlaced PNG or a progressive JPEG is decoded whole): make it smaller, or save it as a plain JPEG or PNG',
     'fieldError.too_complex': 'is too complex to render; simplify its HTML',
     'problem.bad-request': 'The request is not valid.',
     'problem.unauthorized': 'A valid token is required.',
