@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { nestedBracketsGzip, pixelBombGif, unclosedTags } from './hostile-inputs.js';
+import { largestGifSide, nestedBracketsGzip, pixelBombGif, unclosedTags } from './hostile-inputs.js';
 
 /*
  * The hostile clients of bench/hostile.ts. They run in a worker thread of their own,
@@ -68,7 +68,7 @@ function phasesOf({ base, slug, token, releaseId }: Target): (Omit<Phase, 'attac
   const manyLanguages = once(() => Buffer.from(JSON.stringify({ email: 'reader@example.org', languages: Array.from({ length: 3000 }, () => 'x') })));
   const formLanguages = once(() => Buffer.from(`email=reader%40example.org&${formOf(16 * 1024 - 40, () => 'languages=zz')}`));
   const formFields = once(() => Buffer.from(formOf(16 * 1024, (i) => `f${i}=${i}`)));
-  const largestGif = once(() => pixelBombGif(10_000));
+  const largestGif = once(() => pixelBombGif(largestGifSide()));
   return [
     {
       name: 'with a token',
@@ -98,7 +98,7 @@ function phasesOf({ base, slug, token, releaseId }: Target): (Omit<Phase, 'attac
     {
       name: 'images',
       goal: 'memory',
-      attacks: [['10000x10000 GIF upload (largest image taken)', () => upload(largestGif)]],
+      attacks: [[`${largestGifSide()}x${largestGifSide()} GIF upload (the costliest image taken)`, () => upload(largestGif)]],
     },
   ];
 }

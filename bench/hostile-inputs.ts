@@ -1,4 +1,5 @@
 import { createDeflate, crc32, gzipSync } from 'node:zlib';
+import { decodeMemory, IMAGE_MEMORY_BUDGET } from '../src/attachments/images.js';
 
 /* The hostile bodies of issues 9 and 14, shared by bench/hostile.ts and the tests. */
 
@@ -18,6 +19,22 @@ export function pixelBombGif(width = 16383, height = width): Buffer {
   b.set([2, 2, 0x4c, 0x01, 0, 0x3b], 23); // a few bytes of LZW data, then the trailer
   return b;
 }
+
+/** The largest size (a square's side, say) whose image `reckon` (see decodeMemory) finds within IMAGE_MEMORY_BUDGET. */
+export function largestTaken(reckon: (size: number) => number): number {
+  let low = 1;
+  let high = 100_000;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (reckon(mid) <= IMAGE_MEMORY_BUDGET) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/** The side of the largest square GIF taken (decoded whole: the costliest image there is). */
+export const largestGifSide = () =>
+  largestTaken((side) => decodeMemory({ format: 'gif', width: side, height: side, channels: 3, depth: 'uchar', isProgressive: false }));
 
 /** Adam7's passes: first column and row, then the steps between columns and rows. */
 const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;

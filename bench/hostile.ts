@@ -17,7 +17,7 @@
  * - anonymous (issue 14): the worst body each public POST takes (at most 16 KB: JSON and
  *   form subscriptions, a confirmation, the staff sign-in), and the 3.3 MB subscription
  *   of 250 000 unknown keys that used to be read;
- * - images (issue 14): the largest image taken, a 100 MP GIF that is decoded whole.
+ * - images (issue 14): the costliest image taken, the largest GIF (decoded whole).
  *
  * Goals: /healthz p99 under 50 ms in the first two phases; the service's peak RSS under
  * 1 GB in the third.

@@ -26,6 +26,12 @@ export const IMAGE_MEMORY_BUDGET = 512 * MB;
  */
 const MIN_RESERVATION = IMAGE_MEMORY_BUDGET / 2;
 
+/*
+ * No cache of libvips operations: an image is read once, and the cache would keep what
+ * was decoded (a whole 100 MP GIF frame, 400 MB) alive after the upload is answered.
+ */
+sharp.cache(false);
+
 /**
  * The one limiter every reading of an image passes through: header, renditions, logos.
  * It counts whole MB (async-mutex's semaphore takes time in proportion to its value).
@@ -53,16 +59,18 @@ async function withReservation<T>(bytes: number, work: () => Promise<T>): Promis
 
 /*
  * How libvips (in sharp 0.35) spends memory making a rendition, measured on images of up
- * to 100 MP (tests/image-memory.test.ts checks the sums below against a real decode).
+ * to 100 MP (tests/image-memory.test.ts checks the sums below against real decodes).
  * It streams: while shrinking it holds up to about 2 100 rows of the image (a baseline
  * JPEG or a WebP is even shrunk while it is decoded), plus some 20 MB of its own. Some
  * images cannot be streamed and are decoded whole first: a GIF frame (composed in
  * RGBA), an interlaced PNG (Adam7: no row is complete before the last pass), a
  * progressive JPEG (the coefficients of every scan, 2 bytes each) and an animated WebP
- * (composed on its canvas). That is where a 75 KB GIF took 450 MB.
+ * (composed on its canvas). That is where a 75 KB GIF took 450 MB. Beyond the image,
+ * LIBVIPS_OWN covers libvips's own buffers and what earlier decodes freed but the
+ * allocator has not yet given back (up to 70 MB after 100 MP GIFs, one after another).
  */
 const BUFFERED_ROWS = 2304;
-const LIBVIPS_OWN = 32 * MB;
+const LIBVIPS_OWN = 96 * MB;
 
 type ImageHeader = Pick<Metadata, 'format' | 'width' | 'height' | 'pageHeight' | 'channels' | 'depth' | 'isProgressive' | 'chromaSubsampling' | 'pages'>;
 
