@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import { acceptBody, refuseBody } from '../lib/bodies.js';
 import { badRequest, payloadTooLarge, unprocessable, unsupportedMediaType } from '../lib/errors.js';
 import { digesting } from '../lib/storage/digest.js';
 import { limits } from './schemas.js';
@@ -23,12 +24,6 @@ export interface ReceivedForm {
   fields: Map<string, string>;
   file: ReceivedFile | undefined;
 }
-
-/**
- * After a rejected upload, this much more is read and thrown away (at least as much as
- * an accepted file may take) before the connection is cut.
- */
-const DRAIN_MIN = 8 * 1024 * 1024;
 
 const FALLBACK_FILENAME = 'attachment';
 
@@ -73,8 +68,9 @@ export interface ReceiveOptions {
  * Reads a multipart form, streaming its one file (field `file`) to `tempPath` while
  * hashing and counting it. Fails with 415 when the request is not multipart, 413 when
  * the file passes `maxFileBytes` or the form has too many fields, 400 when it is
- * malformed, 422 when a field breaks a rule. On failure the temp file is removed and the rest of the request is read
- * and dropped, so that the client gets to read the error rather than a reset.
+ * malformed, 422 when a field breaks a rule. On failure the temp file is removed, and the
+ * answer goes out before the rest of the request is read (see lib/bodies.ts): a
+ * Content-Length over the limit is refused before any of the body is read.
  */
 export async function receiveForm(req: Request, options: ReceiveOptions): Promise<ReceivedForm> {
   if (!req.is('multipart/form-data')) {
@@ -83,10 +79,7 @@ export async function receiveForm(req: Request, options: ReceiveOptions): Promis
   // The whole request, preamble and fields included, not just the file, is bounded.
   const maxRequestBytes = options.maxFileBytes + FORM_OVERHEAD_BYTES;
   const tooLarge = () => payloadTooLarge(`The upload is larger than the limit of ${options.maxFileBytes} bytes.`);
-  if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) {
-    drain(req, DRAIN_MIN);
-    throw tooLarge();
-  }
+  acceptBody(req, maxRequestBytes, tooLarge);
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -175,7 +168,7 @@ export async function receiveForm(req: Request, options: ReceiveOptions): Promis
     return { fields, file: await saving };
   } catch (error) {
     req.unpipe(parser);
-    drain(req, Math.max(options.maxFileBytes, DRAIN_MIN));
+    refuseBody(req);
     await saving?.catch(() => undefined);
     await rm(options.tempPath, { force: true });
     throw error;
@@ -205,14 +198,4 @@ async function save(stream: Readable, filename: string, tempPath: string, signal
   const measure = digesting();
   await pipeline(stream, measure.stream, createWriteStream(tempPath), { signal });
   return { path: tempPath, filename, ...measure.result() };
-}
-
-/** Reads and drops what the client still sends; one that keeps on sending is cut off. */
-function drain(req: Request, limit: number): void {
-  let left = limit;
-  req.on('data', (chunk: Buffer) => {
-    left -= chunk.length;
-    if (left < 0) req.socket.destroy();
-  });
-  req.resume();
 }

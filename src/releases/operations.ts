@@ -89,7 +89,7 @@ async function buildContent(
       if (!t) return [];
       // Render Markdown only when it changed: it is the one costly step of a save.
       const before = previous.find((p) => p.lang === lang && p.body === t.body);
-      const bodyHtml = before ? Promise.resolve(before.bodyHtml) : renderMarkdown(t.body, `translations.${lang}.body`);
+      const bodyHtml = before ? Promise.resolve(before.bodyHtml) : renderMarkdown(t.body, { field: `translations.${lang}.body`, newsroom: newsroom.id });
       return [bodyHtml.then((html) => ({ lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: html }))];
     }),
   );

@@ -244,9 +244,9 @@ export function editorPages(router: Router, pages: StaffPages): void {
   }));
 
   /** The live preview: Markdown rendered by the one sanitiser, as the release will show it. */
-  router.post('/preview', post(async (_req, res, _session, form) => {
+  router.post('/preview', post(async (_req, res, session, form) => {
     const markdown = (form.get('markdown') ?? '').slice(0, limits.body);
     pageHeaders(res);
-    res.type('html').send(await renderMarkdown(markdown));
+    res.type('html').send(await renderMarkdown(markdown, { newsroom: session.newsroomId ?? '' }));
   }));
 }
