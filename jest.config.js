@@ -1,6 +1,8 @@
 /*
  * The whole suite runs twice: once on embedded SQLite and once on PostgreSQL
- * (each test file gets its own database or schema, and its own Redis prefix).
+ * (each test file gets its own database or schema, and its own Redis prefix). The
+ * tests of what is kept in the file store run a third time with the files in a bucket
+ * of an S3-compatible server the project starts itself (tests/setup/s3-server.cjs).
  */
 const base = {
   testEnvironment: 'node',
@@ -10,10 +12,22 @@ const base = {
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
 };
 
+const storeDependent = ['attachments', 'newsrooms', 'storage'].map((name) => `<rootDir>/tests/${name}.test.ts`);
+/** Tests of the bucket itself (STORAGE_URL, storage:copy): in the s3 project only. */
+const bucketOnly = ['<rootDir>/tests/storage.test.ts'];
+
 export default {
   testTimeout: 20000,
   projects: [
-    { ...base, displayName: 'sqlite', setupFiles: ['<rootDir>/tests/setup/sqlite.cjs'] },
-    { ...base, displayName: 'postgres', setupFiles: ['<rootDir>/tests/setup/postgres.cjs'] },
+    { ...base, displayName: 'sqlite', setupFiles: ['<rootDir>/tests/setup/sqlite.cjs'], testPathIgnorePatterns: bucketOnly },
+    { ...base, displayName: 'postgres', setupFiles: ['<rootDir>/tests/setup/postgres.cjs'], testPathIgnorePatterns: bucketOnly },
+    {
+      ...base,
+      displayName: 's3',
+      testMatch: storeDependent,
+      setupFiles: ['<rootDir>/tests/setup/s3.cjs'],
+      globalSetup: '<rootDir>/tests/setup/s3-server.cjs',
+      globalTeardown: '<rootDir>/tests/setup/s3-server-stop.cjs',
+    },
   ],
 };

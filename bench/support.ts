@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { pino } from 'pino';
 import type { AppContext } from '../src/context.js';
+import { createWebServer } from '../src/lib/bodies.js';
 import { type Config, loadConfig } from '../src/lib/config.js';
 import { dropSchema } from '../src/lib/db/database.js';
 import { closeContext, createContext } from '../src/runtime.js';
@@ -49,9 +50,9 @@ export async function benchService(name: string, env: Record<string, string> = {
   };
 }
 
-/** Listens on a free loopback port. */
+/** Listens on a free loopback port, as the service does (src/main.ts). */
 export async function listenLocally(app: Express): Promise<{ server: Server; origin: string }> {
-  const server = app.listen(0, '127.0.0.1');
+  const server = createWebServer(app).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

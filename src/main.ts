@@ -1,6 +1,7 @@
-import http, { type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
+import { createWebServer } from './lib/bodies.js';
 import { type Config, ConfigError, loadConfig } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
 import type { RunningWorker } from './lib/queue.js';
@@ -13,7 +14,7 @@ class StartError extends Error {}
 /** Listens on `port`, or fails saying which port is taken (Express 5 would call back with the error). */
 function listen(handler: RequestListener, port: number, variable: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = http.createServer(handler);
+    const server = createWebServer(handler);
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
         reject(new StartError(`${variable}: port ${port} is already in use by another process; stop it or set another ${variable}`));

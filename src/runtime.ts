@@ -1,4 +1,4 @@
-import { createFileStore } from './attachments/storage.js';
+import { openFileStore } from './attachments/storage.js';
 import type { Config } from './lib/config.js';
 import type { AppContext } from './context.js';
 import { installationId, migrate, openStore } from './lib/db/database.js';
@@ -24,7 +24,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel, { pretty: config.env !== 'production' && process.stdout.isTTY === true });
   const store = openStore(config.databaseUrl, { schema: options.databaseSchema });
   await migrate(store);
-  const files = createFileStore(config.storageDir);
+  const files = openFileStore(config);
   await files.checkWritable();
   await files.claim(await installationId(store));
   await files.removeStaleTemp(STALE_UPLOAD_MS);

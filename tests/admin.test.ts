@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import supertest from 'supertest';
 import { hashSecret } from '../src/auth/tokens.js';
 import { SESSION_COOKIE } from '../src/admin/session.js';
+import { formatDate, formatDateTime, formatSize, formatTime } from '../src/lib/i18n.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, minimalPdf, type NewsroomFixture } from './support/factories.js';
 import { StaffClient, visibleText } from './support/staff.js';
@@ -45,6 +46,25 @@ async function createViaForm(staff: StaffClient, overrides: Record<string, strin
 }
 
 const versionOf = (html: string) => /name="version" value="(\d+)"/.exec(html)![1]!;
+
+/** A server-sent event stream read to its end. */
+const readStream = (staff: StaffClient, path: string) =>
+  supertest(t.app)
+    .get(path)
+    .set('Cookie', staff.cookieHeader)
+    .buffer(true)
+    .parse((response, done) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => done(null, body));
+    });
+
+/** The events of a stream, each with its name and data. */
+const streamEvents = (body: string) =>
+  body
+    .split('\n\n')
+    .filter((e) => /^event: /m.test(e))
+    .map((e) => ({ event: /^event: (.*)$/m.exec(e)![1]!, data: JSON.parse(/^data: (.*)$/m.exec(e)![1]!) }));
 
 describe('signing in', () => {
   it('takes a newsroom token, keeps only a hash of the session id, and sets a strict cookie', async () => {
@@ -188,12 +208,38 @@ describe('CSRF', () => {
     const api = await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200);
     expect(api.body.status).toBe('draft');
     expect(api.body.translations.fi.title).toBe('Uusi silta avataan');
-    // Uploads carry the token in the query string.
-    const upload = await t.http
-      .post(`/admin/releases/${id}/attachments`)
-      .set('Cookie', staff.cookieHeader)
-      .attach('file', minimalPdf, 'x.pdf');
-    expect(upload.status).toBe(403);
+    // Uploads carry the token as the form's first field, read before the file: without
+    // it, after the file, or in the URL, nothing is stored.
+    const pdf = { name: 'x.pdf', content: minimalPdf, type: 'application/pdf' };
+    const path = `/admin/releases/${id}/attachments`;
+    expect((await staff.upload(path, pdf, { _csrf: null })).status).toBe(403);
+    const late = await supertest(t.app).post(path).set('Cookie', staff.cookieHeader).attach('file', minimalPdf, 'x.pdf').field('_csrf', staff.csrf);
+    expect(late.status).toBe(403);
+    expect((await supertest(t.app).post(`${path}?_csrf=${encodeURIComponent(staff.csrf)}`).set('Cookie', staff.cookieHeader).attach('file', minimalPdf, 'x.pdf')).status).toBe(403);
+    expect((await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200)).body.attachments).toEqual([]);
+    // Scripts send it as a header too; with the field, it is taken out before the form's own fields are checked.
+    const scripted = await supertest(t.app).post(path).set({ Cookie: staff.cookieHeader, 'X-CSRF-Token': staff.csrf }).field('_csrf', staff.csrf).attach('file', minimalPdf, 'x.pdf');
+    expect(scripted.status).toBe(303);
+  });
+
+  it('never puts the token in a URL: every form carries it in its body', async () => {
+    const staff = await signedIn();
+    const id = await createViaForm(staff);
+    const admin = new StaffClient(t);
+    await admin.signIn(ADMIN_TOKEN);
+    const pages = [
+      ...(await Promise.all(['/admin/releases', `/admin/releases/${id}`, '/admin/contacts', '/admin/subscribers', '/admin/settings'].map((p) => staff.get(p)))),
+      await admin.get('/admin/newsrooms'),
+    ];
+    for (const page of pages) {
+      expect(page.status).toBe(200);
+      expect(page.text).not.toMatch(/_csrf(=|&#x3D;)/);
+      // Each multipart form has the token as its first field.
+      for (const form of page.text.match(/<form [^>]*multipart\/form-data[^>]*>\s*(?:\{\{!--[^]*?--\}\}\s*)?<input[^>]*>/g) ?? []) {
+        expect(form).toMatch(/<input type="hidden" name="_csrf" value="[^"]+">$/);
+      }
+    }
+    expect((pages[1]!.text.match(/multipart\/form-data/g) ?? []).length).toBe(1);
   });
 });
 
@@ -280,7 +326,6 @@ describe('releases', () => {
     const all = await staff.get('/admin/releases?lang=en');
     expect(all.text).toContain(`/admin/releases/${draft}`);
     expect(all.text).toContain(`/admin/releases/${published.id}`);
-    const { formatDateTime } = await import('../src/lib/i18n.js');
     expect(all.text).toContain(formatDateTime('en', row.published_at!, 'America/New_York'));
     expect(all.text).toContain('0/0 sent, 0 failed');
 
@@ -430,8 +475,9 @@ describe('delivery counts', () => {
     const staff = await signedIn();
     const release = await buildRelease(t, newsroom);
     await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
-    // Rows as the delivery worker (another component) writes them.
+    // Rows as the delivery worker (another component) writes them, after announcing the release.
     const now = new Date().toISOString();
+    await t.ctx.db.updateTable('releases').set({ announced_at: now }).where('id', '=', release.id).execute();
     const rows = ['queued', 'queued', 'sent', 'failed'].map((status, i) => ({
       id: `d-${release.id}-${i}`,
       release_id: release.id,
@@ -444,52 +490,98 @@ describe('delivery counts', () => {
 
     const page = await staff.get(`/admin/releases/${release.id}?lang=en`);
     expect(page.text).toContain('Email: 1 of 4 sent, 2 queued, 1 failed.');
-    expect(page.text).toContain(`data-stream="/admin/releases/${release.id}/deliveries/stream"`);
+    const live = /data-live="([^"]+)"/.exec(page.text)![1]!.replace(/&#x3D;/g, '=');
+    expect(live).toMatch(new RegExp(`^/admin/releases/${release.id}/live\\?since=`));
 
     const sending = setTimeout(() => {
       void t.ctx.db.updateTable('deliveries').set({ status: 'sent' }).where('release_id', '=', release.id).where('status', '=', 'queued').execute();
     }, 1200);
-    const res = await supertest(t.app)
-      .get(`/admin/releases/${release.id}/deliveries/stream`)
-      .set('Cookie', staff.cookieHeader)
-      .buffer(true)
-      .parse((response, done) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => done(null, body));
-      });
+    const res = await readStream(staff, live);
     clearTimeout(sending);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
-    const events = (res.body as string).split('\n\n').filter(Boolean).map((e) => JSON.parse(/^data: (.*)$/m.exec(e)![1]!));
-    expect(events[0]).toEqual({ total: 4, queued: 2, sent: 1, failed: 1, skipped: 0 });
-    expect(events.at(-1)).toEqual({ total: 4, queued: 0, sent: 3, failed: 1, skipped: 0 });
+    const events = streamEvents(res.body as string);
+    expect(events[0]).toMatchObject({ event: 'state', data: { status: 'published', label: 'Published', version: expect.any(Number) } });
+    const counts = events.filter((e) => e.event === 'counts').map((e) => e.data);
+    expect(counts[0]).toEqual({ total: 4, queued: 2, sent: 1, failed: 1, skipped: 0 });
+    expect(counts.at(-1)).toEqual({ total: 4, queued: 0, sent: 3, failed: 1, skipped: 0 });
+    expect(events.at(-1)!.event).toBe('done');
+    // Once everything is sent, the page no longer follows it.
+    expect((await staff.get(`/admin/releases/${release.id}`)).text).not.toContain('data-live=');
 
     // Another newsroom's staff get nothing.
     const outsider = await signedIn(other);
-    expect((await outsider.get(`/admin/releases/${release.id}/deliveries/stream`)).status).toBe(403);
+    expect((await outsider.get(`/admin/releases/${release.id}/live`)).status).toBe(403);
+  });
+
+  it('follow a scheduled release into publication: the status switches, then the counts come', async () => {
+    const staff = await signedIn();
+    const release = await buildRelease(t, newsroom);
+    const publishAt = new Date(Date.now() + 1500).toISOString();
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
+    const page = await staff.get(`/admin/releases/${release.id}?lang=en`);
+    expect(visibleText(page.text)).toMatch(/Scheduled\s+to be published .* \(Europe\/Helsinki\)/);
+    // The delivery section is there, hidden until publication.
+    expect(page.text).toMatch(/<section id="delivery"[^>]* data-while="published withdrawn" hidden>/);
+    const live = /data-live="([^"]+)"/.exec(page.text)![1]!.replace(/&#x3D;/g, '=');
+    const version = Number(versionOf(page.text));
+
+    // What the publication and delivery workers do, a moment after the time: record it as
+    // published (a new version, the same update time), write its deliveries, announce it.
+    const work = setTimeout(async () => {
+      const at = new Date().toISOString();
+      await t.ctx.db.insertInto('deliveries').values([0, 1].map((i) => ({ id: `l-${release.id}-${i}`, release_id: release.id, subscriber_id: `s-${i}`, status: 'sent', sent_at: at, created_at: at, updated_at: at }))).execute();
+      await t.ctx.db.updateTable('releases').set({ status: 'published', published_at: publishAt, version: version + 1, announced_at: at }).where('id', '=', release.id).execute();
+    }, 2500);
+    const res = await readStream(staff, live);
+    clearTimeout(work);
+    const events = streamEvents(res.body as string);
+    const states = events.filter((e) => e.event === 'state').map((e) => e.data);
+    expect(states[0]).toMatchObject({ status: 'scheduled', version });
+    expect(states).toContainEqual(expect.objectContaining({ status: 'published', label: 'Published', when: expect.objectContaining({ label: 'published', at: publishAt }) }));
+    // The publication raised the version; nobody edited the release, so the page may take it over.
+    expect(states.at(-1)).toMatchObject({ status: 'published', version: version + 1 });
+    expect(events.filter((e) => e.event === 'counts').at(-1)!.data).toEqual({ total: 2, queued: 0, sent: 2, failed: 0, skipped: 0 });
+    expect(events.at(-1)!.event).toBe('done');
+  });
+
+  it('say when someone else changed the release since the page was shown', async () => {
+    const staff = await signedIn();
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: new Date(Date.now() + 3600_000).toISOString() }).expect(200);
+    const page = await staff.get(`/admin/releases/${release.id}`);
+    const live = /data-live="([^"]+)"/.exec(page.text)![1]!.replace(/&#x3D;/g, '=');
+    await t.http.post(`/api/releases/${release.id}/unschedule`).set(newsroom.auth).expect(200);
+    const events = streamEvents((await readStream(staff, live)).body as string);
+    expect(events[0]).toMatchObject({ event: 'state', data: { status: 'draft', changed: true } });
+    expect(events[0]!.data).not.toHaveProperty('version');
+    expect(events.at(-1)!.event).toBe('done');
   });
 });
 
 describe('delivery view', () => {
-  it('shows counts per language and each failure with its SMTP reply', async () => {
+  it('shows counts per language, a chart of outcomes over time in the newsroom’s zone, and each failure with its SMTP reply', async () => {
     const staff = await signedIn();
     const release = await buildRelease(t, newsroom);
     await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
-    const now = new Date().toISOString();
+    // A tenth into a second, so that each time below falls in the second the test means.
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 100).toISOString();
     const second = (n: number) => new Date(Date.parse(now) + n * 1000).toISOString();
-    const rows = [
-      ['fi', 'sent', null, second(0)],
-      ['fi', 'failed', '550 5.1.1 <x@example.fi>: Recipient address rejected', null],
-      ['sv', 'sent', null, second(0.5)],
-      ['sv', 'skipped', null, null],
-      ['sv', 'sent', null, second(2.2)],
-    ].map(([language, status, reply, sentAt], i) => ({
+    const rows = (
+      [
+        ['fi', 'sent', null, second(0), 1],
+        ['fi', 'failed', '550 5.1.1 <x@example.fi>: Recipient address rejected', null, 1],
+        ['sv', 'sent', null, second(0.5), 1],
+        ['sv', 'skipped', null, null, 0],
+        ['sv', 'sent', null, second(2.2), 3],
+      ] as const
+    ).map(([language, status, reply, sentAt, attempts], i) => ({
       id: `v-${release.id}-${i}`,
       release_id: release.id,
       subscriber_id: `s-${i}`,
-      status: status!,
+      status,
       language,
+      attempts,
       smtp_response: reply,
       sent_at: sentAt,
       created_at: now,
@@ -501,35 +593,52 @@ describe('delivery view', () => {
     expect(text).toContain('Sending by language');
     expect(text).toMatch(/Finnish\s*1\s*0\s*1\s*0\s*2/);
     expect(text).toMatch(/Swedish\s*2\s*0\s*0\s*1\s*3/);
-    // Sent over time, by the second: two in the first, none in the second, one in the third.
-    const bars = [...page.text.matchAll(/<rect [^>]*><title>(\d+)<\/title><\/rect>/g)].map((m) => Number(m[1]));
-    expect(bars).toEqual([2, 0, 1]);
-    expect(text).toContain('Messages sent per second');
+    // Over time, by the second, in the newsroom's zone: in the first, one accepted and one
+    // failed (the failure's time is its last change), then one more accepted; in the third,
+    // one accepted after retries. Stacked: accepted, after a retry, failed.
+    const bars = [...page.text.matchAll(/<g><title>([^<]*)<\/title>(.*?)<\/g>/g)].map((m) => [m[1], [...m[2]!.matchAll(/class="(\w+)"/g)].map((c) => c[1])]);
+    const clock = (offset: number) => formatTime('en', new Date(Math.floor(Date.parse(now) / 1000) * 1000 + offset * 1000).toISOString(), 'Europe/Helsinki', true);
+    expect(bars.slice(0, 3)).toEqual([
+      [`${clock(0)}: 2 accepted, 0 after a retry, 1 failed`, ['accepted', 'failed']],
+      [`${clock(1)}: 0 accepted, 0 after a retry, 0 failed`, []],
+      [`${clock(2)}: 0 accepted, 1 after a retry, 0 failed`, ['retried']],
+    ]);
+    expect(bars).toHaveLength(4); // four steps of the time axis, one bar each
+    expect(text).toContain('Emails per second');
+    expect(text).toContain(`${formatDate('en', now, 'Europe/Helsinki')}, ${clock(0)}–${clock(4)} (Europe/Helsinki)`);
+    expect(text).toMatch(/Accepted by the mail server: 2\s+Accepted after a retry: 1\s+Failed: 1/);
+    // The y axis: 0 to the tallest bar, rounded up.
+    expect(page.text).toContain('<span class="y-top">5</span>');
+    // The report sits in a section of its own, before the editor, apart from the publication panel.
+    expect(page.text.indexOf('id="delivery"')).toBeLessThan(page.text.indexOf('id="release-form"'));
+    expect(page.text.indexOf('id="delivery-report"')).toBeLessThan(page.text.indexOf('class="release-side"'));
+    // The same report alone, for the page to refresh.
+    const fragment = await staff.get(`/admin/releases/${release.id}/deliveries?lang=fi`);
+    expect(visibleText(fragment.text)).toContain('Sähköposteja sekunnissa');
+    expect(fragment.text).not.toContain('<html');
     expect(text).toContain('Failures (1)');
     expect(page.text).toContain('<code>550 5.1.1 &lt;x@example.fi&gt;: Recipient address rejected</code>');
   });
 });
 
 describe('attachments', () => {
-  it('uploads with the token in the action, edits captions and credit, and removes', async () => {
+  it('uploads with the token as the form’s first field, edits captions and credit, and removes', async () => {
     const staff = await signedIn();
     const id = await createViaForm(staff);
     const page = await staff.get(`/admin/releases/${id}`);
-    const action = /action="(\/admin\/releases\/[^"]+\/attachments\?_csrf&#x3D;[^"]+)"/.exec(page.text)![1]!.replace('&#x3D;', '=');
-    const upload = await t.http
-      .post(action)
-      .set('Cookie', staff.cookieHeader)
-      .field('caption_fi', 'Kuvateksti')
-      .field('credit', 'Kuvaaja')
-      .attach('file', minimalPdf, 'tiedote.pdf');
+    const action = /<form method="post" action="([^"]+)" enctype="multipart\/form-data"/.exec(page.text)![1]!;
+    expect(action).toBe(`/admin/releases/${id}/attachments`);
+    const upload = await staff.upload(action, { name: 'tiedote.pdf', content: minimalPdf }, { caption_fi: 'Kuvateksti', credit: 'Kuvaaja' });
     expect(upload.status).toBe(303);
     let api = await t.http.get(`/api/releases/${id}`).set(newsroom.auth).expect(200);
     expect(api.body.attachments).toHaveLength(1);
     const attachment = api.body.attachments[0];
     expect(attachment).toMatchObject({ filename: 'tiedote.pdf', caption: { fi: 'Kuvateksti' }, credit: 'Kuvaaja' });
 
-    const edited = await staff.get(`/admin/releases/${id}`);
+    const edited = await staff.get(`/admin/releases/${id}?lang=fi`);
     expect(edited.text).toContain('tiedote.pdf');
+    // Its size, as the site writes sizes.
+    expect(edited.text).toContain(`(${formatSize('fi', minimalPdf.length)})`);
     // The staff link serves the embargoed file to the session.
     const file = await t.http.get(`/admin/files/${attachment.id}/tiedote.pdf`).set('Cookie', staff.cookieHeader);
     expect(file.status).toBe(200);
@@ -544,7 +653,7 @@ describe('attachments', () => {
     expect(api.body.attachments[0]).toMatchObject({ caption: { sv: 'Bildtext' }, credit: null });
 
     // A file of a type not taken: the editor says so, nothing is added.
-    const refused = await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', Buffer.from('just text'), 'notes.txt');
+    const refused = await staff.upload(action, { name: 'notes.txt', content: Buffer.from('just text') });
     expect(refused.status).toBe(415);
     expect(refused.text).toContain('upload-error');
 
@@ -672,23 +781,24 @@ describe('contacts and settings', () => {
 });
 
 describe('newsroom logo', () => {
-  it('is uploaded in the settings (CSRF in the action), shown on the site and in the email, and removed', async () => {
+  it('is uploaded in the settings (CSRF as the form’s first field), shown on the site and in the email, and removed', async () => {
     const room = await buildNewsroom(t);
     const staff = await signedIn(room);
-    const page = await staff.get('/admin/settings');
+    const page = await staff.get('/admin/settings?lang=en');
     expect(page.text).toContain('id="logo-file"');
-    const action = /action="(\/admin\/settings\/logo\?_csrf&#x3D;[^"]+)"/.exec(page.text)![1]!.replace('&#x3D;', '=');
+    expect(page.text).toContain('at most 2\u00a0MB');
+    const action = '/admin/settings/logo';
     const logo = await sharp({ create: { width: 120, height: 60, channels: 4, background: '#06cf' } }).png().toBuffer();
 
     // Without the form's token nothing happens.
-    await t.http.post('/admin/settings/logo').set('Cookie', staff.cookieHeader).attach('file', logo, 'logo.png').expect(403);
+    await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', logo, 'logo.png').expect(403);
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
-    const refused = await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', svg, 'logo.svg');
+    const refused = await staff.upload(action, { name: 'logo.svg', content: svg });
     expect(refused.status).toBe(415);
     expect(refused.text).toMatch(/id="logo-file-error"[^>]*>The logo must be a PNG, JPEG or WebP image/);
     expect((await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body.logoUrl).toBeNull();
 
-    const uploaded = await t.http.post(action).set('Cookie', staff.cookieHeader).attach('file', logo, 'logo.png');
+    const uploaded = await staff.upload(action, { name: 'logo.png', content: logo });
     expect([uploaded.status, uploaded.headers.location]).toEqual([303, '/admin/settings?saved=1#logo']);
     const { logoUrl } = (await t.http.get(`/api/newsrooms/${room.slug}`).expect(200)).body;
     const path = new URL(logoUrl).pathname;
@@ -722,12 +832,30 @@ describe('the admin', () => {
     const settings = await admin.get('/admin/settings');
     expect(settings.text).toContain('Admins rum');
 
+    // Made by a post that redirects (303) to the page, which shows the token once: a
+    // reload neither makes another nor shows this one again.
     const created = await admin.post(`/admin/newsrooms/${slug}/tokens`, { name: 'desk' });
-    expect(created.status).toBe(200);
-    const token = /<code class="token">([^<]+)<\/code>/.exec(created.text)![1]!;
+    expect([created.status, created.headers.location]).toEqual([303, '/admin/newsrooms']);
+    const shown = await admin.get('/admin/newsrooms');
+    const token = /<code class="token">([^<]+)<\/code>/.exec(shown.text)![1]!;
+    expect(token).toMatch(/^nr_/);
+    expect((await admin.get('/admin/newsrooms')).text).not.toContain(token);
+    expect((await t.http.get(`/api/newsrooms/${slug}/tokens`).set(t.admin).expect(200)).body.filter((tk: { name: string }) => tk.name === 'desk')).toHaveLength(1);
+    // Kept for that one page sealed, never as the token itself.
+    await admin.post(`/admin/newsrooms/${slug}/tokens`, { name: 'sealed' });
+    const sealed = JSON.stringify(await t.ctx.db.selectFrom('admin_sessions').select('flash').where('flash', 'is not', null).execute());
+    expect(sealed).toContain('token.');
+    const sealedToken = /<code class="token">([^<]+)<\/code>/.exec((await admin.get('/admin/newsrooms')).text)![1]!;
+    expect(sealed).not.toContain(sealedToken);
+    expect(sealed).not.toContain(sealedToken.split('.')[1]);
     const staff = new StaffClient(t);
     await staff.signIn(token);
     expect(visibleText((await staff.get('/admin/releases')).text)).toContain('Admins rum');
+    // Its last use, in its newsroom's zone, labelled with it.
+    const used = await t.ctx.db.selectFrom('api_tokens').select('last_used_at').where('name', '=', 'desk').executeTakeFirstOrThrow();
+    const listed = visibleText((await admin.get('/admin/newsrooms?lang=en')).text);
+    expect(listed).toContain(`desk last used ${formatDateTime('en', used.last_used_at!, 'Europe/Helsinki')} (Europe/Helsinki)`);
+    expect(listed).toContain('sealed not used yet');
 
     await admin.post('/admin/newsrooms/switch', { slug: newsroom.slug });
     expect((await admin.get('/admin/contacts')).text).toContain(newsroom.body.name.fi);

@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
-import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import type supertest from 'supertest';
@@ -8,7 +8,8 @@ import { pixelBombGif } from '../bench/hostile-inputs.js';
 import { BLOB_GRACE_MS, sweepUnusedBlobs } from '../src/attachments/blobs.js';
 import { MAX_IMAGE_PIXELS } from '../src/attachments/images.js';
 import { cleanFilename } from '../src/attachments/upload.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { startTestApp, TestClock, type TestApp } from './support/app.js';
+import { ageBlobs, hasBlob, hasRendition, storedBlobCount, tempFiles } from './support/files.js';
 import { buildAttachment, buildNewsroom, buildRelease, minimalPdf, type NewsroomFixture } from './support/factories.js';
 
 // A small upload limit (52 KB), so that going over it is cheap.
@@ -42,14 +43,9 @@ const expectProblem = (res: supertest.Response, status: number) => {
   expect(res.body).toMatchObject({ status });
 };
 
-const blobsOnDisk = () => {
-  const dir = path.join(t.ctx.files.root, 'blobs');
-  return existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0;
-};
-
 /** Runs the blob clean-up as it would run once the grace period has passed. */
 async function sweepLater() {
-  t.clock.advance(BLOB_GRACE_MS + 1000);
+  await ageBlobs(t, BLOB_GRACE_MS + 1000);
   return sweepUnusedBlobs(t.ctx);
 }
 
@@ -205,7 +201,7 @@ describe('uploading', () => {
     const credit = await t.http.post(upload).set(newsroom.auth).field('credit', 'x'.repeat(5000)).attach('file', minimalPdf, 'a.pdf');
     expectProblem(credit, 422);
     expect(credit.body.errors).toEqual([expect.objectContaining({ path: 'credit' })]);
-    expect(readdirSync(path.join(t.ctx.files.root, 'tmp'))).toEqual([]);
+    expect(tempFiles(t)).toEqual([]);
   });
 
   it('answers 401 without a token, 403 for another newsroom, 404 for an unknown release', async () => {
@@ -224,22 +220,22 @@ describe('uploading', () => {
   it('stores the same bytes once, however many attachments name them', async () => {
     const { newsroom, release } = await newRelease();
     const bytes = await smallPng();
-    const before = blobsOnDisk();
+    const before = await storedBlobCount(t);
     const first = await buildAttachment(t, newsroom, release.id, { bytes, filename: 'a.png' });
     const second = await buildAttachment(t, newsroom, release.id, { bytes, filename: 'b.png' });
     expect(second.sha256).toBe(first.sha256);
     expect(second.id).not.toBe(first.id);
-    expect(blobsOnDisk()).toBe(before + 1);
+    expect(await storedBlobCount(t)).toBe(before + 1);
 
     await t.http.delete(`/api/releases/${release.id}/attachments/${first.id}`).set(newsroom.auth).expect(204);
     await t.http.get(local(second.url)).set(newsroom.auth).expect(200);
     await t.http.get(local(second.webUrl)).set(newsroom.auth).expect(200);
     await t.http.delete(`/api/releases/${release.id}/attachments/${second.id}`).set(newsroom.auth).expect(204);
     // Files go with the clean-up, once unused for the grace period; never in the request.
-    expect(existsSync(t.ctx.files.blobPath(first.sha256))).toBe(true);
+    expect(await hasBlob(t, first.sha256)).toBe(true);
     await sweepLater();
-    expect(existsSync(t.ctx.files.blobPath(first.sha256))).toBe(false);
-    expect(existsSync(t.ctx.files.renditionPath(first.sha256))).toBe(false);
+    expect(await hasBlob(t, first.sha256)).toBe(false);
+    expect(await hasRendition(t, first.sha256)).toBe(false);
   });
 
   it('lists attachments on the release in upload order and shows a published release as updated', async () => {
@@ -289,12 +285,12 @@ describe('uploading', () => {
 describe('the size limit', () => {
   it('answers 413 for a file over UPLOAD_MAX_MB and keeps nothing of it', async () => {
     const { newsroom, upload } = await newRelease();
-    const before = blobsOnDisk();
+    const before = await storedBlobCount(t);
     const big = Buffer.concat([minimalPdf, Buffer.alloc(200 * 1024, 0x20)]);
     const res = await t.http.post(upload).set(newsroom.auth).attach('file', big, 'big.pdf');
     expectProblem(res, 413);
-    expect(readdirSync(path.join(t.ctx.files.root, 'tmp'))).toEqual([]);
-    expect(blobsOnDisk()).toBe(before);
+    expect(tempFiles(t)).toEqual([]);
+    expect(await storedBlobCount(t)).toBe(before);
 
     // The connection is still good for the next request, and a file within the limit goes in.
     const fits = Buffer.concat([minimalPdf, Buffer.alloc(40 * 1024, 0x20)]);
@@ -336,7 +332,7 @@ describe('editing and removing', () => {
     await t.http.delete(`/api/releases/${release.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(204);
     await t.http.get(local(attachment.url)).set(newsroom.auth).expect(404);
     await sweepLater();
-    expect(existsSync(t.ctx.files.blobPath(attachment.sha256))).toBe(false);
+    expect(await hasBlob(t, attachment.sha256)).toBe(false);
     await t.http.delete(`/api/releases/${release.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(404);
     const got = await t.http.get(`/api/releases/${release.id}`).set(newsroom.auth).expect(200);
     expect(got.body.attachments).toEqual([]);
@@ -392,10 +388,58 @@ describe('serving files under embargo', () => {
     const { newsroom, release } = await newRelease();
     const attachment = await buildAttachment(t, newsroom, release.id);
     await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
-    const part = await t.http.get(local(attachment.url)).set('Range', 'bytes=0-7').buffer(true).expect(206);
+    const url = local(attachment.url);
+    const size = minimalPdf.length;
+    const part = await t.http.get(url).set('Range', 'bytes=0-7').buffer(true).expect(206);
     expect(part.body.toString()).toBe('%PDF-1.4');
-    const whole = await t.http.get(local(attachment.url)).expect(200);
-    await t.http.get(local(attachment.url)).set('If-None-Match', whole.headers['etag']!).expect(304);
+    expect(part.headers).toMatchObject({ 'content-range': `bytes 0-7/${size}`, 'content-length': '8', 'accept-ranges': 'bytes' });
+    const tail = await t.http.get(url).set('Range', 'bytes=-6').buffer(true).expect(206);
+    expect(tail.body.toString()).toBe('%%EOF\n');
+    expect(tail.headers['content-range']).toBe(`bytes ${size - 6}-${size - 1}/${size}`);
+
+    const whole = await t.http.get(url).buffer(true).expect(200);
+    expect(whole.headers).toMatchObject({ 'content-length': String(size), 'accept-ranges': 'bytes' });
+    expect(Buffer.compare(whole.body, minimalPdf)).toBe(0);
+    await t.http.get(url).set('If-None-Match', whole.headers['etag']!).expect(304);
+    await t.http.get(url).set('If-Modified-Since', whole.headers['last-modified']!).expect(304);
+    // Also when the request says no-cache, as Node's fetch does with every conditional request.
+    const reload = { 'Cache-Control': 'no-cache', Pragma: 'no-cache' };
+    await t.http.get(url).set({ ...reload, 'If-None-Match': whole.headers['etag']! }).expect(304);
+    await t.http.get(url).set({ ...reload, 'If-Modified-Since': whole.headers['last-modified']! }).expect(304);
+    await t.http.get(url).set({ ...reload, 'If-None-Match': '"other"' }).expect(200);
+
+    // A range past the end: 416, saying the size.
+    const outside = await t.http.get(url).set('Range', `bytes=${size}-`);
+    expectProblem(outside, 416);
+    expect(outside.headers['content-range']).toBe(`bytes */${size}`);
+    // A range of another version (If-Range), several ranges, or a malformed one: the whole file.
+    const stale = await t.http.get(url).set('Range', 'bytes=0-7').set('If-Range', '"an-older-version"').buffer(true).expect(200);
+    expect(stale.body.length).toBe(size);
+    const current = await t.http.get(url).set('Range', 'bytes=0-7').set('If-Range', whole.headers['etag']!).expect(206);
+    expect(current.headers['content-range']).toBe(`bytes 0-7/${size}`);
+    expect((await t.http.get(url).set('Range', 'bytes=0-1,5-6').buffer(true).expect(200)).body.length).toBe(size);
+    expect((await t.http.get(url).set('Range', 'pages=1').buffer(true).expect(200)).body.length).toBe(size);
+
+    // HEAD: the same headers, no bytes.
+    const head = await t.http.head(url).expect(200);
+    expect(head.headers).toMatchObject({ 'content-length': String(size), etag: whole.headers['etag'], 'content-type': 'application/pdf' });
+    const headPart = await t.http.head(url).set('Range', 'bytes=2-3').expect(206);
+    expect(headPart.headers['content-range']).toBe(`bytes 2-3/${size}`);
+  });
+
+  it('answers 404, with nothing of the file in its headers, when the store has lost the bytes', async () => {
+    const { newsroom, release } = await newRelease();
+    const attachment = await buildAttachment(t, newsroom, release.id, { bytes: Buffer.concat([minimalPdf, Buffer.from(`lost ${randomInt(1e9)}`)]) });
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+    await t.ctx.files.removeBlob(attachment.sha256);
+    for (const range of [undefined, 'bytes=0-3']) {
+      const req = t.http.get(local(attachment.url));
+      const res = range ? await req.set('Range', range) : await req;
+      expectProblem(res, 404);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['etag'] ?? '').not.toContain(attachment.sha256);
+      expect(res.headers['content-disposition']).toBeUndefined();
+    }
   });
 
   it('answers 404 for unknown files', async () => {
@@ -462,7 +506,7 @@ describe('blobs: nothing lost, nothing early (issue 9)', () => {
       const bytes = Buffer.concat([minimalPdf, Buffer.from(`race ${round} ${randomInt(1e9)}`)]);
       const old = await buildAttachment(t, newsroom, release.id, { bytes });
       // The old upload is past the grace period: only the new upload's claim protects the bytes.
-      t.clock.advance(BLOB_GRACE_MS + 1000);
+      await ageBlobs(t, BLOB_GRACE_MS + 1000);
       const [, uploaded] = await Promise.all([
         t.http.delete(`/api/releases/${release.id}/attachments/${old.id}`).set(newsroom.auth).expect(204),
         buildAttachment(t, other.newsroom, other.release.id, { bytes }),
@@ -472,7 +516,7 @@ describe('blobs: nothing lost, nothing early (issue 9)', () => {
       await sweepUnusedBlobs(t.ctx);
       const res = await t.http.get(local(uploaded.url)).set(other.newsroom.auth);
       expect([round, res.status]).toEqual([round, 200]);
-      expect(existsSync(t.ctx.files.blobPath(uploaded.sha256))).toBe(true);
+      expect(await hasBlob(t, uploaded.sha256)).toBe(true);
     }
   });
 
@@ -480,19 +524,70 @@ describe('blobs: nothing lost, nothing early (issue 9)', () => {
     const { newsroom, release } = await newRelease();
     const attachment = await buildAttachment(t, newsroom, release.id, { bytes: Buffer.concat([minimalPdf, Buffer.from(`draft ${randomInt(1e9)}`)]) });
     await t.http.delete(`/api/releases/${release.id}`).set(newsroom.auth).expect(204);
-    expect(existsSync(t.ctx.files.blobPath(attachment.sha256))).toBe(true);
+    expect(await hasBlob(t, attachment.sha256)).toBe(true);
     expect(await sweepUnusedBlobs(t.ctx)).not.toContain(attachment.sha256);
     expect(await sweepLater()).toContain(attachment.sha256);
-    expect(existsSync(t.ctx.files.blobPath(attachment.sha256))).toBe(false);
+    expect(await hasBlob(t, attachment.sha256)).toBe(false);
   });
 
-  it("never deletes a file in STORAGE_DIR that this database did not record (another database's)", async () => {
+  it("never deletes a file in the store that this database did not record (another database's)", async () => {
     const foreign = Buffer.from(`another database's bytes ${randomInt(1e9)}`);
-    const temp = await t.ctx.files.tempPath();
-    writeFileSync(temp, foreign);
-    await t.ctx.files.keepBlob(temp, sha256(foreign));
+    await t.ctx.files.keepBlob(sha256(foreign), foreign);
     await sweepLater();
-    expect(existsSync(t.ctx.files.blobPath(sha256(foreign)))).toBe(true);
+    expect(await hasBlob(t, sha256(foreign))).toBe(true);
+  });
+});
+
+describe('blobs across machines whose clocks differ (issue 14)', () => {
+  const HOURS = 3_600_000;
+  /** The worker role on another machine: the same database and store, its clock `offset` away. */
+  const workerWithClock = (offset: number) => {
+    const clock = new TestClock();
+    clock.advance(offset);
+    return { ...t.ctx, clock };
+  };
+
+  it("keeps an unused blob for the grace period of the database's clock, whatever the web's and worker's clocks say", async () => {
+    const { newsroom, release } = await newRelease();
+    const worker = workerWithClock(2 * HOURS);
+    t.clock.advance(-2 * HOURS);
+    try {
+      const attachment = await buildAttachment(t, newsroom, release.id, { bytes: Buffer.concat([minimalPdf, Buffer.from(`skew ${randomInt(1e9)}`)]) });
+      await t.http.delete(`/api/releases/${release.id}/attachments/${attachment.id}`).set(newsroom.auth).expect(204);
+      expect(await sweepUnusedBlobs(worker)).not.toContain(attachment.sha256);
+      expect(await hasBlob(t, attachment.sha256)).toBe(true);
+      await ageBlobs(t, BLOB_GRACE_MS + 1000);
+      expect(await sweepUnusedBlobs(worker)).toContain(attachment.sha256);
+    } finally {
+      t.clock.advance(2 * HOURS);
+    }
+  });
+
+  it('never loses a re-uploaded file to a clean-up running on a worker whose clock is two hours ahead', async () => {
+    const { newsroom, release } = await newRelease();
+    const worker = workerWithClock(2 * HOURS);
+    const lost: number[] = [];
+    for (let round = 0; round < 30; round++) {
+      const bytes = Buffer.concat([minimalPdf, Buffer.from(`re-upload ${round} ${randomInt(1e9)}`)]);
+      const old = await buildAttachment(t, newsroom, release.id, { bytes });
+      // The clean-up runs again and again while the attachment is deleted and the same bytes uploaded again.
+      let uploading = true;
+      const sweeping = (async () => {
+        // (Yielding to I/O each time: on SQLite a sweep finds nothing without ever waiting.)
+        while (uploading) await Promise.all([sweepUnusedBlobs(worker), setImmediate()]);
+      })();
+      const [, again] = await Promise.all([
+        t.http.delete(`/api/releases/${release.id}/attachments/${old.id}`).set(newsroom.auth).expect(204),
+        buildAttachment(t, newsroom, release.id, { bytes }),
+      ]).finally(() => {
+        uploading = false;
+      });
+      await sweeping;
+      await sweepUnusedBlobs(worker);
+      const res = await t.http.get(local(again.url)).set(newsroom.auth);
+      if (res.status !== 200 || !(await hasBlob(t, again.sha256))) lost.push(round);
+    }
+    expect(lost).toEqual([]);
   });
 });
 

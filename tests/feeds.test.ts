@@ -6,7 +6,7 @@ import supertest from 'supertest';
 import { z } from 'zod';
 import { buildApp } from '../src/app.js';
 import { closeContext, createContext } from '../src/runtime.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { asText, startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 
 /*
@@ -29,29 +29,23 @@ let pdf: Record<string, any>;
 const path = (url: string) => url.replace(BASE, '');
 
 /** GET as text, whatever the content type. */
-function get(url: string, headers: Record<string, string> = {}) {
-  return t.http
-    .get(path(url))
-    .set(headers)
-    .buffer(true)
-    .parse((res, done) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => done(null, text));
-    });
-}
+const get = (url: string, headers: Record<string, string> = {}) => asText(t.http.get(path(url)).set(headers));
 
 const python = (script: string, input: string) =>
   JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input, maxBuffer: 64 * 1024 * 1024 }).toString());
 
 /** Parses a JSON list of feed documents, answering one result per document. */
 const FEEDPARSER = `
-import sys, json, feedparser
+import sys, json, re, html, feedparser
+def shown(detail):
+    # Text as the reader shows it: an HTML value (RSS titles and descriptions) as its text.
+    if detail is None: return None
+    value = detail.get('value')
+    return html.unescape(re.sub(r'<[^>]*>', '', value)) if detail.get('type') == 'text/html' else value
 def entry(e):
     return {
-        'id': e.get('id'), 'guidislink': e.get('guidislink'), 'title': e.get('title'), 'link': e.get('link'),
-        'author': e.get('author'), 'published': e.get('published'), 'summary': e.get('summary'),
+        'id': e.get('id'), 'guidislink': e.get('guidislink'), 'title': shown(e.get('title_detail')), 'link': e.get('link'),
+        'author': e.get('author'), 'published': e.get('published'), 'summary': shown(e.get('summary_detail')) or '',
         'content': [c['value'] for c in e.get('content', [])],
         'tags': [x['term'] for x in e.get('tags', [])],
         'enclosures': [{'href': x.get('href'), 'length': x.get('length'), 'type': x.get('type')} for x in e.get('enclosures', [])],
@@ -60,8 +54,8 @@ def parse(text):
     d = feedparser.parse(text.encode('utf-8'))
     return {
         'bozo': int(d.bozo), 'error': str(d.get('bozo_exception', '')), 'version': d.version,
-        'feed': {'title': d.feed.get('title'), 'link': d.feed.get('link'), 'language': d.feed.get('language'),
-                 'subtitle': d.feed.get('subtitle'), 'updated': d.feed.get('updated'),
+        'feed': {'title': shown(d.feed.get('title_detail')), 'link': d.feed.get('link'), 'language': d.feed.get('language'),
+                 'subtitle': shown(d.feed.get('subtitle_detail')), 'updated': d.feed.get('updated'),
                  'links': [{'rel': l.get('rel'), 'href': l.get('href'), 'type': l.get('type')} for l in d.feed.get('links', [])]},
         'entries': [entry(e) for e in d.entries],
     }
@@ -349,10 +343,59 @@ describe('conditional requests and caching', () => {
       const lastModified = first.headers['last-modified'] as string;
       expect(etag).toMatch(/^"[^"]+"$/); // strong: no W/
       expect(Date.parse(lastModified)).not.toBeNaN();
-      expect(first.headers['cache-control']).toMatch(/^public, max-age=\d+$/);
+      expect(first.headers['cache-control']).toBe('public, no-cache');
       await get(url, { 'If-None-Match': etag }).expect(304);
       await get(url, { 'If-Modified-Since': lastModified }).expect(304);
       await get(url, { 'If-None-Match': '"something-else"' }).expect(200);
+    }
+  });
+
+  it('answers 304 when the validators match, also to a request that says Cache-Control: no-cache (as Node\'s fetch does)', async () => {
+    for (const url of conditionalUrls()) {
+      const first = await get(url).expect(200);
+      const reload = { 'Cache-Control': 'no-cache', Pragma: 'no-cache' };
+      await get(url, { ...reload, 'If-None-Match': first.headers.etag as string }).expect(304);
+      await get(url, { ...reload, 'If-Modified-Since': first.headers['last-modified'] as string }).expect(304);
+      await get(url, { ...reload, 'If-None-Match': '"something-else"' }).expect(200);
+    }
+  });
+
+  it('tells nothing of what staff do in private: drafts and scheduled releases leave every public answer as it was', async () => {
+    const urls = [
+      ...conditionalUrls(),
+      newsroom.body.links.web.fi,
+      `${BASE}/${newsroom.slug}/fi/keyword/kirjasto`,
+      `${BASE}/`,
+      newsroom.body.links.ninjs.fi,
+      release.links.ninjs.fi,
+      newsroom.body.links.calendar.fi,
+    ];
+    const answers = () => Promise.all(urls.map(async (url) => get(url).expect(200)));
+    const before = await answers();
+
+    t.clock.advance(2000); // Last-Modified counts whole seconds
+    const draft = await buildRelease(t, newsroom, { keywords: { fi: ['kirjasto'] } });
+    t.clock.advance(2000);
+    await t.http.patch(`/api/releases/${draft.id}`).set(newsroom.auth).send({ translations: { fi: { lead: 'Muutettu.' } } }).expect(200);
+    const scheduled = await buildRelease(t, newsroom, { keywords: { fi: ['kirjasto'] } });
+    const inOneHour = new Date(t.clock.now().getTime() + 3600_000).toISOString();
+    await t.http.post(`/api/releases/${scheduled.id}/schedule`).set(newsroom.auth).send({ publishAt: inOneHour }).expect(200);
+    t.clock.advance(2000);
+    await t.http.patch(`/api/releases/${scheduled.id}`).set(newsroom.auth).send({ translations: { fi: { title: 'Salainen' } } }).expect(200);
+    // Its time comes closer: nothing counts down to it.
+    const inTenSeconds = new Date(t.clock.now().getTime() + 10_000).toISOString();
+    await t.http.post(`/api/releases/${scheduled.id}/schedule`).set(newsroom.auth).send({ publishAt: inTenSeconds }).expect(200);
+    t.clock.advance(2000);
+    const during = await answers();
+    await t.http.post(`/api/releases/${scheduled.id}/unschedule`).set(newsroom.auth).expect(200);
+    for (const id of [draft.id, scheduled.id]) await t.http.delete(`/api/releases/${id}`).set(newsroom.auth).expect(204);
+    const after = await answers();
+
+    for (const [i, url] of urls.entries()) {
+      for (const res of [during[i]!, after[i]!]) {
+        const shown = (r: typeof res) => [url, r.headers.etag, r.headers['last-modified'], r.headers['cache-control'], r.body];
+        expect(shown(res)).toEqual(shown(before[i]!)); // the body: RSS lastBuildDate and Atom updated too
+      }
     }
   });
 

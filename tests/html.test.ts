@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { closeRenderer, renderMarkdown } from '../src/lib/html.js';
+import { closeRenderer, MAX_WAITING_PER_NEWSROOM, RENDER_THREADS, renderMarkdown } from '../src/lib/html.js';
 import { exceedsBounds, MAX_NESTING, MAX_TAGS } from '../src/lib/html-worker.js';
 
 afterAll(() => closeRenderer());
@@ -48,7 +48,7 @@ describe('bounds that keep the sanitiser linear (issue 9)', () => {
 
   it('refuses a run of unclosed tags with a 422 naming the field', async () => {
     // 200 000 characters of `<a>` took the sanitiser 8.5 s before.
-    await expect(renderMarkdown('<a>'.repeat(5_000), 'translations.fi.body')).rejects.toMatchObject({
+    await expect(renderMarkdown('<a>'.repeat(5_000), { field: 'translations.fi.body' })).rejects.toMatchObject({
       status: 422,
       errors: [{ path: 'translations.fi.body', message: expect.stringContaining(`nests HTML more than ${MAX_NESTING} elements`) }],
     });
@@ -75,11 +75,39 @@ describe('bounds that keep the sanitiser linear (issue 9)', () => {
 
   it('stops a render that takes longer than its time limit, with a 422', async () => {
     const long = 'Pitkä teksti **korostuksin** ja [linkein](https://example.org). '.repeat(3000);
-    await expect(renderMarkdown(long, 'boilerplate.fi', 1)).rejects.toMatchObject({
+    await expect(renderMarkdown(long, { field: 'boilerplate.fi', timeLimitMs: 1 })).rejects.toMatchObject({
       status: 422,
       errors: [{ path: 'boilerplate.fi', message: expect.stringContaining('longer than 1 ms') }],
     });
     // The pool goes on rendering after a thread was stopped.
     expect(await renderMarkdown('*ok*')).toBe('<p><em>ok</em></p>');
+  });
+});
+
+describe('render threads, shared between newsrooms (issue 14)', () => {
+  const text = (i: number) => Array.from({ length: 200 }, (_, p) => `Kappale ${i}.${p} **lihava** [linkki](https://example.org/${p}).`).join('\n\n');
+
+  it("start another newsroom's text after at most a thread's worth of a busy newsroom's backlog", async () => {
+    const finished: string[] = [];
+    const backlog = Array.from({ length: 12 }, (_, i) => renderMarkdown(text(i), { newsroom: 'busy' }).then(() => finished.push(`busy ${i}`)));
+    const other = renderMarkdown('*lyhyt*', { newsroom: 'other' }).then(() => finished.push('other'));
+    await Promise.all([...backlog, other]);
+    // First come, first served, it would be the 13th to finish.
+    expect(finished.indexOf('other')).toBeLessThanOrEqual(2 * RENDER_THREADS);
+    expect(finished.filter((name) => name.startsWith('busy'))).toEqual(Array.from({ length: 12 }, (_, i) => `busy ${i}`));
+  });
+
+  it(`answer 503 past ${MAX_WAITING_PER_NEWSROOM} texts of one newsroom waiting, and take others' meanwhile`, async () => {
+    const flood = Array.from({ length: RENDER_THREADS + MAX_WAITING_PER_NEWSROOM + 1 }, (_, i) =>
+      renderMarkdown(`*${i}*`, { newsroom: 'flooding' }).then(
+        () => 'rendered',
+        (error: { status?: number }) => error.status,
+      ),
+    );
+    const other = renderMarkdown('*ok*', { newsroom: 'calm' });
+    const outcomes = await Promise.all(flood);
+    expect(outcomes.filter((outcome) => outcome === 503)).toHaveLength(1);
+    expect(outcomes.at(-1)).toBe(503);
+    expect(await other).toBe('<p><em>ok</em></p>');
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { formatDateTime, interfaceLanguages, keysOf, readLocales, t } from '../src/lib/i18n.js';
+import { formatDateTime, formatSize, formatTime, interfaceLanguages, keysOf, readLocales, t } from '../src/lib/i18n.js';
 
 /*
  * The interface strings, one file per language in locales/: every language has every
@@ -10,7 +10,7 @@ import { formatDateTime, interfaceLanguages, keysOf, readLocales, t } from '../s
  */
 
 const placeholders = (text: string) => [...new Set(text.match(/\{\w+\}/g) ?? [])].sort();
-const dateParts = ['{day}', '{hour}', '{minute}', '{month}', '{monthName}', '{year}'];
+const dateParts = ['{day}', '{hour}', '{minute}', '{month}', '{monthName}', '{second}', '{year}'];
 
 describe('the catalogue', () => {
   const english = keysOf('en');
@@ -30,7 +30,8 @@ describe('the catalogue', () => {
     const wrong = interfaceLanguages.flatMap((lang) =>
       english.filter((key) => {
         const used = placeholders(t(lang, key));
-        return key.startsWith('format.') ? used.some((p) => !dateParts.includes(p)) : used.join() !== placeholders(t('en', key)).join();
+        const dateFormat = key.startsWith('format.') && !key.startsWith('format.size.');
+        return dateFormat ? used.some((p) => !dateParts.includes(p)) : used.join() !== placeholders(t('en', key)).join();
       }).map((key) => `${lang} ${key}`),
     );
     expect(wrong).toEqual([]);
@@ -43,6 +44,18 @@ describe('the catalogue', () => {
       '29.9.2025 kl. 17.48',
       '29 September 2025 at 17:48',
     ]);
+    expect(interfaceLanguages.map((lang) => formatTime(lang, '2025-09-29T06:08:09Z', 'Europe/Helsinki', true))).toEqual(['09.08.09', '09.08.09', '09:08:09']);
+  });
+
+  it('writes sizes the way each language abbreviates them, with one formatter', () => {
+    const sizes = [0, 1023, 9933, 1024 * 1024, 52 * 1024 * 1024, 1.5 * 1024 ** 3];
+    expect(interfaceLanguages.map((lang) => sizes.map((bytes) => formatSize(lang, bytes)))).toEqual([
+      ['0 t', '1 023 t', '9,7 kt', '1 Mt', '52 Mt', '1,5 Gt'],
+      ['0 B', '1 023 B', '9,7 kB', '1 MB', '52 MB', '1,5 GB'],
+      ['0 B', '1,023 B', '9.7 KB', '1 MB', '52 MB', '1.5 GB'],
+    ].map((row) => row.map((text) => text.replace(/ /g, '\u00a0'))));
+    // Rounding does not give "1024 KB".
+    expect(formatSize('en', 1024 * 1024 - 1)).toBe('1\u00a0MB');
   });
 });
 

@@ -317,11 +317,26 @@ describe('lifecycle', () => {
     expect(after.body).toMatchObject({ status: 'draft', publishAt: null });
   });
 
-  it('takes a publication time just under 5 years ahead', async () => {
-    const release = await buildRelease(t, newsroom);
-    const at = new Date(t.clock.now().getTime() + 4 * 365 * 24 * 3_600_000);
-    const res = await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: at.toISOString() }).expect(200);
-    expect(res.body.publishAt).toBe(at.toISOString());
+  it('takes a publication time up to 5 calendar years ahead, to the millisecond, and not one more', async () => {
+    // The clock stands still, so that the boundary is exact.
+    const running = t.clock.now;
+    const now = new Date(Math.floor(running().getTime() / 1000) * 1000);
+    t.clock.now = () => new Date(now);
+    try {
+      const limit = new Date(now);
+      limit.setUTCFullYear(limit.getUTCFullYear() + 5);
+      const schedule = async (at: Date, status: number) => {
+        const release = await buildRelease(t, newsroom);
+        return t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: at.toISOString() }).expect(status);
+      };
+      expect((await schedule(limit, 200)).body.publishAt).toBe(limit.toISOString());
+      for (const over of [1, 24 * 3_600_000]) {
+        const res = await schedule(new Date(limit.getTime() + over), 422);
+        expect(res.body.errors).toEqual([{ path: 'publishAt', message: 'must be at most 5 years ahead' }]);
+      }
+    } finally {
+      t.clock.now = running;
+    }
   });
 
   it('refuses a body whose HTML nests too deep, naming the field (422)', async () => {

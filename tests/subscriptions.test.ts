@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -228,6 +228,29 @@ describe('subscribing (double opt-in)', () => {
     for (const each of many.slice(0, PER_IP_PER_HOUR)) await waitForMail(each);
     await sleep(1000);
     for (const each of many.slice(PER_IP_PER_HOUR)) expect(mailTo(each)).toHaveLength(0);
+  });
+
+  it('does for an address asked a moment ago what it does for any other (one queue call), and still sends one email', async () => {
+    // The time an answer takes must not tell that someone just subscribed the address.
+    const email = address('timing');
+    const addBulk = jest.spyOn(t.ctx.subscriptionMail, 'addBulk');
+    let queued: string[][];
+    try {
+      await subscribe(email).expect(202);
+      await waitForMail(email); // sent: its job is done and gone
+      await subscribe(email).expect(202);
+      await subscribe(email).expect(202);
+    } finally {
+      queued = addBulk.mock.calls.map(([jobs]) => jobs.map((job) => job.opts?.jobId ?? ''));
+      addBulk.mockRestore();
+    }
+    const subscriber = (await subscriberRow(newsroom.slug, email))!;
+    const confirmations = await t.ctx.db.selectFrom('subscription_confirmations').select('id').where('subscriber_id', '=', subscriber.id).execute();
+    expect(confirmations).toHaveLength(1);
+    const jobId = `confirm-${confirmations[0]!.id}`;
+    expect(queued.filter((ids) => ids.includes(jobId))).toEqual([[jobId], [jobId], [jobId]]);
+    await sleep(1000);
+    expect(mailTo(email)).toHaveLength(1);
   });
 
   it('expires confirmation links after 7 days', async () => {

@@ -35,3 +35,16 @@ export async function setSessionNewsroom(db: Db, idHash: string, newsroomId: str
 export async function deleteSession(db: Db, idHash: string, now: string): Promise<void> {
   await db.deleteFrom('admin_sessions').where((eb) => eb.or([eb('id_hash', '=', idHash), eb('expires_at', '<=', now)])).execute();
 }
+
+export async function setSessionFlash(db: Db, idHash: string, flash: string): Promise<void> {
+  await db.updateTable('admin_sessions').set({ flash }).where('id_hash', '=', idHash).execute();
+}
+
+/** The session's flash if it starts with `prefix`, cleared in the same step: of two readers, one gets it. */
+export async function takeSessionFlash(db: Db, idHash: string, prefix: string): Promise<string | undefined> {
+  const row = await db.selectFrom('admin_sessions').select('flash').where('id_hash', '=', idHash).executeTakeFirst();
+  const flash = row?.flash;
+  if (!flash?.startsWith(prefix)) return undefined;
+  const cleared = await db.updateTable('admin_sessions').set({ flash: null }).where('id_hash', '=', idHash).where('flash', '=', flash).executeTakeFirst();
+  return Number(cleared.numUpdatedRows) > 0 ? flash : undefined;
+}

@@ -1,11 +1,11 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { findActiveToken } from '../auth/repository.js';
 import { hashSecret } from '../auth/tokens.js';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../lib/routes.js';
 import { isoTime } from '../lib/time.js';
-import { deleteSession, findLiveSession, insertSession, setSessionNewsroom, touchSession } from './repository.js';
+import { deleteSession, findLiveSession, insertSession, setSessionFlash, setSessionNewsroom, takeSessionFlash, touchSession } from './repository.js';
 
 /*
  * Staff sessions. The cookie holds a random id and its HMAC (SIGNING_SECRET); the
@@ -143,4 +143,37 @@ export function preSessionId(ctx: AppContext, req: Request, res: Response): stri
   const id = newId();
   setCookie(ctx, res, PRESESSION_COOKIE, signValue(ctx, id), SESSION_IDLE_MS);
   return id;
+}
+
+/*
+ * A form post's result for the page it redirects to (post, 303, get): kept in the
+ * session's row for that one page, then cleared, so a reload neither posts again nor
+ * shows a new token twice. Sealed (AES-256-GCM) with a key made from the session id,
+ * which only the cookie holds: the table alone does not give away a token made.
+ */
+
+const flashKey = (ctx: AppContext, session: Session) => createHmac('sha256', ctx.config.signingSecret).update(`flash\0${session.id}`).digest();
+
+/** Keeps `value` for the next page that takes a flash of this `kind` (replacing any other). */
+export async function setFlash<T>(ctx: AppContext, session: Session, kind: string, value: T): Promise<void> {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', flashKey(ctx, session), iv);
+  cipher.setAAD(Buffer.from(kind));
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  await setSessionFlash(ctx.db, session.idHash, `${kind}.${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url')}`);
+}
+
+/** The value kept by setFlash for `kind`, once: the next call finds nothing. */
+export async function takeFlash<T>(ctx: AppContext, session: Session, kind: string): Promise<T | undefined> {
+  const flash = await takeSessionFlash(ctx.db, session.idHash, `${kind}.`);
+  if (!flash) return undefined;
+  const bytes = Buffer.from(flash.slice(kind.length + 1), 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', flashKey(ctx, session), bytes.subarray(0, 12));
+  decipher.setAAD(Buffer.from(kind));
+  decipher.setAuthTag(bytes.subarray(12, 28));
+  try {
+    return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')) as T;
+  } catch {
+    return undefined; // sealed under another SIGNING_SECRET: nothing to show
+  }
 }

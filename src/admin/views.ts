@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import type { Request, Response } from 'express';
+import Handlebars from 'handlebars';
 import { AppError, type ErrorParams, type FieldError } from '../lib/errors.js';
-import { hasString, type InterfaceLanguage, interfaceLanguages, t } from '../lib/i18n.js';
-import { registerPartials } from '../lib/templates.js';
+import { formatDateTime, formatSize, hasString, type InterfaceLanguage, interfaceLanguages, t } from '../lib/i18n.js';
+import { registerHelper, registerPartials } from '../lib/templates.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 
 /*
@@ -14,6 +15,24 @@ import type { Newsroom } from '../newsrooms/repository.js';
 
 // The layout and form pieces every page uses, as `admin/<file>`.
 registerPartials('admin', fileURLToPath(new URL('partials/', import.meta.url)));
+
+/** A time in `zone`, labelled with it: every time the staff app shows says which zone it is in. */
+export const zonedText = (lang: string, iso: string, zone: string) => t(lang, 'admin.time.zoned', { time: formatDateTime(lang, iso, zone), zone });
+
+/*
+ * `{{zoned iso}}`: a <time> in the page's `timezone` (`{{zoned iso timezone=zone}}` another),
+ * labelled with the zone. `{{formatSize bytes}}`: a size as the interface language writes it.
+ */
+registerHelper('zoned', function (iso: string, options: Handlebars.HelperOptions) {
+  const root = (options.data?.root ?? {}) as { lang?: string; timezone?: string };
+  const zone = (options.hash as { timezone?: string }).timezone ?? root.timezone ?? 'UTC';
+  if (!iso) return '';
+  const escape = Handlebars.Utils.escapeExpression;
+  return new Handlebars.SafeString(`<time datetime="${escape(iso)}">${escape(zonedText(root.lang ?? 'en', iso, zone))}</time>`);
+});
+registerHelper('formatSize', function (bytes: number, options: Handlebars.HelperOptions) {
+  return formatSize((options.data?.root as { lang?: string } | undefined)?.lang ?? 'en', Number(bytes));
+});
 
 export const LANG_COOKIE = 'nr_admin_lang';
 
@@ -65,6 +84,9 @@ export function problemText(lang: InterfaceLanguage, error: unknown): string {
   const reason = error.reason ?? { code: error.code };
   return worded(lang, `admin.problem.${reason.code}`, reason.params, error.message);
 }
+
+/** An upload's refusal that its form shows (a forged one, without the CSRF token, gets the error page). */
+export const isShownRefusal = (error: unknown): error is AppError => error instanceof AppError && error.status < 500 && error.code !== 'csrf';
 
 /** A refused upload in one sentence: the refusal, then each field error, in the interface language. */
 export const uploadProblemText = (lang: InterfaceLanguage, error: AppError) =>

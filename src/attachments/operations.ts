@@ -19,6 +19,7 @@ import { isoTime } from '../lib/time.js';
 import { findNewsroomById } from '../newsrooms/repository.js';
 import type { Release } from '../releases/repository.js';
 import { isPublic } from '../releases/visibility.js';
+import { storeBlob } from './blobs.js';
 import { detectContentType, imageTypes } from './filetype.js';
 import { processImage } from './images.js';
 import {
@@ -27,10 +28,9 @@ import {
   findAttachmentWithRelease,
   insertAttachment,
   updateAttachmentRow,
-  useBlob,
 } from './repository.js';
 import { type UpdateAttachmentInput, uploadFields } from './schemas.js';
-import { receiveForm } from './upload.js';
+import { type ReceiveOptions, receiveForm } from './upload.js';
 
 const withdrawnConflict = () => conflict('A withdrawn release takes no new attachments and no changes to them.', { code: 'release-withdrawn' });
 const changedMeanwhile = () =>
@@ -67,15 +67,20 @@ function readUploadFields(fields: Map<string, string>, languages: readonly strin
 }
 
 /**
- * Takes a multipart upload onto a release: the file is streamed to a temp file, its type
- * read from the bytes, images measured and given a web-size rendition, and the bytes
- * kept content-addressed. Adding a file edits the release (a published one shows as updated).
+ * Takes a multipart upload onto a release: the file is streamed to a local temp file
+ * (hashed on the way), its type read from the bytes, images measured and given a
+ * web-size rendition, and the bytes streamed to the store, content-addressed. Adding a file edits the release (a published one shows as updated).
  */
-export async function addAttachment(ctx: AppContext, release: Release, req: Request): Promise<AttachmentRow> {
+export async function addAttachment(
+  ctx: AppContext,
+  release: Release,
+  req: Request,
+  beforeFile?: ReceiveOptions['beforeFile'],
+): Promise<AttachmentRow> {
   if (release.status === 'withdrawn') throw withdrawnConflict();
   const languages = await languagesOf(ctx, release);
   const tempPath = await ctx.files.tempPath();
-  const form = await receiveForm(req, { tempPath, maxFileBytes: ctx.config.uploadMaxBytes });
+  const form = await receiveForm(req, { tempPath, maxFileBytes: ctx.config.uploadMaxBytes, beforeFile });
   try {
     const { file } = form;
     if (!file) throw unprocessable('The form has no file.', [{ path: 'file', message: 'is required', code: 'required' }]);
@@ -85,11 +90,9 @@ export async function addAttachment(ctx: AppContext, release: Release, req: Requ
       throw unsupportedMediaType('The file is not of a type taken here: images (JPEG, PNG, WebP, GIF), PDF, Office documents, audio or video.', { code: 'attachment-format' });
     }
     const image = imageTypes.has(contentType) ? await processImage(file.path) : undefined;
-    // The row and the files go together: a row never names bytes that were not kept.
-    return await ctx.db.transaction().execute(async (trx) => {
+    // The row names the bytes only once they are kept (see storeBlob).
+    return await storeBlob(ctx, file.sha256, file.path, image?.rendition, async (trx) => {
       const now = isoTime(ctx.clock.now());
-      // First: the blob's row lock orders this upload against the clean-up (blobs.ts).
-      await useBlob(trx, file.sha256, now);
       const row = await insertAttachment(trx, {
         id: randomUUID(),
         release_id: release.id,
@@ -105,8 +108,6 @@ export async function addAttachment(ctx: AppContext, release: Release, req: Requ
         created_at: now,
       });
       if (!row) throw changedMeanwhile();
-      await ctx.files.keepBlob(file.path, file.sha256);
-      if (image) await ctx.files.keepRendition(file.sha256, image.rendition);
       return row;
     });
   } finally {

@@ -1,5 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
-import type { Db } from '../lib/db/database.js';
+import { databaseTime, type Db, type Dialect } from '../lib/db/database.js';
 import type { AttachmentRow, Database } from '../lib/db/schema.js';
 import { revisionAfterEdit } from '../releases/repository.js';
 
@@ -119,10 +119,12 @@ export async function deleteAttachmentRow(
 }
 
 /**
- * Records that an upload uses the blob `sha256` now. Run it first in the upload's
- * transaction: the row lock it takes orders the upload against the clean-up.
+ * Records that an upload uses the blob `sha256` now, in the database's clock: the
+ * clean-up then leaves it alone for its grace period. In a transaction, the row lock it
+ * takes orders the upload against the clean-up (see blobs.ts).
  */
-export async function useBlob(db: Db, sha256: string, now: string): Promise<void> {
+export async function useBlob(db: Db, dialect: Dialect, sha256: string): Promise<void> {
+  const now = databaseTime(dialect);
   await db
     .insertInto('blobs')
     .values({ sha256, created_at: now, used_at: now })
@@ -137,12 +139,22 @@ const isUnnamed = ({ not, exists, selectFrom, and }: ExpressionBuilder<Database,
     not(exists(selectFrom('newsroom_logos').select('newsroom_logos.sha256').whereRef('newsroom_logos.sha256', '=', 'blobs.sha256'))),
   ]);
 
-/** Blobs nothing names that no upload has used since `usedBefore`: candidates for the clean-up. */
-export async function unusedBlobs(db: Db, usedBefore: string, limit: number): Promise<string[]> {
+/** Every blob the database records, and whether an attachment or a logo names it. */
+export async function recordedBlobs(db: Db): Promise<{ sha256: string; named: boolean }[]> {
+  const rows = await db
+    .selectFrom('blobs')
+    .select((eb) => ['sha256', eb.case().when(isUnnamed(eb)).then(0).else(1).end().as('named')])
+    .orderBy('sha256')
+    .execute();
+  return rows.map((r) => ({ sha256: r.sha256, named: Number(r.named) === 1 }));
+}
+
+/** Blobs nothing names that no upload has used for `graceMs`: candidates for the clean-up. */
+export async function unusedBlobs(db: Db, dialect: Dialect, graceMs: number, limit: number): Promise<string[]> {
   const rows = await db
     .selectFrom('blobs')
     .select('sha256')
-    .where('used_at', '<', usedBefore)
+    .where('used_at', '<', databaseTime(dialect, graceMs))
     .where(isUnnamed)
     .limit(limit)
     .execute();
@@ -151,13 +163,16 @@ export async function unusedBlobs(db: Db, usedBefore: string, limit: number): Pr
 
 /**
  * Forgets the blob if it is still unused, checking again in the same statement; true
- * when it did. Run it in the transaction that then deletes the files.
+ * when it did. Run it in the transaction that then deletes the objects. On PostgreSQL,
+ * a DELETE that waited for an upload's lock on the row re-reads that row (its fresh
+ * `used_at`) but not the attachments, whose check still sees the statement's snapshot:
+ * `used_at`, in the database's clock, is what keeps a just-used blob.
  */
-export async function forgetBlobIfUnused(db: Db, sha256: string, usedBefore: string): Promise<boolean> {
+export async function forgetBlobIfUnused(db: Db, dialect: Dialect, sha256: string, graceMs: number): Promise<boolean> {
   const result = await db
     .deleteFrom('blobs')
     .where('sha256', '=', sha256)
-    .where('used_at', '<', usedBefore)
+    .where('used_at', '<', databaseTime(dialect, graceMs))
     .where(isUnnamed)
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;

@@ -3,6 +3,7 @@ import { create as contentDisposition } from 'content-disposition';
 import type { Response } from 'express';
 import type { AppContext } from '../context.js';
 import { notFound } from '../lib/errors.js';
+import { sendObject } from '../lib/storage/send.js';
 import type { Principal } from '../lib/routes.js';
 import { getFileForReader } from './operations.js';
 
@@ -13,7 +14,9 @@ const shownInline = (contentType: string) => contentType.startsWith('image/') ||
 
 /**
  * Sends an attachment's file, or its web-size rendition, to whoever may read it (see
- * getFileForReader). Ranges and conditional requests are served by sendFile.
+ * getFileForReader), streamed from the store through the service, with ranges and
+ * conditional requests (sendObject). Never a redirect to the bucket: a link to it could
+ * not be taken back at withdrawal, and one made under embargo would outlive it.
  */
 export async function serveAttachmentFile(
   ctx: AppContext,
@@ -29,14 +32,14 @@ export async function serveAttachmentFile(
   const file =
     variant === 'original'
       ? {
-          path: ctx.files.blobPath(attachment.sha256),
+          key: ctx.files.blobKey(attachment.sha256),
           contentType: attachment.content_type,
           filename: attachment.filename,
           etag: `"${attachment.sha256}"`,
         }
       : attachment.rendition
         ? {
-            path: ctx.files.renditionPath(attachment.sha256),
+            key: ctx.files.renditionKey(attachment.sha256),
             contentType: attachment.rendition,
             filename: `${path.parse(attachment.filename).name}.webp`,
             etag: `"${attachment.sha256}-web"`,
@@ -58,11 +61,5 @@ export async function serveAttachmentFile(
     // another newsroom uploaded the same bytes.
     'Last-Modified': new Date(attachment.created_at).toUTCString(),
   };
-  await new Promise<void>((resolve, reject) => {
-    res.sendFile(file.path, { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
-      // Sent, or the client left: either way there is nothing more to answer.
-      if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
-      else reject((error as { status?: number }).status === 404 ? notFound('File') : error);
-    });
-  });
+  if (!(await sendObject(res, ctx.files.objects, file.key, headers))) throw notFound('File');
 }

@@ -1,112 +1,119 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import type { Config } from '../lib/config.js';
+import { createLocalStore } from '../lib/storage/local.js';
+import { createS3Store } from '../lib/storage/s3.js';
+import type { ObjectStore } from '../lib/storage/store.js';
 
 /**
- * Attachment bytes live in STORAGE_DIR, content-addressed by SHA-256: the same file
- * uploaded twice is stored once. Which blobs exist is recorded in the database (table
- * `blobs`); files are deleted only by the clean-up in blobs.ts, never in a request.
+ * Attachment bytes, their web-size renditions and newsroom logos, kept in the object
+ * store (STORAGE_DIR, or the bucket of STORAGE_URL) content-addressed by SHA-256: the
+ * same file uploaded twice is stored once. Which blobs exist is recorded in the database
+ * (table `blobs`); objects are deleted only by the clean-up in blobs.ts, never in a request.
+ * Uploads wait in a local temp folder (STORAGE_DIR/tmp) while they are received and
+ * checked, whichever the store.
  */
 export interface FileStore {
-  readonly root: string;
-  blobPath(sha256: string): string;
-  renditionPath(sha256: string): string;
-  /** A fresh path for a temp file inside the store, so that keeping the file is a rename. */
+  /** The store itself: for serving, copying and listing, by the keys below. */
+  readonly objects: ObjectStore;
+  blobKey(sha256: string): string;
+  renditionKey(sha256: string): string;
+  /** A fresh path for a local temp file, for an upload while it is received and checked. */
   tempPath(): Promise<string>;
-  /** Moves a complete temp file into place as the blob of `sha256`. */
-  keepBlob(tempPath: string, sha256: string): Promise<void>;
-  /** Stores the web-size rendition made from the blob `sha256`. */
-  keepRendition(sha256: string, data: Uint8Array): Promise<void>;
-  /** Deletes the files of a blob (the original and its rendition); see blobs.ts for when. */
+  /**
+   * Stores the blob `sha256` (from a local file's path, or the bytes) and its web-size
+   * rendition, each unless the store has it already. Record the blob in the database
+   * first (see storeBlob in blobs.ts).
+   */
+  keepBlob(sha256: string, bytes: string | Uint8Array, rendition?: Uint8Array): Promise<void>;
+  /** Deletes a blob's objects (the original and its rendition); see blobs.ts for when. */
   removeBlob(sha256: string): Promise<void>;
   /** Deletes temp files left by uploads that a crash cut off. */
   removeStaleTemp(olderThanMs: number): Promise<void>;
-  /** Fails, naming STORAGE_DIR, when files cannot be written there: better at start than at the first upload. */
+  /** Fails, naming the setting, when files cannot be written: better at start than at the first upload. */
   checkWritable(): Promise<void>;
   /**
-   * Marks the folder as this database's (by its installation id) at first use, and fails,
-   * naming STORAGE_DIR, when another database marked it: two databases sharing one folder
+   * Marks the store as this database's (by its installation id) at first use, and fails,
+   * naming the setting, when another database marked it: two databases sharing one store
    * would delete each other's files.
    */
   claim(installationId: string): Promise<void>;
 }
 
-/** The marker file in STORAGE_DIR holding the id of the database that uses it. */
+/** The marker object in the store holding the id of the database that uses it. */
 export const STORAGE_MARKER = 'newsroom-installation';
 
-const exists = (file: string) => stat(file).then(
-  () => true,
-  (error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return false;
-    throw error;
-  },
-);
+/** A small object written and deleted to see that the store takes writes. */
+const WRITE_PROBE = 'tmp/write-probe';
 
-export function createFileStore(root: string): FileStore {
-  const blobPath = (sha256: string) => path.join(root, 'blobs', sha256.slice(0, 2), sha256);
-  const renditionPath = (sha256: string) => path.join(root, 'renditions', sha256.slice(0, 2), `${sha256}-web`);
-  const tempDir = path.join(root, 'tmp');
+/** The store the configuration names: the bucket of STORAGE_URL, else the folder STORAGE_DIR. */
+export function openFileStore(config: Pick<Config, 'storageDir' | 'storageBucket'>): FileStore {
+  const tempDir = path.join(config.storageDir, 'tmp');
+  const objects = config.storageBucket ? createS3Store(config.storageBucket) : createLocalStore(config.storageDir, tempDir);
+  return createFileStore(objects, tempDir);
+}
 
-  /*
-   * Files appear by rename only, so nobody reads one half-written. A target that exists
-   * already holds the same bytes: it is left as it is (its mtime, and so its ETag, stay).
-   */
-  async function keep(tempPath: string, target: string): Promise<void> {
-    if (await exists(target)) {
-      await rm(tempPath, { force: true });
-      return;
-    }
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(tempPath, target);
-  }
+export function createFileStore(objects: ObjectStore, tempDir: string): FileStore {
+  const { variable, place } = objects.location;
+  const blobKey = (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256}`;
+  const renditionKey = (sha256: string) => `renditions/${sha256.slice(0, 2)}/${sha256}-web`;
 
   async function tempPath(): Promise<string> {
     await mkdir(tempDir, { recursive: true });
     return path.join(tempDir, `${randomUUID()}.part`);
   }
 
+  /** An object that is there already holds the same bytes (the key is their hash): it stays as it is. */
+  async function keep(key: string, body: () => Readable | Uint8Array): Promise<void> {
+    if (!(await objects.head(key))) await objects.put(key, body());
+  }
+
   return {
-    root,
-    blobPath,
-    renditionPath,
+    objects,
+    blobKey,
+    renditionKey,
     tempPath,
-    keepBlob: (temp, sha256) => keep(temp, blobPath(sha256)),
-    async keepRendition(sha256, data) {
-      const temp = await tempPath();
-      try {
-        await writeFile(temp, data);
-        await keep(temp, renditionPath(sha256));
-      } finally {
-        await rm(temp, { force: true });
-      }
+    async keepBlob(sha256, bytes, rendition) {
+      await Promise.all([
+        keep(blobKey(sha256), () => (typeof bytes === 'string' ? createReadStream(bytes) : bytes)),
+        rendition && keep(renditionKey(sha256), () => rendition),
+      ]);
     },
     async removeBlob(sha256) {
-      await rm(blobPath(sha256), { force: true });
-      await rm(renditionPath(sha256), { force: true });
+      await objects.delete(blobKey(sha256));
+      await objects.delete(renditionKey(sha256));
     },
     async checkWritable() {
+      const why = (error: unknown) => (error as Error).message;
       try {
-        const probe = await tempPath();
         // A few bytes, not an empty file: a full disk still has inodes but no blocks.
+        const probe = await tempPath();
         await writeFile(probe, 'newsroom write probe\n');
         await rm(probe);
       } catch (error) {
-        throw new Error(`STORAGE_DIR: cannot write files under ${root}: ${(error as Error).message}`);
+        // With a bucket too, uploads wait in the folder while they are checked.
+        throw new Error(`STORAGE_DIR: cannot write files under ${variable === 'STORAGE_DIR' ? place : tempDir}: ${why(error)}`);
+      }
+      try {
+        await objects.put(WRITE_PROBE, Buffer.from('newsroom write probe\n'));
+        await objects.delete(WRITE_PROBE);
+      } catch (error) {
+        throw new Error(`${variable}: cannot write files under ${place}: ${why(error)}`);
       }
     },
     async claim(installationId) {
-      const marker = path.join(root, STORAGE_MARKER);
-      // Written aside, then linked into place: two processes starting together agree on one.
-      const temp = await tempPath();
-      await writeFile(temp, `${installationId}\n`);
-      await link(temp, marker).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      }).finally(() => rm(temp, { force: true }));
-      const owner = (await readFile(marker, 'utf8')).trim();
+      // Of two processes starting together, exactly one writes the marker; both read it back.
+      await objects.put(STORAGE_MARKER, Buffer.from(`${installationId}\n`), { ifAbsent: true });
+      const marker = await objects.get(STORAGE_MARKER);
+      const owner = marker ? (await text(marker.body)).trim() : undefined;
       if (owner !== installationId) {
         throw new Error(
-          `STORAGE_DIR: ${root} holds the files of another database (installation ${owner}); this DATABASE_URL is installation ${installationId}. ` +
-            `Give each database its own STORAGE_DIR (or restore the database that goes with these files).`,
+          `${variable}: ${place} holds the files of another database (installation ${owner}); this DATABASE_URL is installation ${installationId}. ` +
+            `Give each database its own ${variable} (or restore the database that goes with these files).`,
         );
       }
     },

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import { acceptBody, refuseBody } from '../lib/bodies.js';
 import { badRequest, payloadTooLarge, unprocessable, unsupportedMediaType } from '../lib/errors.js';
+import { digesting } from '../lib/storage/digest.js';
 import { limits } from './schemas.js';
 import type { FileStore } from './storage.js';
 
@@ -23,12 +24,6 @@ export interface ReceivedForm {
   fields: Map<string, string>;
   file: ReceivedFile | undefined;
 }
-
-/**
- * After a rejected upload, this much more is read and thrown away (at least as much as
- * an accepted file may take) before the connection is cut.
- */
-const DRAIN_MIN = 8 * 1024 * 1024;
 
 const FALLBACK_FILENAME = 'attachment';
 
@@ -57,27 +52,34 @@ export function cleanFilename(given: string | undefined): string {
   return ['', '.', '..', 'web'].includes(name.toLowerCase()) ? FALLBACK_FILENAME : name;
 }
 
+export interface ReceiveOptions {
+  tempPath: string;
+  maxFileBytes: number;
+  /**
+   * Called once with the fields sent before the file (at the end, for a form without
+   * one); what it throws refuses the upload before a byte of the file is stored, and
+   * it may take out the fields it used. The staff app checks its CSRF token here, sent
+   * as the form's first field.
+   */
+  beforeFile?: (fields: Map<string, string>) => void;
+}
+
 /**
  * Reads a multipart form, streaming its one file (field `file`) to `tempPath` while
  * hashing and counting it. Fails with 415 when the request is not multipart, 413 when
  * the file passes `maxFileBytes` or the form has too many fields, 400 when it is
- * malformed, 422 when a field breaks a rule. On failure the temp file is removed and the rest of the request is read
- * and dropped, so that the client gets to read the error rather than a reset.
+ * malformed, 422 when a field breaks a rule. On failure the temp file is removed, and the
+ * answer goes out before the rest of the request is read (see lib/bodies.ts): a
+ * Content-Length over the limit is refused before any of the body is read.
  */
-export async function receiveForm(
-  req: Request,
-  options: { tempPath: string; maxFileBytes: number },
-): Promise<ReceivedForm> {
+export async function receiveForm(req: Request, options: ReceiveOptions): Promise<ReceivedForm> {
   if (!req.is('multipart/form-data')) {
     throw unsupportedMediaType('Send the upload as multipart/form-data with the file in the field "file".');
   }
   // The whole request, preamble and fields included, not just the file, is bounded.
   const maxRequestBytes = options.maxFileBytes + FORM_OVERHEAD_BYTES;
   const tooLarge = () => payloadTooLarge(`The upload is larger than the limit of ${options.maxFileBytes} bytes.`);
-  if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) {
-    drain(req, DRAIN_MIN);
-    throw tooLarge();
-  }
+  acceptBody(req, maxRequestBytes, tooLarge);
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -98,13 +100,30 @@ export async function receiveForm(
   const fields = new Map<string, string>();
   const abort = new AbortController();
   let saving: Promise<ReceivedFile> | undefined;
+  let checked = false;
 
   const parsed = new Promise<void>((resolve, reject) => {
-    const fail = (error: Error) => {
+    const fail = (error: unknown) => {
       abort.abort(error);
       reject(error);
     };
+    /** Runs `beforeFile` once; false when it refused the form. */
+    const check = () => {
+      if (checked || !options.beforeFile) return true;
+      checked = true;
+      try {
+        options.beforeFile(fields);
+        return true;
+      } catch (error) {
+        fail(error);
+        return false;
+      }
+    };
     parser.on('file', (name, stream, info) => {
+      if (!check()) {
+        stream.resume();
+        return;
+      }
       if (name !== 'file' || saving) {
         stream.resume();
         fail(badRequest('Send one file, in the field "file".'));
@@ -131,7 +150,9 @@ export async function receiveForm(
     parser.on('filesLimit', () => fail(badRequest('Send one file, in the field "file".')));
     parser.on('fieldsLimit', () => fail(payloadTooLarge(`The form has more than ${limits.formFields} fields.`)));
     parser.on('error', (error: Error) => fail(badRequest(`The multipart body is malformed: ${error.message}`)));
-    parser.on('close', resolve);
+    parser.on('close', () => {
+      if (check()) resolve();
+    });
     // The client went away: nobody is left to read the answer, but the temp file must still go.
     req.on('error', () => fail(badRequest('The upload was cut off.')));
     let received = 0;
@@ -147,7 +168,7 @@ export async function receiveForm(
     return { fields, file: await saving };
   } catch (error) {
     req.unpipe(parser);
-    drain(req, Math.max(options.maxFileBytes, DRAIN_MIN));
+    refuseBody(req);
     await saving?.catch(() => undefined);
     await rm(options.tempPath, { force: true });
     throw error;
@@ -163,35 +184,18 @@ export async function withUpload<T>(
   req: Request,
   maxFileBytes: number,
   use: (form: ReceivedForm) => Promise<T>,
+  beforeFile?: ReceiveOptions['beforeFile'],
 ): Promise<T> {
   const tempPath = await files.tempPath();
   try {
-    return await use(await receiveForm(req, { tempPath, maxFileBytes }));
+    return await use(await receiveForm(req, { tempPath, maxFileBytes, beforeFile }));
   } finally {
     await rm(tempPath, { force: true });
   }
 }
 
 async function save(stream: Readable, filename: string, tempPath: string, signal: AbortSignal): Promise<ReceivedFile> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  await pipeline(stream, measure, createWriteStream(tempPath), { signal });
-  return { path: tempPath, filename, size, sha256: hash.digest('hex') };
-}
-
-/** Reads and drops what the client still sends; one that keeps on sending is cut off. */
-function drain(req: Request, limit: number): void {
-  let left = limit;
-  req.on('data', (chunk: Buffer) => {
-    left -= chunk.length;
-    if (left < 0) req.socket.destroy();
-  });
-  req.resume();
+  const measure = digesting();
+  await pipeline(stream, measure.stream, createWriteStream(tempPath), { signal });
+  return { path: tempPath, filename, ...measure.result() };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { coded } from '../lib/errors.js';
-import { email, pathKey, perLanguage } from '../lib/schemas.js';
+import { email, oneLine, pathKey, perLanguage } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 
 const phone = z
@@ -10,15 +10,15 @@ const phone = z
   .regex(/^\+?[0-9 ()./-]{3,}$/, coded('phone', 'must be a phone number such as +358 40 123 4567'));
 
 export const createContactBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  title: perLanguage(z.string().trim().max(200)).default({}),
+  name: oneLine.min(1).max(200),
+  title: perLanguage(oneLine.max(200)).default({}),
   phone: phone.nullable().default(null),
   email: email.nullable().default(null),
 });
 
 export const updateContactBody = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
-  title: perLanguage(z.string().trim().max(200)).optional(),
+  name: oneLine.min(1).max(200).optional(),
+  title: perLanguage(oneLine.max(200)).optional(),
   phone: phone.nullable().optional(),
   email: email.nullable().optional(),
 });

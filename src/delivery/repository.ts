@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db, Dialect } from '../lib/db/database.js';
+import type { Database } from '../lib/db/schema.js';
 import { hasStatus } from '../releases/visibility.js';
 
 /*
@@ -350,23 +351,98 @@ export async function deliveryReport(db: Db, releaseId: string, page: { limit: n
   };
 }
 
+export interface SendingProgress {
+  /** As stored (see releases/visibility.ts for what it means now). */
+  status: string;
+  publishAt: string | null;
+  publishedAt: string | null;
+  updatedAt: string;
+  version: number;
+  /** The release became public and its email delivery started (claimAnnouncements). */
+  announced: boolean;
+  /** Its fan-out is still writing deliveries. */
+  fanningOut: boolean;
+}
+
+/** Where a release stands between scheduling and the last email: one small read, for a page that follows it live. */
+export async function findSendingProgress(db: Db, releaseId: string): Promise<SendingProgress | undefined> {
+  const row = await db
+    .selectFrom('releases')
+    .select((eb) => [
+      'status',
+      'publish_at',
+      'published_at',
+      'updated_at',
+      'version',
+      'announced_at',
+      eb
+        .exists(eb.selectFrom('fanouts').select('fanouts.release_id').whereRef('fanouts.release_id', '=', 'releases.id').where('fanouts.done_at', 'is', null))
+        .as('fanning_out'),
+    ])
+    .where('id', '=', releaseId)
+    .executeTakeFirst();
+  return (
+    row && {
+      status: row.status,
+      publishAt: row.publish_at,
+      publishedAt: row.published_at,
+      updatedAt: row.updated_at,
+      version: Number(row.version),
+      announced: row.announced_at !== null,
+      fanningOut: Boolean(row.fanning_out),
+    }
+  );
+}
+
+/** When an email's outcome was known: accepted (sent_at) or failed for good (its last change). */
+const outcomeAt = sql<string>`case when status = 'sent' then sent_at else updated_at end`;
+const isOutcome = (eb: ExpressionBuilder<Database, 'deliveries'>) =>
+  eb.or([eb.and([eb('status', '=', 'sent'), eb('sent_at', 'is not', null)]), eb('status', '=', 'failed')]);
+
+/** The first and last moment a release's email was accepted or failed for good; undefined before any. */
+export async function outcomeSpan(db: Db, releaseId: string): Promise<{ first: string; last: string } | undefined> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => [eb.fn.min(outcomeAt).as('first'), eb.fn.max(outcomeAt).as('last')])
+    .where('release_id', '=', releaseId)
+    .where(isOutcome)
+    .executeTakeFirst();
+  return row?.first && row.last ? { first: String(row.first), last: String(row.last) } : undefined;
+}
+
+export interface Outcomes {
+  /** Accepted by the SMTP server at the first attempt. */
+  accepted: number;
+  /** Accepted after one or more temporary failures. */
+  retried: number;
+  /** Failed for good. */
+  failed: number;
+}
+
 /**
- * How many of a release's emails were sent in each `widthMs` interval from `from` on:
- * index i counts sends in [from + i * width, from + (i + 1) * width).
+ * A release's email outcomes in each `widthMs` interval from `from` on: index i counts
+ * those in [from + i * width, from + (i + 1) * width).
  */
-export async function sentPerInterval(db: Db, dialect: Dialect, releaseId: string, from: string, widthMs: number): Promise<Map<number, number>> {
+export async function outcomesPerInterval(db: Db, dialect: Dialect, releaseId: string, from: string, widthMs: number): Promise<Map<number, Outcomes>> {
   const bucket =
     dialect === 'postgres'
-      ? sql<number>`floor(extract(epoch from (sent_at - ${from}::timestamptz)) * 1000 / ${widthMs})`
-      : sql<number>`cast((julianday(sent_at) - julianday(${from})) * 86400000 / ${widthMs} as integer)`;
+      ? sql<number>`floor(extract(epoch from (${outcomeAt} - ${from}::timestamptz)) * 1000 / ${widthMs})`
+      : sql<number>`cast((julianday(${outcomeAt}) - julianday(${from})) * 86400000 / ${widthMs} as integer)`;
+  const kind = sql<string>`case when status = 'failed' then 'failed' when attempts > 1 then 'retried' else 'accepted' end`;
   const rows = await db
     .selectFrom('deliveries')
-    .select((eb) => [bucket.as('bucket'), eb.fn.countAll<number>().as('count')])
+    .select((eb) => [bucket.as('bucket'), kind.as('kind'), eb.fn.countAll<number>().as('count')])
     .where('release_id', '=', releaseId)
-    .where('status', '=', 'sent')
-    .where('sent_at', 'is not', null)
-    // By the output name: the expression's bound values would make a second copy differ.
-    .groupBy(sql`bucket`)
+    .where(isOutcome)
+    // By the output names: the expressions' bound values would make a second copy differ.
+    .groupBy([sql`bucket`, sql`kind`])
     .execute();
-  return new Map(rows.map((r) => [Number(r.bucket), Number(r.count)]));
+  const buckets = new Map<number, Outcomes>();
+  for (const row of rows) {
+    const index = Number(row.bucket);
+    const counts = buckets.get(index) ?? { accepted: 0, retried: 0, failed: 0 };
+    counts[row.kind as keyof Outcomes] += Number(row.count);
+    buckets.set(index, counts);
+  }
+  return buckets;
 }

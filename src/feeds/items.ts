@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.js';
 import type { Contact } from '../contacts/repository.js';
 import type { AttachmentRow } from '../lib/db/schema.js';
-import { htmlToText } from '../lib/html.js';
+import { escapeHtml, htmlToText } from '../lib/html.js';
 import { t } from '../lib/i18n.js';
 import { listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { listPublicReleasesAsOf, type PublicRelease, type PublicStamp } from '../releases/public.js';
@@ -85,9 +85,8 @@ export interface FeedView {
 const NOT_XML = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 export const xmlSafe = (text: string) => text.replace(NOT_XML, '');
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-/** Text for HTML or XML content and attribute values. */
-export const escapeXml = (text: string) => xmlSafe(text).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+/** Text for XML (or HTML) content and attribute values. */
+export const escapeXml = (text: string) => escapeHtml(xmlSafe(text));
 
 /**
  * The id of a release in one language in every feed: the release id does not change

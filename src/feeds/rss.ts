@@ -1,17 +1,25 @@
 import RSS from 'rss';
+import { escapeHtml } from '../lib/html.js';
 import type { FeedView } from './items.js';
 
 /*
  * RSS 2.0 with the `rss` package. Every attachment is an enclosure; RSS readers that
  * take one take the first, which the view model makes the first image (else the first file).
+ *
+ * Readers show the titles and descriptions of RSS (the channel's and each item's) as
+ * HTML, so the plain text that goes there is escaped as HTML first: a lead of
+ * `<img onerror=...>` reaches the reader as those characters, not as an element. The
+ * package then writes every value as XML (CDATA, `]]>` split). Categories and the author
+ * (dc:creator) are plain text to readers and go in as they are; content:encoded is the
+ * stored sanitised HTML.
  */
 
 const GENERATOR = 'Newsroom';
 
 export function renderRss(view: FeedView): string {
   const feed = new RSS({
-    title: view.title,
-    description: view.description,
+    title: escapeHtml(view.title),
+    description: escapeHtml(view.description),
     site_url: view.homeUrl,
     feed_url: view.urls['rss.xml'],
     generator: GENERATOR,
@@ -20,8 +28,8 @@ export function renderRss(view: FeedView): string {
   for (const item of view.items) {
     const [first, ...more] = item.enclosures;
     feed.item({
-      title: item.title,
-      description: item.summary,
+      title: escapeHtml(item.title),
+      description: escapeHtml(item.summary),
       url: item.url,
       guid: item.guid, // given apart from the URL, the package marks it isPermaLink="false"
       categories: item.categories,

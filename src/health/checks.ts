@@ -10,8 +10,9 @@ export interface Readiness {
 }
 
 /**
- * What readiness means: the database and STORAGE_DIR take a small write (a full disk or
- * a read-only mount fails here, not only at the next upload) and Redis answers.
+ * What readiness means: the database and the file store (STORAGE_DIR or STORAGE_URL)
+ * take a small write (a full disk, a read-only mount or a bucket out of reach fails
+ * here, not only at the next upload) and Redis answers.
  * A failing check is logged with its real error.
  */
 export async function readiness(ctx: AppContext): Promise<Readiness> {

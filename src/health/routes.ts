@@ -21,7 +21,7 @@ export function healthRoutes(ctx: AppContext) {
       path: '/readyz',
       tag: 'Health',
       // Each check is `ok` or `failed`; with the admin token a failed check carries its error instead.
-      summary: 'The database and STORAGE_DIR take a write and Redis answers (errors for the admin token only)',
+      summary: 'The database and the file store take a write and Redis answers (errors for the admin token only)',
       access: 'public',
       responses: {
         200: { description: 'Ready', schema: healthResponse },

@@ -9,7 +9,7 @@ import { publicChecks, readiness } from './checks.js';
  * no other HTTP server, and the container's HEALTHCHECK must mean something for it too.
  * It writes no request log, so a probe every 30 s leaves no trace.
  *   GET /healthz  200 while the process runs its role (503 once it is stopping)
- *   GET /readyz   200 when the database and STORAGE_DIR take a write and Redis answers
+ *   GET /readyz   200 when the database and the file store take a write and Redis answers
  *   GET /metrics  Prometheus text format, without a token: this port is for the
  *                 machines' own network (probes, the scraper), never published
  */

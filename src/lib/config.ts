@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { type BucketLocation, parseBucketUrl } from './storage/store.js';
 
 /** Project root: config/, templates/ and the relative default paths hang off it. */
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -91,6 +92,16 @@ const envSchema = z.object({
   ADMIN_TOKEN: secretToken(32).optional(),
   SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   STORAGE_DIR: z.string().min(1),
+  STORAGE_URL: z.string().superRefine((value, ctx) => {
+    try {
+      parseBucketUrl(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }).optional(),
+  // Read by the AWS SDK itself; here only to address a custom endpoint path-style.
+  AWS_ENDPOINT_URL_S3: urlWithScheme('http', 'https').optional(),
+  AWS_ENDPOINT_URL: urlWithScheme('http', 'https').optional(),
   OUTBOX_DIR: z.string().min(1),
   UPLOAD_MAX_MB: z.coerce.number().positive().max(2048),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -128,7 +139,10 @@ export interface Config {
   readonly adminTokenFile: string | undefined;
   /** Key of the HMAC that signs links which need no login (unsubscribe, preferences). */
   readonly signingSecret: string;
+  /** The files' folder; with a bucket, only uploads wait here while they are checked. */
   readonly storageDir: string;
+  /** STORAGE_URL: the bucket (and key prefix) keeping the files instead of STORAGE_DIR. */
+  readonly storageBucket: BucketLocation | undefined;
   readonly outboxDir: string;
   /** The folder holding STORAGE_DIR, where secrets made outside production are kept. */
   readonly dataDir: string;
@@ -267,6 +281,9 @@ export function loadConfig(
     adminTokenFile,
     signingSecret,
     storageDir,
+    storageBucket: e.STORAGE_URL
+      ? { ...parseBucketUrl(e.STORAGE_URL), endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL }
+      : undefined,
     outboxDir: path.resolve(e.OUTBOX_DIR),
     dataDir,
     uploadMaxBytes: Math.floor(e.UPLOAD_MAX_MB * 1024 * 1024),

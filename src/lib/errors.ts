@@ -50,8 +50,10 @@ export const fieldErrorCodes = [
   'too_far_ahead',
   'far_too_long',
   'nul_characters',
+  'one_line',
   'given_twice',
   'image_too_large',
+  'image_too_costly',
   'too_complex',
   'https_url',
   'end_before_start',
@@ -117,6 +119,7 @@ const titles: Record<number, string> = {
   410: 'Gone',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -124,6 +127,9 @@ const titles: Record<number, string> = {
 
 /** The one error type: every failure a client should see is an AppError, rendered as RFC 9457. */
 export class AppError extends Error {
+  /** How many field errors there are: more than `errors` holds when only the first were built. */
+  errorCount: number;
+
   constructor(
     readonly status: number,
     readonly code: ProblemCode,
@@ -132,6 +138,7 @@ export class AppError extends Error {
     readonly reason?: ProblemReason,
   ) {
     super(detail);
+    this.errorCount = errors.length;
   }
 
   get title(): string {
@@ -207,70 +214,79 @@ function codeOfIssue(issue: z.core.$ZodIssue): Coded {
   }
 }
 
-/** Paths are dotted (`translations.fi.title`), the form staff tools show next to a field. */
-export function fieldErrorsOf(error: z.ZodError, prefix?: string): FieldError[] {
+/**
+ * An answer lists at most this many field errors, and at most this many are built: a
+ * body of a thousand bad keys gets no bigger answer and costs little more to refuse.
+ */
+export const MAX_LISTED_ERRORS = 50;
+
+/**
+ * The first `limit` problems of a zod error, as field errors. Paths are dotted
+ * (`translations.fi.title`), the form staff tools show next to a field.
+ */
+export function fieldErrorsOf(error: z.ZodError, prefix?: string, limit = MAX_LISTED_ERRORS): FieldError[] {
   const dotted = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.');
-  return error.issues.flatMap((issue): FieldError[] =>
-    // One error per unknown key, at that key, so that a client can point at each.
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: dotted([...issue.path, key]), message: 'is not a field here', code: 'unknown_field' }))
-      : [{ path: dotted(issue.path), message: issue.message, ...codeOfIssue(issue) }],
-  );
+  const errors: FieldError[] = [];
+  for (const issue of error.issues) {
+    if (errors.length >= limit) break;
+    if (issue.code === 'unrecognized_keys') {
+      // One error per unknown key, at that key, so that a client can point at each.
+      for (const key of issue.keys.slice(0, limit - errors.length)) {
+        errors.push({ path: dotted([...issue.path, key]), message: 'is not a field here', code: 'unknown_field' });
+      }
+    } else {
+      errors.push({ path: dotted(issue.path), message: issue.message, ...codeOfIssue(issue) });
+    }
+  }
+  return errors;
 }
+
+/** How many problems a zod error holds, each unknown key one (counted, not built). */
+const problemCount = (error: z.ZodError) =>
+  error.issues.reduce((count, issue) => count + (issue.code === 'unrecognized_keys' ? issue.keys.length : 1), 0);
 
 /**
  * Input that breaks the schema. In a body, fields that break a rule are a 422 ("valid
  * JSON that breaks a rule"); a body that is not a JSON object at all is malformed, a 400.
- * Path and query parameters are part of the request line: a 400.
+ * Path and query parameters are part of the request line: a 400. `count`: how many
+ * errors there are, when only the first of them are given.
  */
-export function invalidInput(where: 'body' | 'query' | 'params', errors: FieldError[], malformed = false): AppError {
-  if (where === 'body' && !malformed) return unprocessable('The request body breaks the rules of this endpoint.', errors);
+export function invalidInput(where: 'body' | 'query' | 'params', errors: FieldError[], malformed = false, count = errors.length): AppError {
   const detail = { body: 'The request body must be a JSON object.', query: 'The query parameters are not valid.', params: 'The path parameters are not valid.' };
-  return badRequest(detail[where], errors);
+  const error =
+    where === 'body' && !malformed
+      ? unprocessable('The request body breaks the rules of this endpoint.', errors)
+      : badRequest(detail[where], errors);
+  error.errorCount = count;
+  return error;
 }
 
 export function invalidSchemaInput(error: z.ZodError, where: 'body' | 'query' | 'params'): AppError {
   const malformed = error.issues.some((issue) => issue.path.length === 0 && issue.code !== 'unrecognized_keys');
-  return invalidInput(where, fieldErrorsOf(error, where === 'body' ? undefined : where), malformed);
+  return invalidInput(where, fieldErrorsOf(error, where === 'body' ? undefined : where), malformed, problemCount(error));
 }
 
-/** An answer lists at most this many field errors: a body of a million bad keys must not get a bigger answer. */
-export const MAX_LISTED_ERRORS = 50;
-
 export function problemBody(error: AppError, instance?: string) {
-  const more = error.errors.length - MAX_LISTED_ERRORS;
-  const listed = more > 0 ? error.errors.slice(0, MAX_LISTED_ERRORS) : error.errors;
+  const listed = error.errors.slice(0, MAX_LISTED_ERRORS);
+  const more = error.errorCount > listed.length;
   return {
     type: `urn:newsroom:problem:${error.code}`,
     title: error.title,
     status: error.status,
-    detail: more > 0 ? `${error.message} The first ${MAX_LISTED_ERRORS} of ${error.errors.length} errors are listed.` : error.message,
+    detail: more ? `${error.message} The first ${listed.length} of ${error.errorCount} errors are listed.` : error.message,
     ...(instance ? { instance } : {}),
     // Path and message only: the codes are the staff app's, not part of the API.
     errors: listed.map(({ path, message }) => ({ path, message })),
   };
 }
 
-/** Translates errors thrown by express, body parsers and busboy into AppErrors. */
+/** Translates errors thrown by express, raw-body and busboy into AppErrors. */
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   if (err instanceof z.ZodError) return invalidSchemaInput(err, 'body');
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown; message?: string };
+  const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: string };
   const status = Number(e.status ?? e.statusCode);
-  switch (e.type) {
-    case 'entity.parse.failed':
-      return badRequest('The request body is not valid JSON.');
-    case 'encoding.invalid':
-      return badRequest('The request body is not valid UTF-8.');
-    case 'entity.too.large':
-      return payloadTooLarge('The request body is too large.');
-    case 'encoding.unsupported':
-      if ('encoding' in e) return unsupportedMediaType('Compressed request bodies are not accepted: send it without Content-Encoding.');
-      return unsupportedMediaType('Only UTF-8 is accepted.');
-    case 'charset.unsupported':
-      return unsupportedMediaType('Only UTF-8 JSON is accepted.');
-  }
   if (status >= 400 && status < 500) {
     return new AppError(status, 'client-error', e.expose && e.message ? e.message : titles[status] ?? 'Bad request');
   }

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Request } from 'express';
+import { readBody } from './bodies.js';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors.js';
 
 /*
@@ -10,7 +11,7 @@ import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors.js';
 export const isFormPost = (req: Request) => req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
 
 /**
- * The body as URL-encoded fields: 413 past `limit` bytes, 400 when not UTF-8 or holding
+ * The body as URL-encoded fields: 413 past `limit` bytes (see lib/bodies.ts), 400 when not UTF-8 or holding
  * NUL, 415 for another type (with `anyType`, another type is read and dropped: e.g.
  * the RFC 8058 one-click POST, whose URL alone authorises it).
  */
@@ -21,16 +22,8 @@ export async function readForm(req: Request, options: { limit: number; anyType?:
   if (!urlEncoded && !options.anyType) throw unsupportedMediaType('Send the form as application/x-www-form-urlencoded.');
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
   if (urlEncoded && charset !== undefined && charset.toLowerCase() !== 'utf-8') throw unsupportedMediaType('Only UTF-8 forms are accepted.');
-  if (Number(req.headers['content-length'] ?? 0) > options.limit) throw payloadTooLarge('The form is too large.');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > options.limit) throw payloadTooLarge('The form is too large.');
-    chunks.push(chunk);
-  }
+  const bytes = await readBody(req, options.limit, () => payloadTooLarge(`The form is larger than the limit of ${options.limit} bytes.`));
   if (!urlEncoded) return new URLSearchParams();
-  const bytes = Buffer.concat(chunks);
   if (!isUtf8(bytes)) throw badRequest('The form is not valid UTF-8.');
   const form = new URLSearchParams(bytes.toString('utf8'));
   for (const [, value] of form) if (value.includes('\u0000')) throw badRequest('The form must not contain NUL characters.');

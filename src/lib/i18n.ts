@@ -79,13 +79,13 @@ export function formatDate(lang: string, iso: string, timeZone: string): string 
   return t(lang, 'format.date', dateParts(interfaceLanguage(lang), iso, timeZone));
 }
 
-/** A time of day alone in the newsroom's time zone (`format.time`): fi/sv `17.48`, en `17:48`. */
-export function formatTime(lang: string, iso: string, timeZone: string): string {
-  return t(lang, 'format.time', dateParts(interfaceLanguage(lang), iso, timeZone));
+/** A time of day alone in the newsroom's time zone (`format.time`, with seconds `format.timeSeconds`): fi `17.48`, en `17:48`. */
+export function formatTime(lang: string, iso: string, timeZone: string, withSeconds = false): string {
+  return t(lang, withSeconds ? 'format.timeSeconds' : 'format.time', dateParts(interfaceLanguage(lang), iso, timeZone));
 }
 
 const formatOptions = {
-  numeric: { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  numeric: { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
   monthName: { month: 'long' },
 } satisfies Record<string, Intl.DateTimeFormatOptions>;
 
@@ -98,7 +98,7 @@ function formatter(locale: string, timeZone: string, kind: keyof typeof formatOp
   return format;
 }
 
-/** The parts the date formats may use: day, month, monthName (in the language), year, hour, minute. */
+/** The parts the date formats may use: day, month, monthName (in the language), year, hour, minute, second. */
 function dateParts(ui: string, iso: string, timeZone: string): Record<string, string | number> {
   const date = new Date(iso);
   const parts = Object.fromEntries(formatter('en-GB', timeZone, 'numeric').formatToParts(date).map((p) => [p.type, p.value]));
@@ -109,5 +109,29 @@ function dateParts(ui: string, iso: string, timeZone: string): Record<string, st
     year: parts.year!,
     hour: parts.hour!,
     minute: parts.minute!,
+    second: parts.second!,
   };
+}
+
+const sizeUnits = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/**
+ * A file or field size the way the language abbreviates it (`format.size.*`): fi `9,7 kt`,
+ * sv `9,7 kB`, en `9.7 KB`. Binary multiples (1 KB = 1024 bytes), as the limits are set
+ * (`UPLOAD_MAX_MB`); one decimal below 100, none above.
+ */
+export function formatSize(lang: string, bytes: number): string {
+  const ui = interfaceLanguage(lang);
+  let unit = 0;
+  let value = Math.max(0, bytes);
+  while (unit < sizeUnits.length - 1 && Math.round(value * 10) / 10 >= 1024) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  const key = `${ui} ${digits}`;
+  let format = numberFormats.get(key);
+  if (!format) numberFormats.set(key, (format = new Intl.NumberFormat(ui, { maximumFractionDigits: digits })));
+  return t(ui, `format.size.${sizeUnits[unit]}`, { number: format.format(value) });
 }

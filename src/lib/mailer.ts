@@ -39,6 +39,28 @@ export const dkimOptions = (dkim: MailerSettings['dkim']) =>
   dkim && { domainName: dkim.domain, keySelector: dkim.selector, privateKey: dkim.privateKey, headerFieldNames: DKIM_SIGNED_HEADERS };
 
 /**
+ * Text for a MIME header, the one place it is made so: one line, whatever was stored. A
+ * line break or control character in a name (older data; the schemas refuse them now)
+ * would otherwise travel encoded (=0D=0A), which strict parsers reject. Nodemailer
+ * itself encodes and quotes what remains.
+ */
+export const headerText = (text: string) => text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replace(/ {2,}/g, ' ').trim();
+
+/** The message with its free-text headers (subject, display names, the List-Id comment) made one line. */
+function withHeaderText(message: SendMailOptions): SendMailOptions {
+  const { subject, from, list } = message;
+  const listId = list?.id;
+  return {
+    ...message,
+    ...(typeof subject === 'string' ? { subject: headerText(subject) } : {}),
+    ...(from && typeof from === 'object' && !Array.isArray(from) && from.name ? { from: { ...from, name: headerText(from.name) } } : {}),
+    ...(listId && typeof listId === 'object' && !Array.isArray(listId) && listId.comment
+      ? { list: { ...list, id: { ...listId, comment: headerText(listId.comment) } } }
+      : {}),
+  };
+}
+
+/**
  * A failed send is permanent when the server answered 5xx: retrying cannot help. Any
  * other failure (4xx, connection lost, timeout) may pass later.
  */
@@ -68,7 +90,7 @@ export function createMailer(settings: MailerSettings): Mailer {
     } as never);
     return {
       async send(message) {
-        const info = await transport.sendMail(message);
+        const info = await transport.sendMail(withHeaderText(message));
         return { messageId: info.messageId, response: info.response };
       },
       close: () => transport.close(),
@@ -78,7 +100,7 @@ export function createMailer(settings: MailerSettings): Mailer {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...(dkim ? { dkim } : {}) } as never);
   return {
     async send(message) {
-      const info = await transport.sendMail(message);
+      const info = await transport.sendMail(withHeaderText(message));
       await mkdir(settings.outboxDir, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;
       const file = path.join(settings.outboxDir, name);

@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import express, { type Request, type RequestHandler, type Response, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
+import { PUBLIC_BODY_LIMIT, readBody } from './bodies.js';
+import { readForm } from './forms.js';
 import {
   AppError,
   badRequest,
@@ -8,6 +10,7 @@ import {
   forbidden,
   invalidInput,
   invalidSchemaInput,
+  payloadTooLarge,
   unauthorized,
   unprocessable,
   unsupportedMediaType,
@@ -66,7 +69,7 @@ export interface RouteDefinition<
   /**
    * Schema of an `application/x-www-form-urlencoded` body (HTML forms, the one-click
    * unsubscribe POST `List-Unsubscribe=One-Click`): read like `body`, at most
-   * FORM_LIMIT bytes; a field given once is a string, a field given more than once
+   * PUBLIC_BODY_LIMIT bytes; a field given once is a string, a field given more than once
    * (checkboxes) an array of strings. Its output is `body` in the handler. A route may
    * take both: the request's Content-Type picks the parser.
    */
@@ -123,14 +126,9 @@ export function mountRoutes(router: Router, routes: readonly RouteDefinition[], 
       const isForm = !!route.form && hasBody(req) && req.is('application/x-www-form-urlencoded') !== false;
       if (route.body && !isForm) {
         if (hasBody(req) && !req.is('application/json')) throw unsupportedMediaType('Send the body as application/json.');
-        await run(readJson, req, res);
-        body = parse(route.body, req.body ?? {}, 'body');
+        body = parse(route.body, await readJson(req, route.access === 'public' ? PUBLIC_BODY_LIMIT : JSON_LIMIT), 'body');
       } else if (route.form) {
-        if (hasBody(req) && !req.is('application/x-www-form-urlencoded')) {
-          throw unsupportedMediaType('Send the form as application/x-www-form-urlencoded.');
-        }
-        await run(readForm, req, res);
-        body = parse(route.form, { ...req.body }, 'body');
+        body = parse(route.form, await readFormFields(req), 'body');
       }
       const reply = await route.handle({ params, query, body, principal, loaded, req, res } as never);
       if (!reply) return;
@@ -177,75 +175,96 @@ export function routesHandler(routes: readonly RouteDefinition[], authenticate: 
 
 /* ------------------------------------------------------------------ request bodies */
 
-/** A JSON body at most this large; its nesting at most JSON_DEPTH levels deep. */
-export const JSON_LIMIT = '5mb';
-export const JSON_DEPTH = 32;
-/** A form body at most this large (a subscribe form, an unsubscribe POST), with at most FORM_FIELDS fields. */
-export const FORM_LIMIT = '16kb';
+/**
+ * A JSON body at most this large: JSON_LIMIT for staff, PUBLIC_BODY_LIMIT on a public
+ * route. A form body (a subscribe form, an unsubscribe POST) at most PUBLIC_BODY_LIMIT,
+ * with at most FORM_FIELDS fields.
+ */
+export const JSON_LIMIT = 5 * 1024 * 1024;
 const FORM_FIELDS = 50;
+
+/**
+ * The shape any JSON body keeps to, checked on its bytes before it is parsed (see
+ * checkJsonShape): nesting depth, keys in an object (no object of any route has more
+ * than 12: the languages of a newsroom, its social networks), items in a list (the
+ * longest any route takes is an import of 10 000 subscribers). A body is refused at the
+ * first break, so that refusing it costs about what reading it does: validating 150 000
+ * unknown language keys once held the service for 1.7 s, each one making its own error.
+ * Within them, a body makes at most a few thousand schema issues.
+ */
+export const JSON_BOUNDS = { depth: 32, keys: 32, items: 10_000 };
+export type JsonBounds = typeof JSON_BOUNDS;
+export const JSON_DEPTH = JSON_BOUNDS.depth;
 
 const hasBody = (req: Request) =>
   Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 
-/** Runs a body parser middleware as a step of the route. */
-function run(parser: RequestHandler, req: Request, res: Response): Promise<void> {
-  return new Promise((resolve, reject) => {
-    void parser(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
-  });
-}
-
-/**
- * UTF-8 only, as the contract says: a declared charset other than UTF-8 is a 415, and
- * bytes that are not UTF-8 are a 400 (the decoder would turn them into U+FFFD unseen).
- */
-function checkUtf8(req: Request, bytes: Buffer): void {
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
-  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-    throw Object.assign(new Error(`charset ${charset}`), { type: 'charset.unsupported' });
-  }
-  if (!isUtf8(bytes)) throw Object.assign(new Error('not UTF-8'), { type: 'encoding.invalid' });
-}
-
 /*
  * Bodies are read per route, after authentication and the resource load, so that
- * nobody without a right to act makes the service parse anything. Compressed bodies
- * are refused (415): a few KB of gzip may inflate to megabytes of work.
+ * nobody without a right to act makes the service parse anything; a body over its
+ * limit is refused as soon as that is known (see lib/bodies.ts).
  */
-const readJson = express.json({
-  limit: JSON_LIMIT,
-  inflate: false,
-  type: 'application/json',
-  verify: (req, _res, bytes) => {
-    checkUtf8(req as Request, bytes);
-    checkJsonShape(bytes, JSON_DEPTH);
-  },
-});
 
-const readForm = express.urlencoded({
-  limit: FORM_LIMIT,
-  inflate: false,
-  extended: false,
-  parameterLimit: FORM_FIELDS,
-  type: 'application/x-www-form-urlencoded',
-  verify: (req, _res, bytes) => checkUtf8(req as Request, bytes),
-});
+/** A JSON body: bytes checked (UTF-8, shape) before JSON.parse; none at all is `{}`. */
+async function readJson(req: Request, limit: number): Promise<unknown> {
+  const bytes = await readBody(req, limit, () => payloadTooLarge(`The request body is larger than the limit of ${limit} bytes.`));
+  // UTF-8 only, as the contract says: the decoder would turn other bytes into U+FFFD unseen.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') throw unsupportedMediaType('Only UTF-8 JSON is accepted.');
+  if (!isUtf8(bytes)) throw badRequest('The request body is not valid UTF-8.');
+  if (bytes.length === 0) return {};
+  checkJsonShape(bytes);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw badRequest('The request body is not valid JSON.');
+  }
+}
+
+/** A URL-encoded form (see lib/forms.ts): a field given once is a string, one given more than once a list. */
+async function readFormFields(req: Request): Promise<Record<string, string | string[]>> {
+  const form = [...(await readForm(req, { limit: PUBLIC_BODY_LIMIT }))];
+  if (form.length > FORM_FIELDS) throw payloadTooLarge(`The form has more than ${FORM_FIELDS} fields.`);
+  // No prototype: a field named __proto__ is a field.
+  const fields: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of form) {
+    const before = fields[name];
+    fields[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+  }
+  return fields;
+}
 
 const BRACE = 0x7b, BRACKET = 0x5b, CLOSE_BRACE = 0x7d, CLOSE_BRACKET = 0x5d, QUOTE = 0x22, BACKSLASH = 0x5c, COLON = 0x3a, COMMA = 0x2c;
 
 /**
  * Refuses, in one pass over the bytes and before JSON.parse runs, a body that is not a
- * JSON object (400) or that nests deeper than `maxDepth` (422, at the path where it
- * does): parsing and validating deep input costs time and stack for nothing.
+ * JSON object (400), or one that breaks `bounds` (422, at the path where it first does):
+ * nesting too deep, an object with too many keys, a list with too many items. Parsing
+ * and validating such input costs time and stack for nothing.
  */
-export function checkJsonShape(bytes: Uint8Array, maxDepth: number): void {
+export function checkJsonShape(bytes: Uint8Array, bounds: JsonBounds = JSON_BOUNDS): void {
   let start = 0;
   while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x09)) start++;
   if (start === bytes.length) return; // empty: the schema says what is missing
   if (bytes[start] !== BRACE) throw badRequest('The request body must be a JSON object.');
-  // Per open container: the key (objects) or index (arrays) now being read.
-  const path: (string | number)[] = [];
-  const containers: number[] = [];
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // Per open container: BRACE or BRACKET; its members so far (keys) or the index of the
+  // item being read (lists); in an object, where the current key is in the bytes (decoded
+  // only to name a path in an error).
+  const kinds: number[] = [];
+  const counts: number[] = [];
+  const keyStarts: number[] = [];
+  const keyEnds: number[] = [];
+  // Long keys are cut in a path.
+  const pathTo = (depth: number) =>
+    kinds
+      .slice(0, depth)
+      .map((kind, i) => (kind === BRACKET ? String(counts[i]) : buffer.toString('utf8', keyStarts[i], Math.min(keyEnds[i]!, keyStarts[i]! + 100))))
+      .join('.');
+  const broken = (depth: number, message: string, maximum: number) =>
+    unprocessable('The request body breaks the rules of this endpoint.', [
+      { path: pathTo(depth), message, code: 'too_many', params: { maximum } },
+    ]);
   // Where the last string was: decoded only when it turns out to be a key.
   let lastStart = 0;
   let lastEnd = 0;
@@ -269,27 +288,36 @@ export function checkJsonShape(bytes: Uint8Array, maxDepth: number): void {
       }
       case BRACE:
       case BRACKET:
-        containers.push(bytes[i]!);
-        path.push(bytes[i] === BRACKET ? 0 : '');
-        if (containers.length > maxDepth) {
-          const at = path.slice(0, -1).map(String).join('.');
+        if (kinds.length === bounds.depth) {
           throw unprocessable('The request body is nested too deeply.', [
-            { path: at, message: `nests more than ${maxDepth} levels deep` },
+            { path: pathTo(kinds.length), message: `nests more than ${bounds.depth} levels deep` },
           ]);
         }
+        kinds.push(bytes[i]!);
+        counts.push(0);
+        keyStarts.push(0);
+        keyEnds.push(0);
         break;
       case CLOSE_BRACE:
       case CLOSE_BRACKET:
-        containers.pop();
-        path.pop();
+        kinds.pop();
+        counts.pop();
+        keyStarts.pop();
+        keyEnds.pop();
         break;
-      case COLON:
-        // Keys are needed for the error path only; long ones are cut.
-        if (containers.at(-1) === BRACE) path[path.length - 1] = buffer.toString('utf8', lastStart, Math.min(lastEnd, lastStart + 100));
+      case COLON: {
+        const top = kinds.length - 1;
+        if (kinds[top] !== BRACE) break;
+        if (++counts[top]! > bounds.keys) throw broken(top, `has more than ${bounds.keys} keys`, bounds.keys);
+        keyStarts[top] = lastStart;
+        keyEnds[top] = lastEnd;
         break;
-      case COMMA:
-        if (containers.at(-1) === BRACKET) path[path.length - 1] = Number(path.at(-1)) + 1;
+      }
+      case COMMA: {
+        const top = kinds.length - 1;
+        if (kinds[top] === BRACKET && ++counts[top]! >= bounds.items) throw broken(top, `has more than ${bounds.items} items`, bounds.items);
         break;
+      }
     }
   }
 }

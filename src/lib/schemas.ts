@@ -48,6 +48,15 @@ export const instant = z
   })
   .meta({ format: 'date-time', description: instantMessage });
 
+/**
+ * Text of one line, trimmed: no line break or other control character. Names and titles
+ * end up in mail headers (From, Subject), vCard lines, CSV cells and page titles.
+ */
+export const oneLine = z
+  .string()
+  .trim()
+  .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, coded('one_line', 'must be one line, without line breaks or control characters'));
+
 export const httpUrl = z.url({ protocol: /^https?$/, message: coded('http_url', 'must be an http(s) URL') }).max(2000);
 
 export const email = z.email(coded('email', 'must be an email address')).max(254);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
 import type { Response } from 'express';
-import { useBlob } from '../attachments/repository.js';
+import { storeBlob } from '../attachments/blobs.js';
 import { detectContentType, logoTypes } from '../attachments/filetype.js';
 import { processLogo } from '../attachments/images.js';
 import type { ReceivedForm } from '../attachments/upload.js';
 import type { AppContext } from '../context.js';
 import { notFound, unprocessable, unsupportedMediaType } from '../lib/errors.js';
+import { sendObject } from '../lib/storage/send.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomBySlug, type Newsroom, saveNewsroomLogo, wasNewsroomLogo } from './repository.js';
 
@@ -33,22 +33,14 @@ export async function setLogo(ctx: AppContext, newsroom: Newsroom, form: Receive
   }
   const { png, width, height } = await processLogo(file.path);
   const sha256 = createHash('sha256').update(png).digest('hex');
-  const tempPath = await ctx.files.tempPath();
-  try {
-    await writeFile(tempPath, png);
-    const now = isoTime(ctx.clock.now());
-    const logo = { sha256, width, height };
-    // As for an attachment: the blob first (its row lock orders this against the clean-up),
-    // and the row names the bytes only once they are kept.
-    await ctx.db.transaction().execute(async (trx) => {
-      await useBlob(trx, sha256, now);
-      await saveNewsroomLogo(trx, newsroom.id, logo, now);
-      await ctx.files.keepBlob(tempPath, sha256);
-    });
-    return { ...newsroom, logo, updatedAt: now };
-  } finally {
-    await rm(tempPath, { force: true });
-  }
+  const logo = { sha256, width, height };
+  // As for an attachment: the row names the bytes only once they are kept (see storeBlob).
+  const now = await storeBlob(ctx, sha256, png, undefined, async (trx) => {
+    const at = isoTime(ctx.clock.now());
+    await saveNewsroomLogo(trx, newsroom.id, logo, at);
+    return at;
+  });
+  return { ...newsroom, logo, updatedAt: now };
 }
 
 /** Removes the newsroom's logo from its pages and later emails (nothing to do when it has none). */
@@ -77,10 +69,5 @@ export async function serveLogo(ctx: AppContext, res: Response, slug: string, fi
     'Cross-Origin-Resource-Policy': 'cross-origin',
     ETag: `"${sha256}"`,
   };
-  await new Promise<void>((resolve, reject) => {
-    res.sendFile(ctx.files.blobPath(sha256), { headers, cacheControl: false, lastModified: false, dotfiles: 'allow' }, (error?: Error) => {
-      if (!error || res.headersSent || (error as NodeJS.ErrnoException).code === 'ECONNABORTED') resolve();
-      else reject((error as { status?: number }).status === 404 ? notFound('Logo') : error);
-    });
-  });
+  if (!(await sendObject(res, ctx.files.objects, ctx.files.blobKey(sha256), headers))) throw notFound('Logo');
 }

@@ -40,9 +40,11 @@ function checkTexts(languages: string[], name: Record<string, string>, boilerpla
   if (errors.length) throw unprocessable('The newsroom texts do not match its languages.', errors);
 }
 
-const renderAll = async (texts: Record<string, string>) =>
+const renderAll = async (texts: Record<string, string>, newsroomId: string) =>
   Object.fromEntries(
-    await Promise.all(Object.entries(texts).map(async ([lang, text]) => [lang, await renderMarkdown(text, `boilerplate.${lang}`)])),
+    await Promise.all(
+      Object.entries(texts).map(async ([lang, text]) => [lang, await renderMarkdown(text, { field: `boilerplate.${lang}`, newsroom: newsroomId })]),
+    ),
   );
 
 const slugConflict = (slug: string) => conflict(`The slug "${slug}" is taken.`, { code: 'slug-taken', params: { slug } });
@@ -51,13 +53,14 @@ export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput
   checkTexts(input.languages, input.name, input.boilerplate);
   if (await slugTaken(ctx.db, input.slug)) throw slugConflict(input.slug);
   const now = isoTime(ctx.clock.now());
+  const id = randomUUID();
   const newsroom: Newsroom = {
-    id: randomUUID(),
+    id,
     slug: input.slug,
     languages: input.languages,
     name: input.name,
     boilerplate: input.boilerplate,
-    boilerplateHtml: await renderAll(input.boilerplate),
+    boilerplateHtml: await renderAll(input.boilerplate, id),
     timezone: input.timezone,
     website: input.website,
     social: input.social as Record<string, string>,
@@ -100,7 +103,7 @@ export async function updateNewsroom(ctx: AppContext, newsroom: Newsroom, input:
     languages,
     name,
     boilerplate,
-    boilerplateHtml: await renderAll(boilerplate),
+    boilerplateHtml: await renderAll(boilerplate, newsroom.id),
     timezone: input.timezone ?? newsroom.timezone,
     website: input.website === undefined ? newsroom.website : input.website,
     social: (input.social as Record<string, string> | undefined) ?? newsroom.social,

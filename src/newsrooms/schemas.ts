@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { coded } from '../lib/errors.js';
-import { httpUrl, languageCode, pathKey, perLanguage } from '../lib/schemas.js';
+import { httpUrl, languageCode, oneLine, pathKey, perLanguage } from '../lib/schemas.js';
 
 /** Top-level path segments of the public site that a newsroom slug may not take. */
 const reservedSlugs = new Set(['api', 'files', 'healthz', 'readyz', 'metrics', 'static', 'assets', 'admin', 'staff', 'subscriptions', 'unsubscribe', 'sitemap.xml', 'robots.txt', 'favicon.ico']);
@@ -42,7 +42,7 @@ const languages = z
   .max(12)
   .refine((list) => new Set(list).size === list.length, coded('language_repeated', 'must not repeat a language'));
 
-const name = perLanguage(z.string().trim().min(1).max(200));
+const name = perLanguage(oneLine.min(1).max(200));
 const boilerplate = perLanguage(z.string().trim().max(5000));
 
 export const createNewsroomBody = z.strictObject({

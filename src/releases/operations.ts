@@ -112,7 +112,7 @@ async function buildContent(
       if (!t) return [];
       // Render Markdown only when it changed: it is the one costly step of a save.
       const before = previous.find((p) => p.lang === lang && p.body === t.body);
-      const bodyHtml = before ? Promise.resolve(before.bodyHtml) : renderMarkdown(t.body, `translations.${lang}.body`);
+      const bodyHtml = before ? Promise.resolve(before.bodyHtml) : renderMarkdown(t.body, { field: `translations.${lang}.body`, newsroom: newsroom.id });
       return [bodyHtml.then((html) => ({ lang, title: t.title, lead: t.lead, body: t.body, bodyHtml: html }))];
     }),
   );
@@ -229,9 +229,15 @@ async function transition(
   return reload(ctx.db, release.id);
 }
 
-/** Further ahead than this, a publication time is a typing mistake (a year 2206 for 2026). */
+/** Further ahead than this many calendar years, a publication time is a typing mistake (a year 2206 for 2026). */
 const MAX_SCHEDULE_AHEAD_YEARS = 5;
-const MAX_SCHEDULE_AHEAD_MS = MAX_SCHEDULE_AHEAD_YEARS * 366 * 24 * 60 * 60 * 1000;
+
+/** The latest publication time taken at `now`: the same moment, MAX_SCHEDULE_AHEAD_YEARS later (29 February: 1 March). */
+function latestPublishAt(now: Date): Date {
+  const latest = new Date(now);
+  latest.setUTCFullYear(latest.getUTCFullYear() + MAX_SCHEDULE_AHEAD_YEARS);
+  return latest;
+}
 
 export async function scheduleRelease(ctx: AppContext, release: Release, publishAt: Date): Promise<Release> {
   const now = ctx.clock.now();
@@ -241,7 +247,7 @@ export async function scheduleRelease(ctx: AppContext, release: Release, publish
       { path: 'publishAt', message: 'must be in the future', code: 'not_in_future' },
     ]);
   }
-  if (publishAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) {
+  if (publishAt.getTime() > latestPublishAt(now).getTime()) {
     throw unprocessable('The publication time is too far ahead.', [
       { path: 'publishAt', message: `must be at most ${MAX_SCHEDULE_AHEAD_YEARS} years ahead`, code: 'too_far_ahead', params: { years: MAX_SCHEDULE_AHEAD_YEARS } },
     ]);

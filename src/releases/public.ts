@@ -109,9 +109,9 @@ export async function listPublicReleases(ctx: AppContext, options: PublicListOpt
 export interface PublicStamp {
   /** Changes whenever anything the public sees of the scope may have changed. */
   version: string;
-  /** The last change, or the last publication, whichever is later. */
+  /** The last public change (a publication, an edit, a withdrawal): public data only, see publicState. */
   lastModified: Date;
-  /** When the next scheduled release becomes public: nothing may be cached past it. */
+  /** When the next scheduled release becomes public: what is rendered under the stamp is stale from then on. Never sent out. */
   nextPublication: Date | null;
   /** When it was read: output cached under the stamp shows nothing published after it. */
   at?: Date;

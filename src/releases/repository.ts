@@ -410,10 +410,16 @@ export async function listPublicReleaseRows(db: Db, filter: PublicListFilter): P
 
 /**
  * What decides what the public sees of a newsroom (or of all newsrooms) right now: the
- * last change to any of its releases, contacts or texts or the last publication, how
- * many releases are public,
- * and when the next scheduled one becomes public. Cheap enough to read per request, so
- * that caches in several processes agree on embargo without talking to each other.
+ * last public change (see below), how many releases are public, how many contacts there
+ * are, and when the next scheduled release becomes public. Cheap enough to read per
+ * request, so that caches in several processes agree on embargo without talking to each
+ * other.
+ *
+ * `lastChange` is built from public data only, as it becomes Last-Modified and RSS
+ * lastBuildDate: the publications and edits of public releases, withdrawals, the public
+ * contacts (named on a public release) and the newsrooms. Editing a draft or a scheduled
+ * release, or scheduling one, leaves it as it is. A deleted contact leaves no time
+ * behind: its absence shows in the count.
  */
 export async function publicState(
   db: Db,
@@ -422,16 +428,20 @@ export async function publicState(
 ): Promise<{ lastChange: string | null; publicCount: number; nextPublication: string | null; contactCount: number }> {
   const scope = <T extends { where: (...args: any[]) => T }>(q: T, column: string): T =>
     newsroomId ? q.where(column, '=', newsroomId) : q;
-  const [releases, due, next, contacts, newsrooms] = await Promise.all([
-    scope(db.selectFrom('releases').select((eb) => eb.fn.max('updated_at').as('last')), 'newsroom_id').executeTakeFirst(),
+  const [published, withdrawn, next, contacts, publicContacts, newsrooms] = await Promise.all([
     scope(
       db
         .selectFrom('releases')
         .select((eb) => [
           eb.fn.countAll<number>().as('count'),
-          eb.fn.max(eb.fn.coalesce('published_at', 'publish_at')).as('last'),
+          eb.fn.max(eb.fn.coalesce('published_at', 'publish_at')).as('published'),
+          eb.fn.max('updated_at').as('edited'),
         ])
         .where(hasStatus('published', now)),
+      'newsroom_id',
+    ).executeTakeFirst(),
+    scope(
+      db.selectFrom('releases').select((eb) => eb.fn.max('withdrawn_at').as('last')).where('status', '=', 'withdrawn'),
       'newsroom_id',
     ).executeTakeFirst(),
     scope(
@@ -442,18 +452,25 @@ export async function publicState(
         .where('publish_at', '>', now),
       'newsroom_id',
     ).executeTakeFirst(),
+    scope(db.selectFrom('contacts').select((eb) => eb.fn.countAll<number>().as('count')), 'newsroom_id').executeTakeFirst(),
     scope(
-      db.selectFrom('contacts').select((eb) => [eb.fn.max('updated_at').as('last'), eb.fn.countAll<number>().as('count')]),
-      'newsroom_id',
+      db
+        .selectFrom('contacts')
+        .innerJoin('release_contacts', 'release_contacts.contact_id', 'contacts.id')
+        .innerJoin('releases', 'releases.id', 'release_contacts.release_id')
+        .select((eb) => eb.fn.max('contacts.updated_at').as('last'))
+        .where(hasStatus('published', now)),
+      'contacts.newsroom_id',
     ).executeTakeFirst(),
     scope(db.selectFrom('newsrooms').select((eb) => eb.fn.max('updated_at').as('last')), 'id').executeTakeFirst(),
   ]);
-  const times = [releases?.last, due?.last, contacts?.last, newsrooms?.last].filter((t): t is string => typeof t === 'string');
+  const times = [published?.published, published?.edited, withdrawn?.last, publicContacts?.last, newsrooms?.last].filter(
+    (t): t is string => typeof t === 'string',
+  );
   return {
     lastChange: times.length ? times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) : null,
-    publicCount: Number(due?.count ?? 0),
+    publicCount: Number(published?.count ?? 0),
     nextPublication: (next?.next as string | null | undefined) ?? null,
-    // A deleted contact leaves no newer time behind: its absence shows in the count.
     contactCount: Number(contacts?.count ?? 0),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { contactResponse } from '../contacts/schemas.js';
 import { coded } from '../lib/errors.js';
-import { id, instant, pathKey, perLanguage } from '../lib/schemas.js';
+import { id, instant, oneLine, pathKey, perLanguage } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 import { releaseStatuses } from './visibility.js';
 
@@ -18,12 +18,12 @@ export const limits = {
 } as const;
 
 const translation = z.strictObject({
-  title: z.string().trim().min(1).max(limits.title),
+  title: oneLine.min(1).max(limits.title),
   lead: z.string().trim().max(limits.lead).default(''),
   body: z.string().max(limits.body).default(''),
 });
 
-const keywordList = z.array(z.string().trim().min(1).max(limits.keyword)).max(limits.keywordsPerLanguage);
+const keywordList = z.array(oneLine.min(1).max(limits.keyword)).max(limits.keywordsPerLanguage);
 
 const contactIds = z.array(id).max(limits.contacts);
 

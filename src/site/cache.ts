@@ -1,25 +1,35 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { PublicStamp } from '../releases/public.js';
+import { matchesValidators } from '../lib/conditional.js';
 
 /*
- * HTTP caching of public pages and feeds. A strong ETag from the bytes, Last-Modified
- * from the data, 304 for a matching conditional request, and a max-age that never
- * reaches past the next scheduled publication (a list cached past it would hide a
- * release that is public). Rendered output is cached in the process under a key that
- * includes the public stamp read from the database, so a second web process never
- * serves an embargo state the database no longer has.
+ * HTTP caching of public pages and feeds: a strong ETag from the bytes, Last-Modified
+ * from public data only (see publicStamp), and 304 for a matching conditional request.
+ * Rendered output is cached in the process under a key that includes the public stamp
+ * read from the database, so a second web process never serves an embargo state the
+ * database no longer has.
+ *
+ * Cache lifetime: `no-cache`, so every cache asks us again (with the validators) before
+ * reusing an answer. The trade-off: each reuse costs a request to this service, answered
+ * from the render cache with a 304 and no body. A max-age would spare that request but
+ * either keep a list without a release for up to max-age after its publication time (the
+ * embargo no longer exact), or, counting down to that time as it once did, tell everyone
+ * when the next embargo lifts. One constant, never derived from what is scheduled,
+ * announces nothing.
  */
 
-/** The longest any public page or feed may be reused by a cache, in seconds. */
+/** How long a cache may reuse what follows from the configuration alone (robots.txt, redirects), in seconds. */
 export const MAX_AGE_SECONDS = 60;
+
+/** Every page and feed: reused only after asking us (see the top of this file). */
+export const REVALIDATE = 'public, no-cache';
 
 export interface Cacheable {
   body: string | Buffer;
   contentType: string;
   lastModified: Date;
-  /** Seconds a shared cache may reuse it; 0 for no reuse without revalidation. */
-  maxAge: number;
+  /** Seconds a cache may reuse it without asking: only for output that follows from the configuration alone. */
+  maxAge?: number;
   status?: number;
   /** The strong ETag of `body` when already known (see `rendered`), to skip hashing it again. */
   etag?: string;
@@ -36,27 +46,19 @@ export interface Rendered {
 
 export const rendered = (body: string): Rendered => ({ body, etag: strongEtag(body) });
 
-/** Seconds until `stamp`'s next publication, capped: how long what it describes stays true. */
-export function maxAgeUntilNextPublication(stamp: PublicStamp, now: Date, cap = MAX_AGE_SECONDS): number {
-  if (!stamp.nextPublication) return cap;
-  const seconds = Math.floor((stamp.nextPublication.getTime() - now.getTime()) / 1000);
-  return Math.max(0, Math.min(cap, seconds));
-}
-
 export function sendCacheable(req: Request, res: Response, page: Cacheable): void {
   const status = page.status ?? 200;
   res.set({
     'Content-Type': page.contentType,
     ETag: page.etag ?? strongEtag(page.body),
     'Last-Modified': page.lastModified.toUTCString(),
-    'Cache-Control': page.maxAge > 0 ? `public, max-age=${page.maxAge}` : 'public, no-cache',
+    'Cache-Control': page.maxAge ? `public, max-age=${page.maxAge}` : REVALIDATE,
   });
-  res.status(status);
-  if (status === 200 && req.fresh) {
+  if (status === 200 && matchesValidators(req, res)) {
     res.status(304).end();
     return;
   }
-  res.send(page.body);
+  res.status(status).send(page.body);
 }
 
 /** Rendered output by key, least recently used dropped first. */

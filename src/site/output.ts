@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { gone, notFound } from '../lib/errors.js';
 import { findNewsroomBySlug } from '../newsrooms/repository.js';
 import type { PublicStamp } from '../releases/public.js';
-import { maxAgeUntilNextPublication, RenderCache, sendCacheable, strongEtag } from './cache.js';
+import { RenderCache, sendCacheable, strongEtag } from './cache.js';
 
 /*
  * The machine-readable public outputs (feeds, sitemap, ninjs, calendars): each answer is
@@ -49,7 +49,7 @@ export interface OutputSender {
   newsroomIdOf(slug: string): Promise<string>;
   /**
    * The cached rendering for `key` under `stamp` (rendered now if there is none, or if it
-   * went stale), sent with its validators and a max-age that ends by the next publication.
+   * went stale), sent with its validators (see site/cache.ts for how long caches keep it).
    */
   send(req: Request, res: Response, contentType: string, key: string, stamp: PublicStamp, render: () => Promise<Output>): Promise<void>;
 }
@@ -82,16 +82,8 @@ export function outputSender(ctx: AppContext): OutputSender {
         res.set('Cache-Control', 'no-store');
         throw out.withdrawn ? gone('This release has been withdrawn.') : notFound(out.what);
       }
-      const untilStale = out.staleAt === undefined ? Infinity : Math.floor((out.staleAt - now) / 1000);
       if (out.headers) res.set(out.headers);
-      sendCacheable(req, res, {
-        body: out.body,
-        etag: out.etag,
-        contentType,
-        status: out.status,
-        lastModified: stamp.lastModified,
-        maxAge: Math.max(0, Math.min(maxAgeUntilNextPublication(stamp, new Date(now)), untilStale)),
-      });
+      sendCacheable(req, res, { body: out.body, etag: out.etag, contentType, status: out.status, lastModified: stamp.lastModified });
     },
   };
 }

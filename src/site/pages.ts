@@ -1,5 +1,6 @@
 import type { AppContext } from '../context.js';
 import { interfaceLanguage, t } from '../lib/i18n.js';
+import { escapeHtml } from '../lib/html.js';
 import { template } from '../lib/templates.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import {
@@ -231,9 +232,6 @@ export async function renderKeywordPage(
     pagination: pagination(page, found.length > PAGE_SIZE, () => pageUrl),
   });
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Search text with its matches marked up: everything escaped, then the markers become <mark>. */
 export const highlight = (text: string) =>

@@ -1,6 +1,6 @@
 import type { Contact } from '../contacts/repository.js';
 import type { AttachmentRow } from '../lib/db/schema.js';
-import { formatDate, formatDateTime, formatTime, interfaceLanguage, t } from '../lib/i18n.js';
+import { formatDate, formatDateTime, formatSize, formatTime, interfaceLanguage, t } from '../lib/i18n.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import type { Release, Translation } from '../releases/repository.js';
 import {
@@ -98,13 +98,6 @@ const fileTypes: Record<string, string> = {
 const fileType = (a: AttachmentRow) =>
   fileTypes[a.content_type] ?? (/\.([a-z0-9]{1,8})$/i.exec(a.filename)?.[1]?.toUpperCase() || a.content_type);
 
-export function fileSize(bytes: number, lang: string): string {
-  const ui = interfaceLanguage(lang);
-  const [value, unit] =
-    bytes >= 1_000_000 ? [bytes / 1_000_000, 'megabyte'] : bytes >= 1000 ? [bytes / 1000, 'kilobyte'] : [bytes, 'byte'];
-  return new Intl.NumberFormat(ui, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
-}
-
 /** The size of the web rendition: the original fitted inside RENDITION_SIZE, never enlarged (as sharp makes it). */
 export function renditionSize(width: number, height: number) {
   const scale = Math.min(1, RENDITION_SIZE / Math.max(width, height));
@@ -120,7 +113,7 @@ export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[]
       filename: a.filename,
       url: fileUrls.file(a.id, a.filename),
       type: fileType(a),
-      size: fileSize(Number(a.size), lang),
+      size: formatSize(lang, Number(a.size)),
       caption: caption[lang] ?? '',
       credit: a.credit,
     };

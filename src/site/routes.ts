@@ -17,7 +17,7 @@ import {
   searchPublicReleases,
   withdrawnAt,
 } from '../releases/public.js';
-import { MAX_AGE_SECONDS, maxAgeUntilNextPublication, RenderCache, type Rendered, rendered, sendCacheable } from './cache.js';
+import { MAX_AGE_SECONDS, RenderCache, type Rendered, rendered, REVALIDATE, sendCacheable } from './cache.js';
 import {
   PAGE_SIZE,
   renderFrontPage,
@@ -84,7 +84,6 @@ export function siteRoutes(ctx: AppContext): Router {
       ...html,
       contentType: HTML,
       lastModified: stamp.lastModified,
-      maxAge: maxAgeUntilNextPublication(stamp, ctx.clock.now()),
     });
 
   /** Error pages are never cached: a 404 under embargo must not outlive the embargo anywhere. */
@@ -165,7 +164,6 @@ export function siteRoutes(ctx: AppContext): Router {
         ),
         contentType: 'text/vcard; charset=utf-8',
         lastModified: stamp.lastModified,
-        maxAge: maxAgeUntilNextPublication(stamp, ctx.clock.now()),
       });
     }),
   );
@@ -260,7 +258,7 @@ export function siteRoutes(ctx: AppContext): Router {
       }));
     }
     if (title !== html.titleSlug) {
-      res.set('Cache-Control', `public, max-age=${maxAgeUntilNextPublication(stamp, ctx.clock.now())}`);
+      res.set('Cache-Control', REVALIDATE);
       // slugify is idempotent: the slug stands in for the title.
       res.redirect(301, releasePageUrl(base, newsroom.slug, lang, id, html.titleSlug));
       return;

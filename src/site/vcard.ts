@@ -2,12 +2,18 @@ import type { Contact } from '../contacts/repository.js';
 
 /*
  * A contact as a vCard 4.0 (RFC 6350): text values escaped (backslash, comma, semicolon,
- * newline), lines folded at 75 octets without splitting a UTF-8 character, CRLF endings.
+ * newline; other control characters dropped), lines folded at 75 octets without
+ * splitting a UTF-8 character, CRLF endings.
  */
 
-/** RFC 6350 3.4: a text value with its special characters escaped. */
+/** RFC 6350 3.4: a text value with its special characters escaped (and other control characters, which no text value holds, dropped). */
 export const escapeText = (value: string) =>
-  value.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/;/g, '\\;').replace(/\r\n|\r|\n/g, '\\n');
+  value
+    .replace(/\\/g, '\\\\')
+    .replace(/,/g, '\\,')
+    .replace(/;/g, '\\;')
+    .replace(/\r\n|\r|\n/g, '\\n')
+    .replace(/\p{Cc}/gu, '');
 
 /** RFC 6350 3.2: lines longer than 75 octets continue on lines that start with a space. */
 export function foldLine(line: string): string {

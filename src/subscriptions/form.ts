@@ -1,13 +1,12 @@
 import type { Request } from 'express';
+import { PUBLIC_BODY_LIMIT } from '../lib/bodies.js';
 import { readForm as readFormBody } from '../lib/forms.js';
 
 export { isFormPost } from '../lib/forms.js';
 
-/** A form of these pages is a few hundred bytes. */
-const FORM_LIMIT_BYTES = 16 * 1024;
-
+/** A form of these pages is a few hundred bytes; they are open to anyone. */
 export const readForm = (req: Request, options: { anyType?: boolean } = {}) =>
-  readFormBody(req, { limit: FORM_LIMIT_BYTES, ...options });
+  readFormBody(req, { limit: PUBLIC_BODY_LIMIT, ...options });
 
 /** A comma-separated list field, trimmed, empty items dropped. */
 export const listField = (value: string | null) =>

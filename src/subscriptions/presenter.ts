@@ -1,5 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import type { Response } from 'express';
+import { csvLines } from '../lib/csv.js';
 import { interfaceLanguage, t } from '../lib/i18n.js';
 import { template } from '../lib/templates.js';
 import type { Newsroom } from '../newsrooms/repository.js';
@@ -53,11 +53,8 @@ export function presentDataHeld(email: string, held: Awaited<ReturnType<typeof d
 /** The columns of the CSV export, in order. */
 export const csvColumns = ['email', 'status', 'languages', 'keywords', 'consent_at', 'consent_source', 'created_at', 'confirmed_at', 'unsubscribed_at'];
 
-/** A cell a spreadsheet would run as a formula is written as text (leading apostrophe). */
-const inert = (cell: string) => (/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell);
-
-export const csvRow = (s: Subscriber) =>
-  [s.email, s.status, s.languages.join(' '), s.keywords.join(', '), s.consentAt ?? '', s.consentSource ?? '', s.createdAt, s.confirmedAt ?? '', s.unsubscribedAt ?? ''].map(inert);
+const csvRow = (s: Subscriber) =>
+  [s.email, s.status, s.languages.join(' '), s.keywords.join(', '), s.consentAt ?? '', s.consentSource ?? '', s.createdAt, s.confirmedAt ?? '', s.unsubscribedAt ?? ''];
 
 /** The CSV export as a download (the API's and the staff app's alike), written page by page as read. */
 export async function sendSubscribersCsv(res: Response, newsroom: Newsroom, pages: AsyncIterable<Subscriber[]>): Promise<void> {
@@ -66,8 +63,8 @@ export async function sendSubscribersCsv(res: Response, newsroom: Newsroom, page
     'Content-Disposition': `attachment; filename="${newsroom.slug}-subscribers.csv"`,
     'Cache-Control': 'no-store',
   });
-  res.write(stringify([csvColumns]));
-  for await (const page of pages) res.write(stringify(page.map(csvRow)));
+  res.write(csvLines([csvColumns]));
+  for await (const page of pages) res.write(csvLines(page.map(csvRow)));
   res.end();
 }
 

@@ -237,6 +237,19 @@ export async function insertConfirmation(
   return id;
 }
 
+/** The address's latest confirmation request: the one that holds its per-address slot. */
+export async function latestConfirmationId(db: Executor, subscriberId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('subscription_confirmations')
+    .select('id')
+    .where('subscriber_id', '=', subscriberId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
+}
+
 export async function findConfirmation(db: Executor, id: string): Promise<SubscriptionConfirmationRow | undefined> {
   return db.selectFrom('subscription_confirmations').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_INVITATIONS_PER_DAY } from '../lib/config.js';
-import { email, instant, languageCode, pathKey } from '../lib/schemas.js';
+import { email, instant, languageCode, oneLine, pathKey } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
 
 /* Request and response shapes of subscriptions; the HTML forms are read into the same shapes. */
@@ -8,7 +8,7 @@ import { slugParams } from '../newsrooms/schemas.js';
 export const MAX_KEYWORDS = 50;
 export const MAX_IMPORT = 10_000;
 
-export const keywordList = z.array(z.string().trim().min(1).max(100)).max(MAX_KEYWORDS);
+export const keywordList = z.array(oneLine.min(1).max(100)).max(MAX_KEYWORDS);
 export const languageList = z.array(languageCode).max(20);
 
 export const subscribeBody = z.strictObject({

@@ -14,6 +14,15 @@ import { closeContext, createContext } from '../../src/runtime.js';
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
+/** The request with its body read as text, whatever the content type (feeds, sitemaps, vCards). */
+export const asText = (request: supertest.Test) =>
+  request.buffer(true).parse((res, done) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    res.on('end', () => done(null, text));
+  });
+
 /** A clock the test can move forward; it starts at the real time. */
 export class TestClock {
   private offset = 0;
@@ -33,9 +42,22 @@ export interface TestApp {
 }
 
 /**
+ * The files of one test app in the S3 test server's bucket (the s3 project), under a
+ * prefix of their own; none when the suite runs on STORAGE_DIR.
+ */
+export function testBucketEnv(): Record<string, string> {
+  if (process.env.TEST_STORAGE !== 's3') return {};
+  return {
+    STORAGE_URL: `s3://${process.env.TEST_S3_BUCKET}/test-${randomBytes(6).toString('hex')}`,
+    AWS_ENDPOINT_URL_S3: process.env.TEST_S3_ENDPOINT!,
+  };
+}
+
+/**
  * The real app on a real database of its own: a fresh SQLite file, or (when the
- * suite runs as the postgres project) a fresh schema in PostgreSQL. Real Redis,
- * under a key prefix of its own.
+ * suite runs as the postgres or s3 project) a fresh schema in PostgreSQL. Real Redis,
+ * under a key prefix of its own. Files in a folder of its own, or (s3 project) under a
+ * prefix of their own in the S3 test server's bucket.
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-test-'));
@@ -53,6 +75,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     OUTBOX_DIR: path.join(dir, 'outbox'),
     LOG_LEVEL: 'silent',
     QUEUE_PREFIX: `test-${randomBytes(6).toString('hex')}`,
+    ...testBucketEnv(),
     ...env,
   });
   const clock = new TestClock();

@@ -57,13 +57,21 @@ export class StaffClient {
     );
   }
 
-  /** Uploads `csv` to the invitation form as the browser does: multipart, the CSRF token in the action (null: left out). */
+  /**
+   * Posts a multipart upload as the staff app's forms do: the CSRF token as the first
+   * field (unless `_csrf` is given; null: left out), then the other fields, then the file.
+   */
+  async upload(path: string, file: { name: string; content: Buffer; type?: string }, fields: Record<string, string | null> = {}) {
+    let req = this.http.post(path).set({ ...this.headers, Cookie: this.cookieHeader });
+    if (!('_csrf' in fields)) req = req.field('_csrf', this.csrf);
+    for (const [k, v] of Object.entries(fields)) if (v !== null) req = req.field(k, v);
+    return this.keep(await req.attach('file', file.content, { filename: file.name, contentType: file.type ?? 'application/octet-stream' }));
+  }
+
+  /** Uploads `csv` to the invitation form as the browser does, and follows its redirect (303) to the result. */
   async inviteFromCsv(csv: string | Buffer, csrf: string | null = this.csrf) {
-    const query = csrf === null ? '' : `?_csrf=${encodeURIComponent(csrf)}`;
-    return this.http
-      .post(`/admin/subscribers/import${query}`)
-      .set({ ...this.headers, Cookie: this.cookieHeader })
-      .attach('file', Buffer.isBuffer(csv) ? csv : Buffer.from(csv), { filename: 'list.csv', contentType: 'text/csv' });
+    const res = await this.upload('/admin/subscribers/import', { name: 'list.csv', content: Buffer.isBuffer(csv) ? csv : Buffer.from(csv), type: 'text/csv' }, { _csrf: csrf });
+    return res.status === 303 ? this.get(res.headers.location!) : res;
   }
 
   async signIn(token: string) {

@@ -11,13 +11,20 @@ import { listNewsrooms } from '../../newsrooms/repository.js';
 import { createNewsroomBody } from '../../newsrooms/schemas.js';
 import { CSRF_FIELD } from '../csrf.js';
 import { attempt, list, parseWith, text } from '../forms.js';
-import { type Session, switchNewsroom } from '../session.js';
+import { type Session, setFlash, switchNewsroom, takeFlash } from '../session.js';
 import { param, type StaffPages } from '../staff.js';
 import { FormState, langOf, newsroomName, problemText } from '../views.js';
 
 /* The service admin's page: every newsroom, a new one, the newsroom to work in, and API tokens. */
 
 const view = templateBeside(import.meta.url, 'newsrooms.hbs');
+const TOKEN_FLASH = 'token';
+
+interface CreatedToken {
+  newsroom: string;
+  token: string;
+  name: string;
+}
 
 export function newsroomPages(router: Router, { ctx, show, staff, post, adminOnly }: StaffPages): void {
   async function showNewsrooms(req: Request, res: Response, state: FormState, extra: Record<string, unknown> = {}, status = 200) {
@@ -29,6 +36,7 @@ export function newsroomPages(router: Router, { ctx, show, staff, post, adminOnl
         slug: n.slug,
         name: newsroomName(n, lang),
         languages: n.languages.join(', '),
+        timezone: n.timezone,
         current: n.id === session.newsroomId,
         tokens: (await listTokens(ctx.db, n.id)).map((tk) => ({
           id: tk.id,
@@ -44,14 +52,13 @@ export function newsroomPages(router: Router, { ctx, show, staff, post, adminOnl
       newsrooms: rows,
       fields: Object.fromEntries(fields.map((f) => [f, state.field(f, f === 'timezone' ? 'Europe/Helsinki' : '')])),
       summary: state.summary(fields),
-      timezone: 'UTC',
       ...extra,
     }, status);
   }
 
   router.get('/newsrooms', staff(async (req, res, session) => {
     adminOnly(session);
-    await showNewsrooms(req, res, new FormState(langOf(res)));
+    await showNewsrooms(req, res, new FormState(langOf(res)), { createdToken: await takeFlash<CreatedToken>(ctx, session, TOKEN_FLASH) });
   }));
 
   router.post('/newsrooms/switch', post(async (_req, res, session, form) => {
@@ -90,7 +97,9 @@ export function newsroomPages(router: Router, { ctx, show, staff, post, adminOnl
     const newsroom = await getNewsroom(ctx, param(req, 'slug'));
     const outcome = await attempt(async () => createToken(ctx, newsroom, parseWith(createTokenBody, { name: text(form, 'name') }).name));
     if (outcome.error) return showNewsrooms(req, res, new FormState(langOf(res)), { problem: problemText(langOf(res), outcome.error) }, outcome.error.status);
-    await showNewsrooms(req, res, new FormState(langOf(res)), { createdToken: { newsroom: newsroom.slug, token: outcome.value.token, name: outcome.value.name } });
+    // Shown once, on the page this redirects to: a reload neither makes another token nor shows this one again.
+    await setFlash<CreatedToken>(ctx, session, TOKEN_FLASH, { newsroom: newsroom.slug, token: outcome.value.token, name: outcome.value.name });
+    res.redirect(303, '/admin/newsrooms');
   }));
 
   router.post('/newsrooms/:slug/tokens/:tokenId/revoke', post(async (req, res, session) => {

@@ -2,12 +2,11 @@ import type { Router } from 'express';
 import { addAttachment, removeAttachment, updateAttachment } from '../../attachments/operations.js';
 import { updateAttachmentBody } from '../../attachments/schemas.js';
 import { serveAttachmentFile, type Variant } from '../../attachments/serve.js';
-import { AppError } from '../../lib/errors.js';
 import { getReleaseForStaff } from '../../releases/operations.js';
-import { CSRF_FIELD, checkCsrf } from '../csrf.js';
+import { CSRF_FIELD, checkUploadCsrf } from '../csrf.js';
 import { attempt, parseWith } from '../forms.js';
 import { param, type StaffPages } from '../staff.js';
-import { FormState, langOf, problemText, uploadProblemText } from '../views.js';
+import { FormState, isShownRefusal, langOf, problemText, uploadProblemText } from '../views.js';
 import { showEditor } from './editor.js';
 import { backToRelease, loadRelease } from './release.js';
 
@@ -18,11 +17,10 @@ export function attachmentPages(router: Router, pages: StaffPages): void {
 
   router.post('/releases/:id/attachments', staff(async (req, res, session) => {
     const { release, newsroom } = await loadRelease(ctx, session, param(req, 'id'));
-    checkCsrf(ctx, req, session.id, undefined);
     try {
-      await addAttachment(ctx, release, req);
+      await addAttachment(ctx, release, req, checkUploadCsrf(ctx, req, session.id));
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      if (!isShownRefusal(error)) throw error;
       const current = (await getReleaseForStaff(ctx, release.id, session.principal)) ?? release;
       return showEditor(pages, req, res, newsroom, current, { uploadProblem: uploadProblemText(langOf(res), error) }, error.status);
     }

@@ -1,26 +1,25 @@
 import type { Request, Response, Router } from 'express';
+import Handlebars from 'handlebars';
 import { listContacts } from '../../contacts/repository.js';
 import { createContactBody } from '../../contacts/schemas.js';
-import { deliveryCounts } from '../../delivery/counts.js';
 import { type AppError, unprocessable } from '../../lib/errors.js';
 import { renderMarkdown } from '../../lib/html.js';
 import { t } from '../../lib/i18n.js';
+import { registerHelper, templateBeside } from '../../lib/templates.js';
 import { isoTime } from '../../lib/time.js';
-import { templateBeside } from '../../lib/templates.js';
 import type { Newsroom } from '../../newsrooms/repository.js';
 import { addNewContact, createRelease, updateRelease } from '../../releases/operations.js';
 import type { Release } from '../../releases/repository.js';
 import { createReleaseBody, limits, releaseTypes, updateReleaseBody } from '../../releases/schemas.js';
-import { effectivePublishedAt, effectiveStatus } from '../../releases/visibility.js';
+import { effectivePublishedAt, effectiveStatus, type ReleaseStatus } from '../../releases/visibility.js';
 import { staffFileUrls } from '../../site/urls.js';
 import { contactForm, contactInput } from '../contacts/form.js';
-import { CSRF_FIELD, csrfToken } from '../csrf.js';
+import { CSRF_FIELD } from '../csrf.js';
 import { attempt, list, parseWith } from '../forms.js';
-import type { Session } from '../session.js';
 import { param, type StaffPages } from '../staff.js';
 import { FormState, langOf, languageName, pageHeaders, problemText } from '../views.js';
 import { instantToZoned, zonedToInstant } from '../zoned.js';
-import { deliveryDetail } from './deliveries.js';
+import { readProgress, renderDeliveryReport, showsWhile, stateView } from './deliveries.js';
 import { backToRelease, loadRelease } from './release.js';
 
 /*
@@ -93,7 +92,7 @@ export interface EditorState {
   newContactProblem?: string;
 }
 
-/** The release's page: its editor, and below it its schedule, sending and attachments. */
+/** The release's page: its email delivery (once public), the editor with its attachments, and the publication panel. */
 export async function showEditor(
   { ctx, show }: StaffPages,
   req: Request,
@@ -160,31 +159,28 @@ export async function showEditor(
   const title = release
     ? (release.translations.find((x) => x.lang === lang) ?? release.translations[0])?.title ?? t(lang, 'admin.editor.untitled')
     : t(lang, 'admin.editor.newTitle');
+  const progress = release && (await readProgress(ctx, release.id));
   await show(req, res, view, title, {
     timezone: newsroom.timezone,
     release: release && {
       id: release.id,
-      status: state,
-      statusLabel: t(lang, `admin.status.${state}`),
-      publishAt: release.publishAt,
-      publishedAt: published,
+      state: stateView(release, at, lang, newsroom.timezone),
+      scheduled: state === 'scheduled',
       updatedAt: release.updatedAt,
       // A published release edited after publication shows as updated.
       updated: !!published && (state === 'published' || state === 'withdrawn') && Date.parse(release.updatedAt) > Date.parse(published),
-      canSchedule: state === 'draft' || state === 'scheduled',
-      canUnschedule: state === 'scheduled',
-      canPublish: state === 'draft' || state === 'scheduled',
-      canWithdraw: state === 'published',
-      editable: state !== 'withdrawn',
-      deliveries: state === 'published' || state === 'withdrawn' ? await deliveryCounts(ctx, release.id) : undefined,
-      deliveryReport: state === 'published' || state === 'withdrawn' ? await deliveryDetail(ctx, release.id, lang) : undefined,
+      // Followed live until nothing more changes by itself (see deliveries.ts).
+      live: progress && !progress.settled ? `/admin/releases/${encodeURIComponent(release.id)}/live?${new URLSearchParams({ since: release.updatedAt })}` : undefined,
+      deliveries: progress?.counts,
+      progressMax: Math.max(1, progress?.counts.total ?? 0),
+      deliveryReport: state === 'published' || state === 'withdrawn' ? await renderDeliveryReport(ctx, release.id, newsroom, lang) : '',
       previews: release.translations.map(({ lang: code }) => ({
         name: languageName(code, lang),
         pageUrl: `/admin/releases/${encodeURIComponent(release.id)}/preview/${encodeURIComponent(code)}`,
         emailUrl: `/admin/releases/${encodeURIComponent(release.id)}/email/${encodeURIComponent(code)}`,
       })),
-      uploadAction: `/admin/releases/${encodeURIComponent(release.id)}/attachments?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, (res.locals.session as Session).id))}`,
     },
+    status: state,
     action: release ? `/admin/releases/${encodeURIComponent(release.id)}` : '/admin/releases/new',
     version: form.values.get('version') ?? (release ? String(release.version) : ''),
     languages,
@@ -199,6 +195,7 @@ export async function showEditor(
     conflict: s.conflict,
     saved: s.saved,
     uploadProblem: s.uploadProblem,
+    uploadMax: ctx.config.uploadMaxBytes,
     publishAt: schedule.field('publishAt', release?.status === 'scheduled' && release.publishAt ? instantToZoned(release.publishAt, newsroom.timezone) : ''),
     scheduleSummary: schedule.summary(['publishAt']),
     attachments,
@@ -207,9 +204,19 @@ export async function showEditor(
       ...contactForm(newsroom, lang, s.newContactState ?? new FormState(lang, new Map(), [], NEW_CONTACT_PREFIX)),
       problem: s.newContactProblem,
     },
-    bodyLimit: limits.body,
   }, status);
 }
+
+/*
+ * `{{while "draft scheduled"}}` on an element of the release's page: it shows in those
+ * statuses only (`hidden` otherwise), and the page's script switches it when the status
+ * changes live. Takes the status from the page's root.
+ */
+registerHelper('while', function (statuses: string, options: Handlebars.HelperOptions) {
+  const status = (options.data?.root as { status?: ReleaseStatus }).status ?? 'draft';
+  const escaped = Handlebars.Utils.escapeExpression(statuses);
+  return new Handlebars.SafeString(`data-while="${escaped}"${showsWhile(status, statuses) ? '' : ' hidden'}`);
+});
 
 export function editorPages(router: Router, pages: StaffPages): void {
   const { ctx, staff, post, workingNewsroom } = pages;
@@ -276,9 +283,9 @@ export function editorPages(router: Router, pages: StaffPages): void {
   }));
 
   /** The live preview: Markdown rendered by the one sanitiser, as the release will show it. */
-  router.post('/preview', post(async (_req, res, _session, form) => {
+  router.post('/preview', post(async (_req, res, session, form) => {
     const markdown = (form.get('markdown') ?? '').slice(0, limits.body);
     pageHeaders(res);
-    res.type('html').send(await renderMarkdown(markdown));
+    res.type('html').send(await renderMarkdown(markdown, { newsroom: session.newsroomId ?? '' }));
   }));
 }

@@ -1,6 +1,5 @@
 import type { Request, Response, Router } from 'express';
 import { withUpload } from '../../attachments/upload.js';
-import { AppError } from '../../lib/errors.js';
 import { t } from '../../lib/i18n.js';
 import { templateBeside } from '../../lib/templates.js';
 import { LOGO_MAX_BYTES, removeLogo, setLogo } from '../../newsrooms/logo.js';
@@ -8,11 +7,10 @@ import { updateNewsroom } from '../../newsrooms/operations.js';
 import type { Newsroom } from '../../newsrooms/repository.js';
 import { updateNewsroomBody } from '../../newsrooms/schemas.js';
 import { newsroomLogoUrl } from '../../site/urls.js';
-import { CSRF_FIELD, checkCsrf, csrfToken } from '../csrf.js';
+import { CSRF_FIELD, checkUploadCsrf } from '../csrf.js';
 import { attempt, list, orNull, parseWith, text } from '../forms.js';
-import type { Session } from '../session.js';
 import type { StaffPages } from '../staff.js';
-import { FormState, langOf, languageName, problemText, uploadProblemText } from '../views.js';
+import { FormState, isShownRefusal, langOf, languageName, problemText, uploadProblemText } from '../views.js';
 
 /* The working newsroom's settings: names, boilerplate, languages, time zone, links, logo. */
 
@@ -51,7 +49,7 @@ export function settingsPages(router: Router, { ctx, show, staff, post, workingN
       summary: state.summary(names),
       // On the host the staff app is reached at (its CSP takes images from there only).
       logoUrl: newsroom.logo ? newsroomLogoUrl('', newsroom.slug, newsroom.logo.sha256) : undefined,
-      logoAction: `/admin/settings/logo?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, (res.locals.session as Session).id))}`,
+      logoMax: LOGO_MAX_BYTES,
       ...extra,
     }, status);
   }
@@ -86,15 +84,13 @@ export function settingsPages(router: Router, { ctx, show, staff, post, workingN
     res.redirect(303, '/admin/settings?saved=1');
   }));
 
-  // Multipart, so the CSRF token comes in the action's query, as for attachments.
   router.post('/settings/logo', staff(async (req, res, session) => {
     const newsroom = await workingNewsroom(res, session);
     if (!newsroom) return;
-    checkCsrf(ctx, req, session.id, undefined);
     try {
-      await withUpload(ctx.files, req, LOGO_MAX_BYTES, (form) => setLogo(ctx, newsroom, form));
+      await withUpload(ctx.files, req, LOGO_MAX_BYTES, (form) => setLogo(ctx, newsroom, form), checkUploadCsrf(ctx, req, session.id));
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      if (!isShownRefusal(error)) throw error;
       return showSettings(req, res, newsroom, new FormState(langOf(res)), { logoProblem: uploadProblemText(langOf(res), error) }, error.status);
     }
     res.redirect(303, '/admin/settings?saved=1#logo');

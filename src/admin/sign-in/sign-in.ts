@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response, Router } from 'express';
 import { tokenChecker } from '../../auth/authenticate.js';
+import { PUBLIC_BODY_LIMIT } from '../../lib/bodies.js';
 import { t } from '../../lib/i18n.js';
 import { templateBeside } from '../../lib/templates.js';
 import { CSRF_FIELD, checkCsrf, csrfToken } from '../csrf.js';
@@ -43,7 +44,7 @@ export function signInPages(router: Router, { ctx, show, staff, post }: StaffPag
       res.set('Retry-After', String(lockedFor));
       return showSignIn(req, res, new FormState(lang), 429, t(lang, 'admin.signIn.tooMany', { minutes: Math.ceil(lockedFor / 60) }));
     }
-    const form = await readForm(req, 64 * 1024);
+    const form = await readForm(req, PUBLIC_BODY_LIMIT);
     const pre = unsignValue(ctx, readCookie(req, PRESESSION_COOKIE));
     checkCsrf(ctx, req, pre ?? '', pre ? form.get(CSRF_FIELD) : '');
     const token = text(form, 'token');

@@ -1,8 +1,9 @@
 /*
  * Progressive enhancement of the staff pages; every page works without it.
  * Language tabs, live Markdown preview (rendered by the server's sanitiser),
- * keyword chips, upload progress, and the scheduled time in the browser's zone.
- * No dependencies; strings come from data attributes rendered by the server.
+ * keyword chips, no accidental form posts on Enter, upload progress, the scheduled
+ * time in the browser's zone, and the release's page following publication and
+ * delivery live. No dependencies; strings come from the server's rendering.
  */
 (function () {
   'use strict';
@@ -12,10 +13,20 @@
     return input ? input.value : '';
   }
 
-  /* Language tabs: each language's fieldset becomes a tab panel. */
+  /* Language tabs: each language's fieldset goes into a tab panel (a fieldset may not be one itself). */
   function tabs(container) {
-    var panels = Array.prototype.slice.call(container.querySelectorAll('fieldset[data-lang]'));
-    if (panels.length < 2) return;
+    var fieldsets = Array.prototype.slice.call(container.querySelectorAll('fieldset[data-lang]'));
+    if (fieldsets.length < 2) return;
+    var panels = fieldsets.map(function (fieldset) {
+      var panel = document.createElement('div');
+      panel.id = 'panel-' + fieldset.dataset.lang;
+      panel.dataset.lang = fieldset.dataset.lang;
+      panel.dataset.langName = fieldset.dataset.langName;
+      if (fieldset.dataset.hasErrors) panel.dataset.hasErrors = 'true';
+      fieldset.parentNode.insertBefore(panel, fieldset);
+      panel.appendChild(fieldset);
+      return panel;
+    });
     var list = document.createElement('div');
     list.className = 'tablist';
     list.setAttribute('role', 'tablist');
@@ -77,14 +88,27 @@
     });
   }
 
-  /* Keywords as chips: the typed list stays the form's value (comma-separated). */
+  /*
+   * Keywords as chips. The typed field becomes the entry of one keyword: Enter or a
+   * comma makes it a chip (never a save), and the form sends the chips, comma-separated,
+   * in a hidden field of the field's name. Words still in the entry join on leaving it
+   * and when the form is sent, so nothing typed is lost.
+   */
   function chips(input) {
     var label = input.dataset.removeLabel || 'Remove {keyword}';
+    var value = document.createElement('input');
+    value.type = 'hidden';
+    value.name = input.name;
+    value.value = input.value;
+    input.removeAttribute('name');
+    input.value = '';
+    input.parentNode.insertBefore(value, input);
     var list = document.createElement('ul');
     list.className = 'chips';
     list.setAttribute('aria-label', (document.querySelector('label[for="' + input.id + '"]') || {}).textContent || '');
     input.parentNode.insertBefore(list, input.nextSibling);
-    function words() { return input.value.split(',').map(function (w) { return w.trim(); }).filter(Boolean); }
+    function split(text) { return text.split(',').map(function (w) { return w.trim(); }).filter(Boolean); }
+    function words() { return split(value.value); }
     function draw() {
       list.textContent = '';
       words().forEach(function (word, index) {
@@ -97,7 +121,7 @@
         remove.addEventListener('click', function () {
           var rest = words();
           rest.splice(index, 1);
-          input.value = rest.join(', ');
+          value.value = rest.join(', ');
           draw();
           input.focus();
         });
@@ -105,13 +129,51 @@
         list.appendChild(item);
       });
     }
-    input.addEventListener('input', draw);
-    // Tidied on leaving the field; redrawn only if that changed it (a chip's button may be taking the click).
-    input.addEventListener('blur', function () {
-      var tidy = words().join(', ');
-      if (tidy !== input.value) { input.value = tidy; draw(); }
+    /* The entry's words (all of them, or those before its last comma) become chips. */
+    function add(all) {
+      var text = input.value;
+      var cut = all ? text.length : text.lastIndexOf(',') + 1;
+      var added = split(text.slice(0, cut));
+      if (!added.length && cut === 0) return;
+      var known = words();
+      var lower = known.map(function (w) { return w.toLowerCase(); });
+      added.forEach(function (w) { if (lower.indexOf(w.toLowerCase()) < 0) { known.push(w); lower.push(w.toLowerCase()); } });
+      value.value = known.join(', ');
+      input.value = text.slice(cut).replace(/^\s+/, '');
+      draw();
+    }
+    input.addEventListener('keydown', function (event) {
+      if (event.key === 'Enter' || event.key === ',') {
+        event.preventDefault();
+        add(true);
+      } else if (event.key === 'Backspace' && input.value === '' && words().length) {
+        // Backspace in the empty entry takes the last chip back into it, to be corrected.
+        var rest = words();
+        input.value = rest.pop();
+        value.value = rest.join(', ');
+        draw();
+        event.preventDefault();
+      }
     });
+    // A pasted or typed list: the words before the last comma become chips.
+    input.addEventListener('input', function () { if (input.value.indexOf(',') >= 0) add(false); });
+    input.addEventListener('blur', function () { add(true); });
+    input.form.addEventListener('submit', function () { add(true); });
     draw();
+  }
+
+  /*
+   * On the release's page, Enter in a one-line field does not send its form: a save,
+   * a schedule or a new contact happens only from its button, and nothing being typed
+   * elsewhere on the page is lost to an accidental reload.
+   */
+  function enterStays(area) {
+    area.addEventListener('keydown', function (event) {
+      var field = event.target;
+      if (event.key !== 'Enter' || field.tagName !== 'INPUT') return;
+      if (/^(submit|button|reset|checkbox|radio|file|image)$/.test(field.type)) return;
+      event.preventDefault();
+    });
   }
 
   /* Upload with a progress bar; the server answers as it does without scripts. */
@@ -122,6 +184,7 @@
       event.preventDefault();
       var xhr = new XMLHttpRequest();
       xhr.open('POST', form.action);
+      xhr.setRequestHeader('X-CSRF-Token', csrfToken());
       bar.hidden = false;
       bar.value = 0;
       xhr.upload.addEventListener('progress', function (e) {
@@ -169,24 +232,64 @@
     show();
   }
 
-  /* Delivery counts follow the sending live (server-sent events), until nothing is queued. */
-  function deliveries(box) {
+  /*
+   * The release's page follows the release live (server-sent events, from the moment a
+   * scheduled release is shown): its status and time, the parts that show in that
+   * status (`data-while`), the delivery's progress, and its report, refreshed while
+   * sending and at the end. The server closes the stream when nothing more will change.
+   */
+  function live(state) {
     if (!window.EventSource) return;
-    var bar = box.querySelector('progress');
-    var text = box.querySelector('.delivery-counts');
-    var source = new EventSource(box.dataset.stream);
+    var badge = state.querySelector('.status');
+    var when = state.querySelector('.state-when');
+    var changed = document.querySelector('.live-changed');
+    var bar = document.querySelector('.delivery-progress');
+    var counts = document.querySelector('.delivery-counts');
+    var report = document.getElementById('delivery-report');
+    var refreshed = 0;
+    function refresh() {
+      if (!report) return;
+      refreshed = Date.now();
+      fetch(report.dataset.src, { credentials: 'same-origin' })
+        .then(function (res) { return res.ok ? res.text() : Promise.reject(res.status); })
+        .then(function (html) { report.innerHTML = html; })
+        .catch(function () { /* the report stays as it was */ });
+    }
+    var source = new EventSource(state.dataset.live);
+    source.addEventListener('state', function (event) {
+      var s = JSON.parse(event.data);
+      badge.textContent = s.label;
+      badge.className = 'status status-' + s.status;
+      when.textContent = '';
+      if (s.when) {
+        var time = document.createElement('time');
+        time.dateTime = s.when.at;
+        time.textContent = s.when.text;
+        when.append(s.when.label + ' ', time);
+      }
+      document.querySelectorAll('[data-while]').forEach(function (part) {
+        part.hidden = part.dataset.while.split(' ').indexOf(s.status) < 0;
+      });
+      // Publication raised the version; the forms take it over so that the next save is not refused.
+      if (s.version) document.querySelectorAll('input[name="version"]').forEach(function (input) { input.value = s.version; });
+      if (s.changed && changed) changed.hidden = false;
+    });
     source.addEventListener('counts', function (event) {
       var c = JSON.parse(event.data);
-      bar.max = Math.max(c.total, 1);
-      bar.value = c.sent;
-      text.textContent = box.dataset.template.replace(/\{(\w+)\}/g, function (whole, name) { return name in c ? c[name] : whole; });
-      if (c.queued === 0) source.close();
+      if (bar) { bar.max = Math.max(c.total, 1); bar.value = c.sent; }
+      if (counts) counts.textContent = counts.dataset.template.replace(/\{(\w+)\}/g, function (whole, name) { return name in c ? c[name] : whole; });
+      if (Date.now() - refreshed > 5000) refresh();
     });
-    source.addEventListener('error', function () { source.close(); });
+    source.addEventListener('done', function () {
+      source.close();
+      refresh();
+    });
+    // A dropped connection is retried by EventSource itself; a refused one (signed out) ends it.
   }
 
   document.querySelectorAll('[data-tabs]').forEach(tabs);
-  document.querySelectorAll('.deliveries[data-stream]').forEach(deliveries);
+  document.querySelectorAll('[data-live]').forEach(live);
+  document.querySelectorAll('[data-enter-stays]').forEach(enterStays);
   document.querySelectorAll('textarea.markdown').forEach(preview);
   document.querySelectorAll('input.keywords').forEach(chips);
   document.querySelectorAll('form.upload').forEach(upload);

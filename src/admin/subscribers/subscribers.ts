@@ -2,8 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import type { Request, Response, Router } from 'express';
 import { receiveForm } from '../../attachments/upload.js';
 import { SUPPRESS_AFTER_HARD_BOUNCES } from '../../delivery/policy.js';
-import { AppError } from '../../lib/errors.js';
-import { formatDateTime, t } from '../../lib/i18n.js';
+import { formatDateTime, formatSize, t } from '../../lib/i18n.js';
 import { templateBeside } from '../../lib/templates.js';
 import type { Newsroom } from '../../newsrooms/repository.js';
 import { INVITE_CSV_MAX_BYTES, type InviteCsvProblem, readInviteCsv } from '../../subscriptions/csv.js';
@@ -19,10 +18,10 @@ import {
 import { sendSubscribersCsv } from '../../subscriptions/presenter.js';
 import { countSubscribers, countSuppressed, listSubscribers } from '../../subscriptions/repository.js';
 import { MAX_IMPORT, subscriberStatus } from '../../subscriptions/schemas.js';
-import { CSRF_FIELD, checkCsrf, csrfToken } from '../csrf.js';
-import type { Session } from '../session.js';
+import { checkUploadCsrf } from '../csrf.js';
+import { type Session, setFlash, takeFlash } from '../session.js';
 import { confirmView, type StaffPages } from '../staff.js';
-import { FormState, langOf, languageName } from '../views.js';
+import { FormState, isShownRefusal, langOf, languageName } from '../views.js';
 
 /*
  * The subscribers of the working newsroom: counts, a searchable list, removal (after a
@@ -32,7 +31,8 @@ import { FormState, langOf, languageName } from '../views.js';
 
 const view = templateBeside(import.meta.url, 'subscribers.hbs');
 const PAGE_SIZE = 50;
-const MB = 1024 * 1024;
+/** An import's result, for the newsroom's subscribers page the import redirects to. */
+const importFlash = (newsroom: Newsroom) => `import-${newsroom.id}`;
 
 /** What went wrong with an upload, as the file field shows it. */
 type UploadProblem = InviteCsvProblem | { problem: 'noFile' | 'tooLarge' };
@@ -76,7 +76,6 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
     const budgetState = budget.perDay === 0 ? 'Off' : budget.left === 0 && budget.freesAt ? 'Spent' : '';
     const query = (p: number) => `?${new URLSearchParams({ ...(filter ? { status: filter } : {}), ...(search ? { q: search } : {}), page: String(p) })}`;
     const importState = s.importState ?? new FormState(lang);
-    const session = res.locals.session as Session;
     await show(req, res, view, t(lang, 'admin.subscribers.title'), {
       timezone: newsroom.timezone,
       statusCounts: subscriberStatus.options.map((value) => ({
@@ -102,7 +101,6 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
       previousPage: page > 0 ? query(page - 1) : undefined,
       nextPage: (page + 1) * PAGE_SIZE < list.total ? query(page + 1) : undefined,
       removed: s.removed,
-      importAction: `/admin/subscribers/import?${CSRF_FIELD}=${encodeURIComponent(csrfToken(ctx, session.id))}`,
       fileField: importState.field('file'),
       importFormat: t(lang, 'admin.subscribers.import.format', { language: newsroom.languages[0]!, max: MAX_IMPORT.toLocaleString(lang) }),
       importBudget: t(lang, `admin.subscribers.import.budget${budgetState}`, budgetWords),
@@ -118,7 +116,7 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
 
   router.get('/subscribers', staff(async (req, res, session) => {
     const newsroom = await workingNewsroom(res, session);
-    if (newsroom) await showSubscribers(req, res, newsroom, { removed: req.query.removed === '1' });
+    if (newsroom) await showSubscribers(req, res, newsroom, { removed: req.query.removed === '1', result: await takeFlash<InviteResult>(ctx, session, importFlash(newsroom)) });
   }));
 
   router.get('/subscribers/export', staff(async (_req, res, session) => {
@@ -149,41 +147,38 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
   }));
 
   /** The rows of the uploaded CSV file, or what is wrong with it. */
-  async function receiveCsv(req: Request): Promise<{ rows: InviteRow[] } | UploadProblem> {
+  async function receiveCsv(req: Request, session: Session): Promise<{ rows: InviteRow[] } | UploadProblem> {
     const tempPath = await ctx.files.tempPath();
     try {
-      const { file } = await receiveForm(req, { tempPath, maxFileBytes: INVITE_CSV_MAX_BYTES });
+      const { file } = await receiveForm(req, { tempPath, maxFileBytes: INVITE_CSV_MAX_BYTES, beforeFile: checkUploadCsrf(ctx, req, session.id) });
       if (!file || file.size === 0) return { problem: 'noFile' };
       return readInviteCsv(await readFile(file.path));
     } catch (error) {
       // The upload's own refusals (too large, not a form with a file) are the field's errors too.
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      if (!isShownRefusal(error)) throw error;
       return { problem: error.status === 413 ? 'tooLarge' : 'noFile' };
     } finally {
       await rm(tempPath, { force: true });
     }
   }
 
-  // Multipart: the CSRF token comes in the action's query string, as for attachments.
+  // Multipart: the CSRF token is the form's first field, checked before the file is read.
   router.post('/subscribers/import', staff(async (req, res, session) => {
-    checkCsrf(ctx, req, session.id, undefined);
     const newsroom = await workingNewsroom(res, session);
     if (!newsroom) return;
-    const upload = await receiveCsv(req);
+    const upload = await receiveCsv(req, session);
     if ('problem' in upload) {
       const message = t(langOf(res), `admin.subscribers.import.${upload.problem}`, {
         line: 'line' in upload ? upload.line : '',
         max: MAX_IMPORT.toLocaleString(langOf(res)),
-        mb: INVITE_CSV_MAX_BYTES / MB,
+        size: formatSize(langOf(res), INVITE_CSV_MAX_BYTES),
       });
       const importState = new FormState(langOf(res), new Map(), [{ path: 'file', message }]);
       return showSubscribers(req, res, newsroom, { importState }, upload.problem === 'tooLarge' ? 413 : 422);
     }
-    const result = await inviteSubscribers(ctx, newsroom, upload.rows);
-    // Rows refused for the budget make the answer a 429, as any rate limit's: the page still says what was done.
-    if (result.overBudget.length && result.budget.freesAt) {
-      res.set('Retry-After', String(Math.max(1, Math.ceil((Date.parse(result.budget.freesAt) - ctx.clock.now().getTime()) / 1000))));
-    }
-    await showSubscribers(req, res, newsroom, { result }, result.overBudget.length ? 429 : 200);
+    // The result is shown on the page this redirects to: a reload there does not invite again.
+    // Rows over the budget are listed there, with the time more can be invited.
+    await setFlash(ctx, session, importFlash(newsroom), await inviteSubscribers(ctx, newsroom, upload.rows));
+    res.redirect(303, '/admin/subscribers#import-result');
   }));
 }

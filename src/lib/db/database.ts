@@ -7,6 +7,7 @@ import {
   type Migration,
   Migrator,
   PostgresDialect,
+  type RawBuilder,
   SqliteDialect,
   SqliteDriver,
   sql,
@@ -24,6 +25,7 @@ import { sessions } from './migrations/0008_sessions.js';
 import { logos } from './migrations/0009_logos.js';
 import { confirmationSource } from './migrations/0010_confirmation_source.js';
 import { invitationBudget } from './migrations/0011_invitation_budget.js';
+import { sessionFlash } from './migrations/0016_session_flash.js';
 import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
 import type { Database } from './schema.js';
 
@@ -36,6 +38,17 @@ export type Db = Kysely<Database>;
  */
 export function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   return db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+}
+
+/**
+ * The database's own time, less `agoMs`, to store in a time column or compare with one
+ * (in the form isoTime gives on SQLite, whose times are text). Times that processes on
+ * several machines compare are read from this one clock, not each machine's own.
+ */
+export function databaseTime(dialect: Dialect, agoMs = 0): RawBuilder<string> {
+  return dialect === 'postgres'
+    ? sql<string>`(now() - make_interval(secs => ${agoMs / 1000}))`
+    : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${-agoMs / 1000} seconds`})`;
 }
 
 export interface Store {
@@ -184,6 +197,7 @@ export async function migrate(store: Store): Promise<void> {
     '0009_logos': logos(store.dialect),
     '0010_confirmation_source': confirmationSource(store.dialect),
     '0011_invitation_budget': invitationBudget(store.dialect),
+    '0016_session_flash': sessionFlash(store.dialect),
     '0017_events_and_revisions': eventsAndRevisions(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
@@ -221,7 +235,7 @@ type InstallationTable = {
   installation: { id: string; created_at: string; checked_at: string | null; one_row: number };
 };
 
-/** The database's identity (made by the migration), which STORAGE_DIR is marked with. */
+/** The database's identity (made by the migration), which the file store is marked with. */
 export async function installationId(store: Store): Promise<string> {
   const row = await store.db.withTables<InstallationTable>().selectFrom('installation').select('id').executeTakeFirstOrThrow();
   return row.id;

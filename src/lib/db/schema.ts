@@ -121,7 +121,7 @@ export interface ReleaseSearchTable {
   keywords: string; // the language's keywords, space-separated
 }
 
-/** A file in STORAGE_DIR this database keeps (see attachments/blobs.ts). */
+/** A blob in the file store that this database keeps (see attachments/blobs.ts). */
 /** Every logo a newsroom has had (its current one included): their URLs stay valid. */
 export interface NewsroomLogoTable {
   newsroom_id: string;
@@ -229,6 +229,7 @@ export interface AdminSessionTable {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  flash: string | null; // a form post's result for the page it redirects to, sealed (admin/session.ts)
 }
 
 export interface Database {

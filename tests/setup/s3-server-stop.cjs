@@ -1,0 +1,1 @@
+module.exports = require('./s3-server.cjs').stop;
