@@ -25,6 +25,7 @@ import { sessions } from './migrations/0008_sessions.js';
 import { logos } from './migrations/0009_logos.js';
 import { confirmationSource } from './migrations/0010_confirmation_source.js';
 import { invitationBudget } from './migrations/0011_invitation_budget.js';
+import { signInFailures } from './migrations/0018_sign_in_failures.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -195,6 +196,7 @@ export async function migrate(store: Store): Promise<void> {
     '0009_logos': logos(store.dialect),
     '0010_confirmation_source': confirmationSource(store.dialect),
     '0011_invitation_budget': invitationBudget(store.dialect),
+    '0018_sign_in_failures': signInFailures(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

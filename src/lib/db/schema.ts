@@ -224,6 +224,12 @@ export interface AdminSessionTable {
   expires_at: string;
 }
 
+/** 0018: one failed staff sign-in, by a keyed hash of the client's address. */
+export interface SignInFailureTable {
+  address_hash: string;
+  failed_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -245,6 +251,7 @@ export interface Database {
   invited_addresses: InvitedAddressTable;
   invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
+  sign_in_failures: SignInFailureTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
