@@ -202,12 +202,16 @@ export async function migrate(store: Store): Promise<void> {
   // (web and worker) would both migrate. An immediate transaction around the whole run
   // makes the second wait, then find nothing left to do.
   const sqlite = store.sqlite;
+  // On PostgreSQL, the schema the tables go in: the store's, or the first of the search path
+  // (a DATABASE_URL may set it: `?options=-c search_path=newsroom`).
+  const tableSchema = store.schema ?? (store.dialect === 'postgres' ? await currentSchema(store) : undefined);
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
     disableTransactions: !!sqlite,
-    // Without this, Kysely looks for its bookkeeping tables in every schema on the path.
-    ...(store.schema ? { migrationTableSchema: store.schema } : {}),
+    // Kysely looks for its bookkeeping tables in every schema of the database unless told
+    // which: finding another schema's, it would skip making its own and then fail.
+    ...(tableSchema ? { migrationTableSchema: tableSchema } : {}),
   });
   sqlite?.exec('begin immediate');
   const { error, results } = await migrator.migrateToLatest();
@@ -217,6 +221,11 @@ export async function migrate(store: Store): Promise<void> {
     const which = failed ? `Database migration ${failed.migrationName}` : 'Database migration';
     throw new Error(`${which} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+async function currentSchema(store: Store): Promise<string | undefined> {
+  const { rows } = await sql<{ name: string | null }>`select current_schema() as name`.execute(store.db);
+  return rows[0]?.name ?? undefined;
 }
 
 /** Drops the store's own PostgreSQL schema with everything in it (tests and benchmarks). */

@@ -1,14 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import { buildApp } from '../src/app.js';
 import { databaseClock } from '../src/lib/db/clock.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { migrate, openStore } from '../src/lib/db/database.js';
+import { POSTGRES_URL, startTestApp, type TestApp } from './support/app.js';
+import { databaseUrlInSchema } from './support/fleet.js';
 import { buildNewsroom, buildRelease } from './support/factories.js';
 
 /*
- * The time every process of a fleet decides embargoes by: the database's. A machine
- * whose clock runs ahead must not show a release (or record it published) early.
+ * What the machines of a fleet take from the database they share: the time they decide
+ * embargoes by (a machine whose clock runs ahead must not show a release, or record it
+ * published, early), and the schema they all migrate when started together.
  */
 
 let t: TestApp;
@@ -56,6 +61,28 @@ describe('the database clock', () => {
       expect((await synced.get(`/${newsroom.slug}/fi/rss.xml`)).text).not.toContain(release.id);
     } finally {
       clock.close?.();
+    }
+  });
+});
+
+describe('migrations', () => {
+  it('migrate a new schema named by the URL’s search path from several processes at once, whatever other schemas hold (PostgreSQL)', async () => {
+    if (t.ctx.store.dialect !== 'postgres') return;
+    // This test's own schema already holds Newsroom's tables (and Kysely's): another installation's, say.
+    const schema = `machines_${randomBytes(5).toString('hex')}`;
+    await sql`create schema ${sql.id(schema)}`.execute(t.ctx.db);
+    const machines = Array.from({ length: 3 }, () => openStore(databaseUrlInSchema(POSTGRES_URL, schema)));
+    try {
+      await Promise.all(machines.map(migrate));
+      const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${schema}`.execute(t.ctx.db);
+      expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['kysely_migration', 'kysely_migration_lock', 'releases', 'sign_in_failures']));
+      const applied = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, 'kysely_migration')}`.execute(t.ctx.db);
+      const again = await machines[0]!.db.selectFrom('releases').select('id').execute();
+      expect(applied.rows[0]!.n).toBeGreaterThan(10);
+      expect(again).toEqual([]);
+    } finally {
+      for (const store of machines) await store.destroy();
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(t.ctx.db);
     }
   });
 });
