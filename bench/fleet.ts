@@ -12,13 +12,15 @@
  * instances: one with only web1 behind it, one with both. autocannon (a process of its
  * own) loads a release page and a newsroom page through each for BENCH_SECONDS with
  * BENCH_CONNECTIONS, in BENCH_ROUNDS rounds (3) taking turns, and prints the medians of
- * requests/s and latency and the ratio two / one (and each round's). On one
- * machine the web processes share its cores with PostgreSQL, HAProxy and autocannon:
- * the ratio says how much a second process adds here, not what a second machine adds.
+ * requests/s, latency and the web processes' CPU time per request, and the ratio two /
+ * one (and each round's). On one machine the web processes share its cores with
+ * PostgreSQL, HAProxy and autocannon: the ratio says how much a second process adds
+ * here, not what a second machine adds; the CPU time per request says whether a
+ * request costs the same with two.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -43,6 +45,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RELEASES = 30;
+/** Linux counts process CPU time in ticks of 1/100 s (USER_HZ). */
+const CLOCK_TICKS = 100;
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `bench_fleet_${process.pid}`;
 const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-bench-fleet-'));
@@ -94,13 +98,30 @@ try {
     { name: 'newsroom page', url: `/${slug}/fi` },
   ];
 
-  /** autocannon in a process of its own. */
+  /** CPU time (user + system) the web processes have used so far, in ms (Linux's /proc; 0 elsewhere). */
+  const webCpuMs = () =>
+    web.reduce((sum, w) => {
+      try {
+        const fields = readFileSync(`/proc/${w.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return sum + ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+      } catch {
+        return sum;
+      }
+    }, 0);
+
+  /** autocannon in a process of its own; with the web processes' CPU time per request. */
   async function load(url: string) {
     const args = ['-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', url];
+    const cpuBefore = webCpuMs();
     const { stdout } = await promisify(execFile)(path.join('node_modules', '.bin', 'autocannon'), args, { maxBuffer: 16 * 1024 * 1024 });
     const result = JSON.parse(stdout);
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} answers were not 2xx, ${result.errors} errors`);
-    return { perSecond: result.requests.average as number, p50: result.latency.p50 as number, p99: result.latency.p99 as number };
+    return {
+      perSecond: result.requests.average as number,
+      p50: result.latency.p50 as number,
+      p99: result.latency.p99 as number,
+      cpuMs: (webCpuMs() - cpuBefore) / result.requests.total,
+    };
   }
 
   // Rounds taking turns, so that a burst of other work on the machine falls on both sides; medians.
@@ -116,11 +137,22 @@ try {
       perSecond: median(list.map((r) => r.perSecond)),
       p50: median(list.map((r) => r.p50)),
       p99: median(list.map((r) => r.p99)),
-    })) as [{ perSecond: number; p50: number; p99: number }, { perSecond: number; p50: number; p99: number }];
+      cpuMs: median(list.map((r) => r.cpuMs)),
+    })) as [Awaited<ReturnType<typeof load>>, Awaited<ReturnType<typeof load>>];
     const ratios = runs.two.map((r, i) => (r.perSecond / runs.one[i]!.perSecond).toFixed(2));
-    rows.push([c.name, a.perSecond.toFixed(0), `${a.p50}/${a.p99}`, b.perSecond.toFixed(0), `${b.p50}/${b.p99}`, (b.perSecond / a.perSecond).toFixed(2), ratios.join(' ')]);
+    rows.push([
+      c.name,
+      a.perSecond.toFixed(0),
+      `${a.p50}/${a.p99}`,
+      a.cpuMs.toFixed(2),
+      b.perSecond.toFixed(0),
+      `${b.p50}/${b.p99}`,
+      b.cpuMs.toFixed(2),
+      (b.perSecond / a.perSecond).toFixed(2),
+      ratios.join(' '),
+    ]);
   }
-  const header = ['case', 'one web req/s', 'p50/p99 ms', 'two web req/s', 'p50/p99 ms', 'ratio two / one', 'ratio per round'];
+  const header = ['case', 'one web req/s', 'p50/p99 ms', 'CPU ms/req', 'two web req/s', 'p50/p99 ms', 'CPU ms/req', 'ratio two / one', 'ratio per round'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(
