@@ -18,12 +18,10 @@
  * here, not what a second machine adds; the CPU time per request says whether a
  * request costs the same with two.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openStore } from '../src/lib/db/database.js';
 import {
@@ -39,7 +37,7 @@ import {
   startS3Server,
   stopProcess,
 } from '../tests/support/fleet.js';
-import { apiCaller, BENCH_ADMIN as ADMIN } from './support.js';
+import { apiCaller, autocannon, BENCH_ADMIN as ADMIN, printTable } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -109,13 +107,10 @@ try {
       }
     }, 0);
 
-  /** autocannon in a process of its own; with the web processes' CPU time per request. */
+  /** autocannon through `url`; with the web processes' CPU time per request. */
   async function load(url: string) {
-    const args = ['-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', url];
     const cpuBefore = webCpuMs();
-    const { stdout } = await promisify(execFile)(path.join('node_modules', '.bin', 'autocannon'), args, { maxBuffer: 16 * 1024 * 1024 });
-    const result = JSON.parse(stdout);
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} answers were not 2xx, ${result.errors} errors`);
+    const result = await autocannon(url, { connections: CONNECTIONS, seconds: SECONDS });
     return {
       perSecond: result.requests.average as number,
       p50: result.latency.p50 as number,
@@ -153,15 +148,11 @@ try {
     ]);
   }
   const header = ['case', 'one web req/s', 'p50/p99 ms', 'CPU ms/req', 'two web req/s', 'p50/p99 ms', 'CPU ms/req', 'ratio two / one', 'ratio per round'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(
     `\nThrough HAProxy, PostgreSQL, ${CONNECTIONS} connections, ${SECONDS} s per case and side, ${ROUNDS} rounds taking turns, medians (autocannon); ` +
       `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end\n`,
   );
-  console.log(line(header));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of rows) console.log(line(row));
+  printTable(header, rows);
 } finally {
   for (const b of balancers) await b.stop();
   await Promise.all(web.map((w) => stopProcess(w)));
