@@ -294,7 +294,8 @@ describe('the service as a fleet', () => {
       const first200 = Math.min(...own.filter((s) => s.status === 200).map((s) => s.answered)) - publishAt;
       return `web${m + 1}: last 404 answered at ${last404} ms, first 200 at +${first200} ms`;
     });
-    console.log(`embargo lifted (times from publishAt): ${edges.join('; ')}`);
+    const clocks = web.map((w) => /"offsetMs":(-?\d+),"errorMs":([\d.]+)[^\n]*clock set to the database time/.exec(w.run.output())?.slice(1).join(' ± '));
+    console.log(`embargo lifted (times from publishAt): ${edges.join('; ')}; the processes' clocks set to the database's: ${clocks.join(', ')} ms`);
 
     // The emails: both workers share them; the delivery report comes through the balancer.
     const delivered = await until(async () => {

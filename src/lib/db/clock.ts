@@ -22,28 +22,36 @@ export async function databaseClock(store: Store, logger: Logger, systemNow: () 
   if (store.dialect !== 'postgres') return { now: () => new Date(systemNow()) };
   let offset = 0;
   let warned = false;
-  /** One reading: the offset, and the round trip that bounds its error. */
-  async function read() {
-    const before = systemNow();
-    const { rows } = await sql<{ ms: number }>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as ms`.execute(store.db);
-    const after = systemNow();
-    return { offset: rows[0]!.ms - (before + after) / 2, roundTrip: after - before };
-  }
+  /**
+   * Readings on a connection already in hand (a wait for one from the pool would count
+   * as round trip): the offset, and the round trip that bounds its error. A reply read
+   * late by a busy event loop makes the offset too small: the time then runs behind,
+   * never ahead of the database's.
+   */
+  const readings = () =>
+    store.db.connection().execute(async (db) => {
+      const taken = [];
+      for (let i = 0; i < 3; i++) {
+        const before = systemNow();
+        const { rows } = await sql<{ ms: number }>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as ms`.execute(db);
+        const after = systemNow();
+        taken.push({ offset: rows[0]!.ms - (before + after) / 2, roundTrip: after - before });
+      }
+      return taken;
+    });
   async function measure() {
-    // The reading with the shortest round trip of a few: a busy event loop lengthens some.
-    let best = await read();
-    for (let i = 0; i < 2; i++) {
-      const next = await read();
-      if (next.roundTrip < best.roundTrip) best = next;
-    }
+    // The reading with the shortest round trip: the least room for error.
+    const best = (await readings()).reduce((a, b) => (b.roundTrip < a.roundTrip ? b : a));
     offset = Math.round(best.offset);
     const off = Math.abs(offset) >= WARN_OFFSET_MS;
     if (off && !warned) {
       logger.warn({ offsetMs: offset }, "this machine's clock is off the database's; using the database's time");
     }
     warned = off;
+    return best;
   }
-  await measure();
+  const first = await measure();
+  logger.info({ offsetMs: offset, errorMs: first.roundTrip / 2 }, 'clock set to the database time');
   const timer = setInterval(() => {
     measure().catch((error: Error) => logger.warn({ err: error.message }, 'could not read the database clock; keeping the last offset'));
   }, CLOCK_SYNC_EVERY_MS);
