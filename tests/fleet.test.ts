@@ -51,6 +51,8 @@ let balancer: Balancer;
 const web: { run: RunningProcess; url: string }[] = [];
 const workers: RunningProcess[] = [];
 const processes: RunningProcess[] = [];
+/** Each web process's clock offset from the database's, and its error bound, as it logged them. */
+const webClocks: string[] = [];
 
 /** A request's answer: status, headers and body as text. */
 interface Answer {
@@ -122,6 +124,10 @@ beforeAll(async () => {
   workers.push(...sinks.map((sink, i) => startMachine(dir, `worker${i + 1}`, 'worker', shared, { SMTP_URL: sink.url, DELIVERY_CLAIM_TIMEOUT_S: '10' })));
   processes.push(...webRuns, ...workers);
   const ports = await Promise.all(webRuns.map(webPort));
+  for (const run of webRuns) {
+    const [, offset, error] = (await waitForOutput(run, /"offsetMs":(-?\d+),"errorMs":([\d.]+)[^\n]*clock set to the database time/))!;
+    webClocks.push(`offset ${offset} ± ${error}`);
+  }
   web.push(...webRuns.map((run, i) => ({ run, url: `http://127.0.0.1:${ports[i]}` })));
   await Promise.all(workers.map((w) => waitForOutput(w, /publication worker started/)));
   balancer = await startBalancer(
@@ -294,8 +300,7 @@ describe('the service as a fleet', () => {
       const first200 = Math.min(...own.filter((s) => s.status === 200).map((s) => s.answered)) - publishAt;
       return `web${m + 1}: last 404 answered at ${last404} ms, first 200 at +${first200} ms`;
     });
-    const clocks = web.map((w) => /"offsetMs":(-?\d+),"errorMs":([\d.]+)[^\n]*clock set to the database time/.exec(w.run.output())?.slice(1).join(' ± '));
-    console.log(`embargo lifted (times from publishAt): ${edges.join('; ')}; the processes' clocks set to the database's: ${clocks.join(', ')} ms`);
+    console.log(`embargo lifted (times from publishAt): ${edges.join('; ')}; the web processes' clocks set to the database's: ${webClocks.join(', ')} ms`);
 
     // The emails: both workers share them; the delivery report comes through the balancer.
     const delivered = await until(async () => {
