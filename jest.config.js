@@ -15,11 +15,13 @@ const base = {
 const storeDependent = ['attachments', 'newsrooms', 'storage'].map((name) => `<rootDir>/tests/${name}.test.ts`);
 /** Tests of the bucket itself (STORAGE_URL, storage:copy): in the s3 project only. */
 const bucketOnly = ['<rootDir>/tests/storage.test.ts'];
+/** The fleet (web and worker processes behind HAProxy): on PostgreSQL only, the database of a fleet. */
+const postgresOnly = ['<rootDir>/tests/fleet.test.ts'];
 
 export default {
   testTimeout: 20000,
   projects: [
-    { ...base, displayName: 'sqlite', setupFiles: ['<rootDir>/tests/setup/sqlite.cjs'], testPathIgnorePatterns: bucketOnly },
+    { ...base, displayName: 'sqlite', setupFiles: ['<rootDir>/tests/setup/sqlite.cjs'], testPathIgnorePatterns: [...bucketOnly, ...postgresOnly] },
     { ...base, displayName: 'postgres', setupFiles: ['<rootDir>/tests/setup/postgres.cjs'], testPathIgnorePatterns: bucketOnly },
     {
       ...base,

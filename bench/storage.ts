@@ -13,13 +13,10 @@
  * Python test server on the same machine) the bucket's figure is mostly moto's; point
  * BENCH_STORAGE_URL at a real S3-compatible server for a figure about it.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { buildApp } from '../src/app.js';
-import { apiCaller, BENCH_ADMIN as ADMIN, benchService, listenLocally } from './support.js';
+import { apiCaller, autocannon, BENCH_ADMIN as ADMIN, benchService, listenLocally, printTable } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -51,12 +48,8 @@ interface Measured {
   reads: { name: string; MBs: number; perSecond: number; p99: number }[];
 }
 
-/** autocannon in a process of its own, so that it does not share the server's event loop. */
 async function load(url: string) {
-  const args = ['-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', url];
-  const { stdout } = await promisify(execFile)(path.join('node_modules', '.bin', 'autocannon'), args, { maxBuffer: 16 * 1024 * 1024 });
-  const result = JSON.parse(stdout);
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} answers were not 2xx, ${result.errors} errors`);
+  const result = await autocannon(url, { connections: CONNECTIONS, seconds: SECONDS });
   return { MBs: result.throughput.average / MB, perSecond: result.requests.average, p99: result.latency.p99 };
 }
 
@@ -112,12 +105,8 @@ try {
   ] as const;
   const cells = rows.map(([name, a, b]) => [name, a.toFixed(1), b.toFixed(1), (b / a).toFixed(2)]);
   const header = ['case', 'STORAGE_DIR', 'STORAGE_URL', 'ratio bucket/folder'];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`\n${bucketUrl} (${process.env.AWS_ENDPOINT_URL_S3 ?? 'AWS'}); ${UPLOADS} uploads, ${UPLOAD_CONCURRENCY} at a time; reads: ${CONNECTIONS} connections, ${SECONDS} s (autocannon)\n`);
-  console.log(line(header));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of cells) console.log(line(row));
+  printTable(header, cells);
   for (const [name, m] of [['STORAGE_DIR', folder], ['STORAGE_URL', bucket]] as const) {
     console.log(`${name} read p99: ${m.reads.map((r) => `${r.name} ${r.p99} ms`).join(', ')}`);
   }

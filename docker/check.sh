@@ -7,12 +7,15 @@
 #
 #   docker/check.sh [IMAGE]        # default: newsroom
 #
-# Needs docker, curl, psql and redis-cli; uses ports 3300, 3301 and 3311, the database
-# newsroom_docker and Redis database 7.
+# Needs docker, curl, psql, redis-server and redis-cli; uses ports 3300, 3301 and 3311,
+# the database newsroom_docker, and a Redis of its own on port 3312 (started here and
+# shut down at the end: a Redis other work uses is never touched).
 set -u
 IMG=${1:-newsroom}
+REDIS_PORT=3312
 psql -h 127.0.0.1 -U postgres -d test -qc 'DROP DATABASE IF EXISTS newsroom_docker' -c 'CREATE DATABASE newsroom_docker' >/dev/null
-redis-cli -n 7 flushdb >/dev/null
+redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile /tmp/nr-check-redis.log
+for _ in $(seq 20); do redis-cli -p $REDIS_PORT ping >/dev/null 2>&1 && break; sleep 0.2; done
 docker rm -f nr-web nr-worker nr-all >/dev/null 2>&1
 docker volume rm nr-data >/dev/null 2>&1
 mkdir -p /tmp/nr-secrets && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/nr-secrets/admin_token
@@ -22,7 +25,7 @@ ADMIN=$(cat /tmp/nr-secrets/admin_token)
 common=(--network host --read-only --tmpfs /tmp -v nr-data:/app/data -v /tmp/nr-secrets:/run/secrets:ro
   --stop-timeout 10 --health-interval 2s --health-start-period 5s
   -e PUBLIC_URL=http://localhost:3300 -e DATABASE_URL=postgres://postgres@127.0.0.1:5432/newsroom_docker
-  -e REDIS_URL=redis://127.0.0.1:6379/7 -e ADMIN_TOKEN_FILE=/run/secrets/admin_token
+  -e REDIS_URL=redis://127.0.0.1:$REDIS_PORT -e ADMIN_TOKEN_FILE=/run/secrets/admin_token
   -e SIGNING_SECRET_FILE=/run/secrets/signing_secret -e SHUTDOWN_GRACE_SECONDS=8)
 docker run -d --name nr-web "${common[@]}" -e PORT=3300 -e HEALTH_PORT=3301 "$IMG" --role=web
 docker run -d --name nr-worker "${common[@]}" -e HEALTH_PORT=3311 -e ROLE=worker "$IMG"
@@ -60,3 +63,4 @@ done
 docker logs nr-worker 2>&1 | tail -2
 docker rm nr-web nr-worker >/dev/null && docker volume rm nr-data >/dev/null
 psql -h 127.0.0.1 -U postgres -d test -qc 'DROP DATABASE newsroom_docker' >/dev/null
+redis-cli -p $REDIS_PORT shutdown nosave >/dev/null 2>&1

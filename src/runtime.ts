@@ -1,10 +1,11 @@
 import { openFileStore } from './attachments/storage.js';
 import type { Config } from './lib/config.js';
 import type { AppContext } from './context.js';
+import { databaseClock } from './lib/db/clock.js';
 import { installationId, migrate, openStore } from './lib/db/database.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMailer } from './lib/mailer.js';
-import { type Clock, systemClock } from './lib/time.js';
+import type { Clock } from './lib/time.js';
 import { createPublicationQueue } from './publication/queue.js';
 import { createSubscriptionMailQueue } from './subscriptions/mail.js';
 import { createDeliveryQueue } from './delivery/queue.js';
@@ -35,7 +36,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     store,
     db: store.db,
     logger,
-    clock: options.clock ?? systemClock,
+    clock: options.clock ?? (await databaseClock(store, logger)),
     files,
     publication: createPublicationQueue(queueSettings),
     subscriptionMail: createSubscriptionMailQueue(queueSettings),
@@ -49,5 +50,6 @@ export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.subscriptionMail.close();
   await ctx.deliveries.close();
   ctx.mailer.close();
+  ctx.clock.close?.();
   await ctx.store.destroy();
 }

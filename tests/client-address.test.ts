@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ipHash, newConfirmationToken } from '../src/subscriptions/links.js';
 import { PER_IP_PER_HOUR } from '../src/subscriptions/operations.js';
+import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/lib/config.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, type NewsroomFixture } from './support/factories.js';
@@ -122,6 +123,24 @@ describe('with TRUST_PROXY=loopback (the service behind a proxy)', () => {
     // A spoofed first entry does not make the guesser someone else.
     expect(await signInStatus(new StaffClient(t, { 'X-Forwarded-For': '192.0.2.99, 203.0.113.10' }), newsroom.token)).toBe(429);
     expect(await signInStatus(new StaffClient(t, { 'X-Forwarded-For': '203.0.113.11' }), newsroom.token)).toBe(303);
+  });
+
+  it('holds a lockout on every web machine: the failures are counted in the database', async () => {
+    // A second web machine: another app on the same database (and a process of its own in tests/fleet.test.ts).
+    const other = { ...t, app: buildApp(t.ctx) };
+    const guesser = { 'X-Forwarded-For': '203.0.113.12' };
+    const here = new StaffClient(t, guesser);
+    const there = new StaffClient(other, guesser);
+    await here.get('/admin/sign-in');
+    await there.get('/admin/sign-in');
+    // Half the failures through each machine: neither alone would lock the guesser out.
+    for (let i = 0; i < FAILURES_TO_LOCK; i++) expect((await (i % 2 ? there : here).post('/admin/sign-in', { token: `wrong-${i}` })).status).toBe(401);
+    expect(await signInStatus(new StaffClient(other, guesser), newsroom.token)).toBe(429);
+    expect(await signInStatus(new StaffClient(t, guesser), newsroom.token)).toBe(429);
+    // Kept as a keyed hash: the table holds no address.
+    const rows = await t.ctx.db.selectFrom('sign_in_failures').select('address_hash').execute();
+    expect(rows.length).toBeGreaterThanOrEqual(FAILURES_TO_LOCK);
+    expect(rows.some((r) => r.address_hash.includes('203.0.113'))).toBe(false);
   });
 
   it('records the consent with the client’s address, not the proxy’s', async () => {

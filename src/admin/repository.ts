@@ -48,3 +48,29 @@ export async function takeSessionFlash(db: Db, idHash: string, prefix: string): 
   const cleared = await db.updateTable('admin_sessions').set({ flash: null }).where('id_hash', '=', idHash).where('flash', '=', flash).executeTakeFirst();
   return Number(cleared.numUpdatedRows) > 0 ? flash : undefined;
 }
+
+/** The times of the address's latest failed sign-ins since `since`, newest first, at most `limit`. */
+export async function recentSignInFailures(db: Db, addressHash: string, since: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('sign_in_failures')
+    .select('failed_at')
+    .where('address_hash', '=', addressHash)
+    .where('failed_at', '>', since)
+    .orderBy('failed_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.failed_at);
+}
+
+export async function insertSignInFailure(db: Db, addressHash: string, at: string): Promise<void> {
+  await db.insertInto('sign_in_failures').values({ address_hash: addressHash, failed_at: at }).execute();
+}
+
+/** Failures that no longer count, of every address: the table holds one window's worth. */
+export async function deleteSignInFailuresBefore(db: Db, before: string): Promise<void> {
+  await db.deleteFrom('sign_in_failures').where('failed_at', '<=', before).execute();
+}
+
+export async function deleteSignInFailures(db: Db, addressHash: string): Promise<void> {
+  await db.deleteFrom('sign_in_failures').where('address_hash', '=', addressHash).execute();
+}

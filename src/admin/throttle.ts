@@ -1,9 +1,14 @@
+import type { AppContext } from '../context.js';
+import { isoTime } from '../lib/time.js';
+import { deleteSignInFailures, deleteSignInFailuresBefore, insertSignInFailure, recentSignInFailures } from './repository.js';
+import { mac } from './session.js';
+
 /*
  * Slows down guessing tokens at the sign-in form: per client address, failures within
- * the window add a growing delay before the answer, and past MAX_FAILURES the form
- * answers 429 until the window has passed. In memory, bounded: the oldest address is
- * forgotten when the table is full. (Each process counts its own; tokens have 256 bits,
- * so this is about noise and load rather than the odds of a guess.)
+ * the window add a growing delay before the answer, and past maxFailures the form
+ * answers 429 until the window has passed. Failures are counted in the database, so a
+ * guesser meets the same count on every web machine behind the load balancer. (Tokens
+ * have 256 bits: this is about noise and load rather than the odds of a guess.)
  */
 
 export interface ThrottleOptions {
@@ -13,7 +18,6 @@ export interface ThrottleOptions {
   freeFailures: number;
   stepDelayMs: number;
   maxDelayMs: number;
-  maxAddresses: number;
 }
 
 export const signInThrottleDefaults: ThrottleOptions = {
@@ -22,44 +26,41 @@ export const signInThrottleDefaults: ThrottleOptions = {
   freeFailures: 3,
   stepDelayMs: 250,
   maxDelayMs: 3000,
-  maxAddresses: 10_000,
 };
 
-export class SignInThrottle {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly now: () => number,
-    private readonly options: ThrottleOptions = signInThrottleDefaults,
-  ) {}
-
-  private recent(address: string): number[] {
-    const since = this.now() - this.options.windowMs;
-    const list = (this.failures.get(address) ?? []).filter((at) => at > since);
-    if (list.length) this.failures.set(address, list);
-    else this.failures.delete(address);
-    return list;
-  }
-
+export interface SignInThrottle {
   /** Seconds until the address may try again, when it is locked out. */
-  lockedFor(address: string): number | undefined {
-    const list = this.recent(address);
-    if (list.length < this.options.maxFailures) return undefined;
-    return Math.max(1, Math.ceil((list[0]! + this.options.windowMs - this.now()) / 1000));
-  }
+  lockedFor(address: string): Promise<number | undefined>;
+  /** Records a failure; returns how long to hold the answer back, in milliseconds. */
+  fail(address: string): Promise<number>;
+  succeed(address: string): Promise<void>;
+}
 
-  /** Records a failure; returns how long to hold the answer back. */
-  fail(address: string): number {
-    const list = this.recent(address);
-    list.push(this.now());
-    this.failures.delete(address);
-    this.failures.set(address, list);
-    while (this.failures.size > this.options.maxAddresses) this.failures.delete(this.failures.keys().next().value!);
-    const over = list.length - this.options.freeFailures;
-    return over > 0 ? Math.min(this.options.maxDelayMs, over * this.options.stepDelayMs) : 0;
-  }
+export function signInThrottle(ctx: AppContext, options: ThrottleOptions = signInThrottleDefaults): SignInThrottle {
+  // Keyed, so that the table holds no client address.
+  const keyOf = (address: string) => mac(ctx, 'sign-in', address);
+  const windowStart = (now: number) => isoTime(new Date(now - options.windowMs));
 
-  succeed(address: string): void {
-    this.failures.delete(address);
-  }
+  return {
+    async lockedFor(address) {
+      const now = ctx.clock.now().getTime();
+      const recent = await recentSignInFailures(ctx.db, keyOf(address), windowStart(now), options.maxFailures);
+      if (recent.length < options.maxFailures) return undefined;
+      // Locked until the failure that made the count leaves the window.
+      const until = Date.parse(recent[options.maxFailures - 1]!) + options.windowMs;
+      return Math.max(1, Math.ceil((until - now) / 1000));
+    },
+    async fail(address) {
+      const now = ctx.clock.now().getTime();
+      const key = keyOf(address);
+      await insertSignInFailure(ctx.db, key, isoTime(new Date(now)));
+      await deleteSignInFailuresBefore(ctx.db, windowStart(now));
+      const count = (await recentSignInFailures(ctx.db, key, windowStart(now), options.maxFailures)).length;
+      const over = count - options.freeFailures;
+      return over > 0 ? Math.min(options.maxDelayMs, over * options.stepDelayMs) : 0;
+    },
+    async succeed(address) {
+      await deleteSignInFailures(ctx.db, keyOf(address));
+    },
+  };
 }

@@ -75,6 +75,7 @@ module.exports = async function globalSetup() {
 };
 
 module.exports.startS3Server = startS3Server;
+module.exports.freePort = freePort;
 
 module.exports.stop = async function globalTeardown() {
   await globalThis.__S3_SERVER__?.stop();

@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import supertest from 'supertest';
 import type { TestApp } from './app.js';
 
@@ -12,12 +13,22 @@ export class StaffClient {
   /** Not the app's shared agent: that one keeps cookies of its own. */
   private readonly http: supertest.SuperTest<supertest.Test>;
 
-  /** `headers` go with every request: e.g. the X-Forwarded-For of a client behind a proxy. */
+  /**
+   * `target`: a test app, or the URL of a running service. `headers` go with every
+   * request: e.g. the X-Forwarded-For of a client behind a proxy. `agent` connects (e.g.
+   * from an address of its own: a client of its own to the load balancer).
+   */
   constructor(
-    t: TestApp,
+    target: Pick<TestApp, 'app'> | string,
     private readonly headers: Record<string, string> = {},
+    private readonly agent?: http.Agent,
   ) {
-    this.http = supertest(t.app) as unknown as supertest.SuperTest<supertest.Test>;
+    this.http = supertest(typeof target === 'string' ? target : target.app) as unknown as supertest.SuperTest<supertest.Test>;
+  }
+
+  private request(method: 'get' | 'post', path: string): supertest.Test {
+    const request = this.http[method](path);
+    return this.agent ? request.agent(this.agent) : request;
   }
 
   private keep(res: supertest.Response): supertest.Response {
@@ -41,7 +52,7 @@ export class StaffClient {
   }
 
   async get(path: string, headers: Record<string, string> = {}) {
-    return this.keep(await this.http.get(path).set({ ...this.headers, Cookie: this.cookieHeader, ...headers }));
+    return this.keep(await this.request('get', path).set({ ...this.headers, Cookie: this.cookieHeader, ...headers }));
   }
 
   /** Posts a urlencoded form; the CSRF token is added unless `_csrf` is given (null: left out). */
@@ -53,7 +64,7 @@ export class StaffClient {
       for (const item of Array.isArray(v) ? v : [v]) form.append(k, item);
     }
     return this.keep(
-      await this.http.post(path).set({ ...this.headers, Cookie: this.cookieHeader }).type('form').send(form.toString()),
+      await this.request('post', path).set({ ...this.headers, Cookie: this.cookieHeader }).type('form').send(form.toString()),
     );
   }
 
@@ -62,7 +73,7 @@ export class StaffClient {
    * field (unless `_csrf` is given; null: left out), then the other fields, then the file.
    */
   async upload(path: string, file: { name: string; content: Buffer; type?: string }, fields: Record<string, string | null> = {}) {
-    let req = this.http.post(path).set({ ...this.headers, Cookie: this.cookieHeader });
+    let req = this.request('post', path).set({ ...this.headers, Cookie: this.cookieHeader });
     if (!('_csrf' in fields)) req = req.field('_csrf', this.csrf);
     for (const [k, v] of Object.entries(fields)) if (v !== null) req = req.field(k, v);
     return this.keep(await req.attach('file', file.content, { filename: file.name, contentType: file.type ?? 'application/octet-stream' }));

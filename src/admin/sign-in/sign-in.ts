@@ -8,7 +8,7 @@ import { CSRF_FIELD, checkCsrf, csrfToken } from '../csrf.js';
 import { readForm, text } from '../forms.js';
 import { endSession, PRESESSION_COOKIE, preSessionId, readCookie, startSession, unsignValue } from '../session.js';
 import type { StaffPages } from '../staff.js';
-import { SignInThrottle } from '../throttle.js';
+import { signInThrottle } from '../throttle.js';
 import { FormState, langOf } from '../views.js';
 
 /* Signing in with an API token (throttled per address), and signing out. */
@@ -17,7 +17,7 @@ const view = templateBeside(import.meta.url, 'sign-in.hbs');
 
 export function signInPages(router: Router, { ctx, show, staff, post }: StaffPages): void {
   const checkToken = tokenChecker(ctx);
-  const throttle = new SignInThrottle(() => ctx.clock.now().getTime());
+  const throttle = signInThrottle(ctx);
 
   router.get('/', staff(async (_req, res) => res.redirect(303, '/admin/releases')));
 
@@ -39,7 +39,7 @@ export function signInPages(router: Router, { ctx, show, staff, post }: StaffPag
   router.post('/sign-in', async (req, res) => {
     const lang = langOf(res);
     const address = req.ip ?? 'unknown';
-    const lockedFor = throttle.lockedFor(address);
+    const lockedFor = await throttle.lockedFor(address);
     if (lockedFor !== undefined) {
       res.set('Retry-After', String(lockedFor));
       return showSignIn(req, res, new FormState(lang), 429, t(lang, 'admin.signIn.tooMany', { minutes: Math.ceil(lockedFor / 60) }));
@@ -50,10 +50,10 @@ export function signInPages(router: Router, { ctx, show, staff, post }: StaffPag
     const token = text(form, 'token');
     const principal = token ? await checkToken(token) : undefined;
     if (!principal) {
-      await sleep(throttle.fail(address));
+      await sleep(await throttle.fail(address));
       return showSignIn(req, res, new FormState(lang, new Map(), [{ path: 'token', message: t(lang, 'admin.signIn.invalid') }]), 401);
     }
-    throttle.succeed(address);
+    await throttle.succeed(address);
     await startSession(ctx, res, principal);
     res.redirect(303, principal.kind === 'admin' ? '/admin/newsrooms' : '/admin/releases');
   });

@@ -27,6 +27,7 @@ import { confirmationSource } from './migrations/0010_confirmation_source.js';
 import { invitationBudget } from './migrations/0011_invitation_budget.js';
 import { sessionFlash } from './migrations/0016_session_flash.js';
 import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
+import { signInFailures } from './migrations/0018_sign_in_failures.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -199,17 +200,22 @@ export async function migrate(store: Store): Promise<void> {
     '0011_invitation_budget': invitationBudget(store.dialect),
     '0016_session_flash': sessionFlash(store.dialect),
     '0017_events_and_revisions': eventsAndRevisions(store.dialect),
+    '0018_sign_in_failures': signInFailures(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run
   // makes the second wait, then find nothing left to do.
   const sqlite = store.sqlite;
+  // On PostgreSQL, the schema the tables go in: the store's, or the first of the search path
+  // (a DATABASE_URL may set it: `?options=-c search_path=newsroom`).
+  const tableSchema = store.schema ?? (store.dialect === 'postgres' ? await currentSchema(store) : undefined);
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
     disableTransactions: !!sqlite,
-    // Without this, Kysely looks for its bookkeeping tables in every schema on the path.
-    ...(store.schema ? { migrationTableSchema: store.schema } : {}),
+    // Kysely looks for its bookkeeping tables in every schema of the database unless told
+    // which: finding another schema's, it would skip making its own and then fail.
+    ...(tableSchema ? { migrationTableSchema: tableSchema } : {}),
   });
   sqlite?.exec('begin immediate');
   const { error, results } = await migrator.migrateToLatest();
@@ -219,6 +225,11 @@ export async function migrate(store: Store): Promise<void> {
     const which = failed ? `Database migration ${failed.migrationName}` : 'Database migration';
     throw new Error(`${which} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+async function currentSchema(store: Store): Promise<string | undefined> {
+  const { rows } = await sql<{ name: string | null }>`select current_schema() as name`.execute(store.db);
+  return rows[0]?.name ?? undefined;
 }
 
 /** Drops the store's own PostgreSQL schema with everything in it (tests and benchmarks). */

@@ -232,6 +232,12 @@ export interface AdminSessionTable {
   flash: string | null; // a form post's result for the page it redirects to, sealed (admin/session.ts)
 }
 
+/** 0018: one failed staff sign-in, by a keyed hash of the client's address. */
+export interface SignInFailureTable {
+  address_hash: string;
+  failed_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -253,6 +259,7 @@ export interface Database {
   invited_addresses: InvitedAddressTable;
   invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
+  sign_in_failures: SignInFailureTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
