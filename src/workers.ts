@@ -4,6 +4,7 @@ import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
 import { startDeliveryWorker } from './delivery/worker.js';
 import { startSubscriptionMailWorker } from './subscriptions/mail.js';
+import { startAdvanceWorker } from './advance/worker.js';
 
 /**
  * Every background worker of the worker role; main.ts starts them in order and closes
@@ -13,6 +14,7 @@ const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [
   startDeliveryWorker,
   startPublicationWorker,
   startSubscriptionMailWorker,
+  startAdvanceWorker,
   startBlobSweeper,
 ];
 

@@ -83,14 +83,22 @@ function newsroomParts(ctx: AppContext, newsroom: Newsroom, lang: string) {
  * a staff preview, will be) published at; `fileUrls` where its attachments are linked
  * (the staff app's preview links its own, which serve embargoed files to its session).
  */
+export interface ReleasePageOptions {
+  /** Where its attachments are linked (by default the public file URLs). */
+  fileUrls?: FileUrls;
+  /** A banner above the release stating its embargo (the page behind a personal advance link). */
+  embargoNotice?: string;
+}
+
 export async function renderReleasePage(
   ctx: AppContext,
   newsroom: Newsroom,
   release: ShownRelease,
   lang: string,
-  fileUrls: FileUrls = publicFileUrls(ctx.config.publicUrl),
+  options: ReleasePageOptions = {},
 ): Promise<string> {
   const base = ctx.config.publicUrl;
+  const fileUrls = options.fileUrls ?? publicFileUrls(base);
   const tr = translationIn(release, lang)!;
   const urlOf = (l: string) => releasePageUrl(base, newsroom.slug, l, release.id, translationIn(release, l)!.title);
   const canonical = urlOf(lang);
@@ -140,6 +148,7 @@ export async function renderReleasePage(
       publisher: { '@type': 'Organization', name, url: newsroom.website ?? newsroomPageUrl(base, newsroom.slug, lang) },
       author: { '@type': 'Organization', name, url: newsroom.website ?? newsroomPageUrl(base, newsroom.slug, lang) },
     }),
+    embargoNotice: options.embargoNotice,
     release: {
       typeLabel: typeLabel(release.type, lang),
       title: tr.title,
