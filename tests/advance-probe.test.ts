@@ -62,7 +62,7 @@ beforeAll(async () => {
     const mail = sink.received.find((m) => m.to === `${name}@example.net`)!;
     links[name] = new URL(/https:\/\/\S+\/advance\/[A-Za-z0-9_-]+/.exec(mail.mail.text!)![0]).pathname;
   }
-});
+}, 60_000);
 afterAll(async () => {
   await t.close();
   await sink.close();

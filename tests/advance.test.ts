@@ -5,6 +5,7 @@ import { withoutSecrets } from '../src/app.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildNewsroom, buildRelease, minimalPdf, type NewsroomFixture } from './support/factories.js';
+import { expectValidHtml } from './support/html.js';
 import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
 
 /*
@@ -111,6 +112,7 @@ describe('advance access', () => {
     expect(page.text).toContain('Nytt bibliotek öppnas');
     expect(page.text).toContain('class="embargo-banner"');
     expect(page.text).toContain('1.6.2031 kl. 09.00 UTC');
+    await expectValidHtml(page.text);
     const fileUrl = `${link}/files/${file.id}/${file.filename}`;
     expect(page.text).toContain(fileUrl);
     const bytes = await t.http.get(fileUrl).buffer(true).expect(200);
@@ -168,6 +170,22 @@ describe('advance access', () => {
     // Unknown tokens are 404, like any unknown page.
     await t.http.get('/advance/' + 'A'.repeat(43)).expect(404);
     await t.http.get('/advance/short').expect(404);
+  });
+
+  it('sends a link to a journalist accredited after advance access for all opened, once', async () => {
+    const release = await scheduledRelease(newsroom, 2 * HOUR);
+    await t.http.put(`/api/releases/${release.id}/advance-access`).set(newsroom.auth).send({ journalists: 'all' }).expect(200);
+    await sendDueAdvanceLinks(t.ctx);
+    const late = await accredit(newsroom);
+    await sendDueAdvanceLinks(t.ctx);
+    const state = await t.http.get(`/api/releases/${release.id}/advance-access`).set(newsroom.auth).expect(200);
+    expect(state.body.links.find((l: any) => l.journalist.id === late.id)).toMatchObject({ status: 'sent' });
+    const count = mailsTo(late.email).length;
+    expect(count).toBeGreaterThan(0);
+    await sendDueAdvanceLinks(t.ctx);
+    expect(mailsTo(late.email)).toHaveLength(count);
+    // Taken back, so that journalists accredited by later tests get no link to it.
+    await t.http.delete(`/api/releases/${release.id}/advance-access`).set(newsroom.auth).expect(200);
   });
 
   it('closes the link when the release goes back to draft', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { formatDateTime, t } from '../lib/i18n.js';
 import { failureReply, isPermanentFailure } from '../lib/mailer.js';
@@ -12,12 +13,12 @@ import {
   addLinks,
   claimLink,
   findAdvanceAccess,
+  listLinks,
   markLinkFailed,
   markLinkSent,
   releaseLinkClaim,
   unsentLinks,
 } from './repository.js';
-import { randomUUID } from 'node:crypto';
 
 /** A claim this old belongs to a worker that died before sending. */
 const CLAIM_STALE_MS = 5 * 60_000;
@@ -65,7 +66,10 @@ export async function sendAdvanceLinks(ctx: AppContext, releaseId: string): Prom
   const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
   if (!newsroom) return 0;
   if (access.audience === 'all') {
-    await addLinks(ctx.db, release.id, await listJournalists(ctx.db, newsroom.id, 'active'), randomUUID, isoTime(now));
+    // Journalists accredited since: only they get a new link (the sweep comes here every few seconds; no write when there is none).
+    const holders = new Set((await listLinks(ctx.db, release.id)).map((l) => l.journalist_id));
+    const newcomers = (await listJournalists(ctx.db, newsroom.id, 'active')).filter((j) => !holders.has(j.id));
+    await addLinks(ctx.db, release.id, newcomers, randomUUID, isoTime(now));
   }
   let sent = 0;
   for (const link of await unsentLinks(ctx.db, release.id)) {
