@@ -238,6 +238,18 @@ export interface SignInFailureTable {
   failed_at: string;
 }
 
+/** 0029: a change to a release after publication: an edit (correction or minor) or its withdrawal. */
+export interface ReleaseCorrectionTable {
+  id: string;
+  release_id: string;
+  kind: string; // correction | minor | withdrawal
+  revision: number; // the release's revision after the change
+  fields: Generated<string>; // JSON array of the fields an edit changed
+  note: Generated<string>; // JSON { lang: text }: a correction's note, a withdrawal's reason
+  created_at: string;
+  notice_claimed_at: string | null; // when staff had those who got the release notified (once)
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -260,6 +272,7 @@ export interface Database {
   invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
   sign_in_failures: SignInFailureTable;
+  release_corrections: ReleaseCorrectionTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
