@@ -104,6 +104,8 @@ export const problemCodes = [
   'logo-format',
   'attachment-format',
   'image-undecodable',
+  'already-notified',
+  'not-notifiable',
 ] as const;
 export type ProblemCode = (typeof problemCodes)[number];
 

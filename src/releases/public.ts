@@ -51,6 +51,8 @@ export interface WithdrawnRelease {
   id: string;
   newsroomId: string;
   languages: string[];
+  /** Its titles per language, for those who received it (a withdrawal notice), never shown on its pages. */
+  titles: Record<string, string>;
   revision: number;
   withdrawnAt: string;
   /** The public reason per language staff gave (empty for none). */
@@ -61,6 +63,7 @@ const asWithdrawn = (release: Release): WithdrawnRelease => ({
   id: release.id,
   newsroomId: release.newsroomId,
   languages: release.translations.map((t) => t.lang),
+  titles: Object.fromEntries(release.translations.map((t) => [t.lang, t.title])),
   revision: release.revision,
   // withdrawRelease records the time; a row withdrawn by other means has its last change.
   withdrawnAt: release.withdrawnAt ?? release.updatedAt,

@@ -250,6 +250,24 @@ export interface ReleaseCorrectionTable {
   notice_claimed_at: string | null; // when staff had those who got the release notified (once)
 }
 
+/** 0030: a correction (or withdrawal) notice to one recipient of the release, by its delivery. */
+export interface CorrectionNoticeTable {
+  correction_id: string;
+  delivery_id: string;
+  release_id: string;
+  subscriber_id: string;
+  language: string;
+  status: string; // queued | sending | sent | failed | skipped, as deliveries
+  attempts: Generated<number>;
+  claimed_at: string | null;
+  claimed_by: string | null;
+  sent_at: string | null;
+  smtp_response: string | null;
+  message_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -273,6 +291,7 @@ export interface Database {
   admin_sessions: AdminSessionTable;
   sign_in_failures: SignInFailureTable;
   release_corrections: ReleaseCorrectionTable;
+  correction_notices: CorrectionNoticeTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
