@@ -97,7 +97,8 @@ describe('notifying those who received a release', () => {
   });
 
   it('refuses a minor edit, an unknown correction, and another newsroom', async () => {
-    const release = await sentRelease(0);
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
     const minor = (await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ type: 'news', change: { kind: 'minor' } }).expect(200)).body;
     await t.http.post(`/api/releases/${release.id}/corrections/${minor.corrections[0].id}/notify`).set(newsroom.auth).expect(409);
     await t.http.post(`/api/releases/${release.id}/corrections/nope/notify`).set(newsroom.auth).expect(404);

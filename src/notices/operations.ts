@@ -2,9 +2,9 @@ import type { AppContext } from '../context.js';
 import { IDLE_QUEUED_MS, sendBatchSize } from '../delivery/policy.js';
 import { conflict, notFound } from '../lib/errors.js';
 import { isoTime } from '../lib/time.js';
-import type { Release } from '../releases/repository.js';
+import type { CorrectionKind, Release } from '../releases/repository.js';
 import { isPublic } from '../releases/visibility.js';
-import { claimNotice, noticeCounts, queuedNotices, releaseStaleNoticeClaims } from './repository.js';
+import { claimNotice, noticeCounts, notifiedCorrections, queuedNotices, releaseStaleNoticeClaims } from './repository.js';
 import { noticeJobs } from './send.js';
 
 /**
@@ -30,18 +30,16 @@ export async function notifyRecipients(ctx: AppContext, release: Release, correc
   return { correctionId: correction.id, recipients: deliveryIds.length };
 }
 
-/** A release's notices per correction, as the delivery report shows them. */
-export async function noticeReport(ctx: AppContext, release: Release) {
-  const counts = await noticeCounts(ctx.db, release.id);
-  return release.corrections
-    .filter((c) => c.noticeClaimedAt)
-    .map((c) => {
+/** A release's notices per notified change, as the delivery report shows them. */
+export async function noticeReport(ctx: AppContext, releaseId: string) {
+  const [corrections, counts] = await Promise.all([notifiedCorrections(ctx.db, releaseId), noticeCounts(ctx.db, releaseId)]);
+  return corrections.map((c) => {
       const mine = counts.filter((n) => n.correctionId === c.id);
       const of = (...states: string[]) => mine.filter((n) => states.includes(n.status)).reduce((sum, n) => sum + n.count, 0);
       return {
         correctionId: c.id,
-        kind: c.kind,
-        requestedAt: c.noticeClaimedAt!,
+        kind: c.kind as CorrectionKind,
+        requestedAt: c.claimedAt,
         total: of('queued', 'sending', 'sent', 'failed', 'skipped'),
         queued: of('queued', 'sending'),
         sent: of('sent'),

@@ -128,6 +128,18 @@ export async function queuedNotices(db: Db, idleSince?: string): Promise<{ corre
   return rows.map((r) => ({ correctionId: r.correction_id, releaseId: r.release_id, deliveryId: r.delivery_id }));
 }
 
+/** The changes of a release whose recipients were notified, in order, with when it was asked. */
+export async function notifiedCorrections(db: Db, releaseId: string): Promise<{ id: string; kind: string; claimedAt: string }[]> {
+  const rows = await db
+    .selectFrom('release_corrections')
+    .select(['id', 'kind', 'notice_claimed_at'])
+    .where('release_id', '=', releaseId)
+    .where('notice_claimed_at', 'is not', null)
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => ({ id: r.id, kind: r.kind, claimedAt: r.notice_claimed_at! }));
+}
+
 /** A release's notices: counts by correction and state. */
 export async function noticeCounts(db: Db, releaseId: string): Promise<{ correctionId: string; status: string; count: number }[]> {
   const rows = await db

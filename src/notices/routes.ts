@@ -47,7 +47,7 @@ export function noticeRoutes(ctx: AppContext) {
       params: releaseParams,
       responses: { 200: { description: 'Notices per change', schema: z.array(noticeCounts) } },
       load: loadRelease,
-      handle: async ({ loaded }) => ({ status: 200, body: await noticeReport(ctx, loaded) }),
+      handle: async ({ loaded }) => ({ status: 200, body: await noticeReport(ctx, loaded.id) }),
     }),
   ];
 }

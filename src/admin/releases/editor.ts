@@ -215,6 +215,12 @@ export async function showEditor(
       kind: t(lang, `admin.corrections.kind.${c.kind}`),
       at: c.at,
       note: c.note[lang] ?? Object.values(c.note)[0] ?? '',
+      notifiedAt: c.noticeClaimedAt,
+      // Those who got the release may be told of a correction while it is public, of its withdrawal after.
+      notifyUrl:
+        !c.noticeClaimedAt && ((c.kind === 'correction' && state === 'published') || (c.kind === 'withdrawal' && state === 'withdrawn'))
+          ? `/admin/releases/${encodeURIComponent(release!.id)}/corrections/${encodeURIComponent(c.id)}/notify`
+          : undefined,
     })),
     contactsField: form.field('contactIds'),
     contacts: contacts.map((c) => ({ id: c.id, name: c.name, title: c.title[lang] ?? Object.values(c.title)[0] ?? '', checked: selected.includes(c.id) })),
