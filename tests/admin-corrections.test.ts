@@ -61,6 +61,9 @@ describe('the editor of a published release', () => {
     const half = await staff.post(`/admin/releases/${release.id}`, editorForm(version, { 'change.kind': 'correction', 'change.note.fi': 'Päivä korjattu.' }));
     expect(half.status).toBe(422);
     expect(half.text).toContain('href="#f-change-note-sv"');
+    // The error is shown at that note, not again for the whole question.
+    expect(half.text).not.toContain('id="f-change-error"');
+    expect(half.text).toContain('id="f-change-note-sv-error"');
     expect(half.text).toMatch(/id="change-correction" name="change.kind" value="correction" checked/);
 
     const saved = await staff.post(

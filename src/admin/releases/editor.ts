@@ -17,7 +17,7 @@ import { contactForm, contactInput } from '../contacts/form.js';
 import { CSRF_FIELD } from '../csrf.js';
 import { attempt, list, parseWith } from '../forms.js';
 import { param, type StaffPages } from '../staff.js';
-import { FormState, langOf, languageName, pageHeaders, problemText } from '../views.js';
+import { fieldErrorText, FormState, langOf, languageName, pageHeaders, problemText } from '../views.js';
 import { instantToZoned, zonedToInstant } from '../zoned.js';
 import { readProgress, renderDeliveryReport, showsWhile, stateView } from './deliveries.js';
 import { backToRelease, loadRelease } from './release.js';
@@ -146,7 +146,8 @@ export async function showEditor(
   fieldNames.push('translations', 'event', ...EVENT_FIELDS.map((name) => `event.${name}`));
   const chosenKind = form.values.get('change.kind');
   const change = {
-    field: form.field('change'),
+    // Its own errors only: a note's show at the note.
+    field: { ...form.field('change'), errors: form.errors.filter((e) => e.path === 'change').map((e) => fieldErrorText(lang, e)) },
     correction: chosenKind === 'correction',
     minor: chosenKind === 'minor',
     // A note for each language the release is written in (a new one's after saving it).
