@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import supertest from 'supertest';
 import { buildApp } from '../src/app.js';
@@ -219,6 +222,61 @@ describe('release page', () => {
   });
 });
 
+describe('compression', () => {
+  /** A GET over a real socket: the bytes as sent, undecoded (supertest would decode them). */
+  const rawGet = (url: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const server = t.app.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        http
+          .get({ host: '127.0.0.1', port, path: path(url), headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              server.close();
+              resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) });
+            });
+          })
+          .on('error', reject);
+      });
+    });
+
+  it('answers by Accept-Encoding (Brotli first among equals) with Vary and a strong ETag per encoding, each 304 on its own', async () => {
+    for (const url of [release.links.web.fi, newsroom.body.links.rss.fi]) {
+      const plain = await rawGet(url, { 'Accept-Encoding': 'identity' });
+      const gzip = await rawGet(url, { 'Accept-Encoding': 'gzip' });
+      const br = await rawGet(url, { 'Accept-Encoding': 'gzip, deflate, br' });
+      const gzipPreferred = await rawGet(url, { 'Accept-Encoding': 'br;q=0.5, gzip' });
+      expect([plain.status, gzip.status, br.status]).toEqual([200, 200, 200]);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(gzip.headers['content-encoding']).toBe('gzip');
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(gzipPreferred.headers['content-encoding']).toBe('gzip');
+      for (const res of [plain, gzip, br]) {
+        expect(res.headers.vary).toMatch(/Accept-Encoding/);
+        expect(res.headers.etag).toMatch(/^"[^"]+"$/);
+      }
+      expect(gunzipSync(gzip.body)).toEqual(plain.body);
+      expect(brotliDecompressSync(br.body)).toEqual(plain.body);
+      expect(br.body.length).toBeLessThan(plain.body.length / 2);
+      expect(new Set([plain.headers.etag, gzip.headers.etag, br.headers.etag]).size).toBe(3);
+      // Compressed once, when kept: the same bytes again.
+      expect((await rawGet(url, { 'Accept-Encoding': 'br' })).headers.etag).toBe(br.headers.etag);
+      const notModified = await rawGet(url, { 'Accept-Encoding': 'br', 'If-None-Match': br.headers.etag! });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers.vary).toMatch(/Accept-Encoding/);
+      // Another encoding's ETag does not match this one.
+      expect((await rawGet(url, { 'Accept-Encoding': 'gzip', 'If-None-Match': br.headers.etag! })).status).toBe(200);
+    }
+  });
+
+  it('leaves small outputs as they are', async () => {
+    const robots = await rawGet(`${BASE}/robots.txt`, { 'Accept-Encoding': 'br, gzip' });
+    expect(robots.status).toBe(200);
+    expect(robots.headers['content-encoding']).toBeUndefined();
+  });
+});
+
 describe('newsroom, keyword, search and front pages', () => {
   it('renders the newsroom page in both languages with releases, contacts, feeds, subscribe form', async () => {
     for (const lang of ['fi', 'sv'] as const) {
@@ -394,6 +452,25 @@ describe('errors', () => {
     expect(res.headers['cache-control']).toMatch(/max-age=\d{4,}/);
     const print = decode(attr(html, /<link rel="stylesheet" href="([^"]+)" media="print">/)!);
     await get(print).expect(200);
+  });
+
+  it('answers /favicon.ico with the icon as an ICO, for clients that read no page', async () => {
+    const res = await t.http
+      .get('/favicon.ico')
+      .buffer(true)
+      .parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(res.headers['content-type']).toBe('image/x-icon');
+    const ico = res.body as Buffer;
+    expect([...ico.subarray(0, 6)]).toEqual([0, 0, 1, 0, 1, 0]); // an icon holding one image
+    const png = ico.subarray(ico.readUInt32LE(18));
+    expect(png.length).toBe(ico.readUInt32LE(14));
+    expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: 32, height: 32 });
+    await t.http.get('/favicon.ico').set('If-None-Match', res.headers.etag!).expect(304);
   });
 });
 

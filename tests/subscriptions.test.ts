@@ -270,11 +270,16 @@ describe('subscribing (double opt-in)', () => {
       .post(`/api/newsrooms/${newsroom.slug}/subscriptions`)
       .type('form')
       .send(`email=${encodeURIComponent(email)}&languages=fi&languages=sv&keywords=${encodeURIComponent('Kirjasto, sää')}`)
-      .expect(202);
-    expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.text).toContain('<html lang="fi">');
-    expect(res.text).toContain(say('fi', 'subscriptions.requested.title'));
-    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+      .expect(303);
+    // "Check your email" is a page of the site (a reload posts nothing again), naming no address.
+    expect(res.headers.location).toBe(`https://news.example.test/${newsroom.slug}/fi/subscription-requested`);
+    const shown = await t.http.get(`/${newsroom.slug}/fi/subscription-requested`).expect(200);
+    expect(shown.headers['content-type']).toMatch(/^text\/html/);
+    expect(shown.text).toContain('<html lang="fi">');
+    expect(shown.text).toContain(say('fi', 'subscriptions.requested.title'));
+    expect(shown.text).not.toContain(email);
+    expect(shown.headers['content-security-policy']).toContain("default-src 'none'");
+    await t.http.get(`/${newsroom.slug}/xx/subscription-requested`).expect(404);
     const [mail] = await waitForMail(email);
     expect(mail!.subject).toBe(say('fi', 'subscriptions.email.subject', { newsroom: 'Länsi-Esimerkin kaupunki' }));
     await t.http.post(pathOf(firstPublicLink(mail!))).expect(200);

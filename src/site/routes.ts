@@ -30,7 +30,7 @@ import {
 } from './pages.js';
 import { newsroomName, translationIn } from './presenter.js';
 import { ID_SEGMENT } from './output.js';
-import { serveStatic } from './static.js';
+import { faviconIco, serveStatic } from './static.js';
 import { type FileUrls, newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
 import { contactVcard } from './vcard.js';
 
@@ -98,7 +98,7 @@ export function siteRoutes(ctx: AppContext): Router {
     const hit = cache.peek(key);
     if (hit) return hit;
     const html = await render();
-    return html === undefined ? undefined : cache.get(key, async () => rendered(html));
+    return html === undefined ? undefined : cache.get(key, () => rendered(html));
   };
 
   /**
@@ -133,6 +133,15 @@ export function siteRoutes(ctx: AppContext): Router {
 
   router.use('/static', serveStatic());
 
+  router.get('/favicon.ico', async (req, res) => {
+    sendCacheable(req, res, {
+      body: await faviconIco(),
+      contentType: 'image/x-icon',
+      lastModified: new Date(0), // it follows from the code alone
+      maxAge: 24 * 3600,
+    });
+  });
+
   router.get(
     '/',
     page(async (req, res) => {
@@ -154,14 +163,14 @@ export function siteRoutes(ctx: AppContext): Router {
       const lang = newsroom.languages[0]!;
       res.set('Content-Disposition', `attachment; filename="${slugify(contact.name)}.vcf"`);
       sendCacheable(req, res, {
-        ...rendered(
+        ...(await rendered(
           contactVcard({
             contact,
             organisation: newsroomName(newsroom, lang),
             languages: newsroom.languages,
             url: newsroomPageUrl(base, newsroom.slug, lang),
           }),
-        ),
+        )),
         contentType: 'text/vcard; charset=utf-8',
         lastModified: stamp.lastModified,
       });
@@ -202,7 +211,7 @@ export function siteRoutes(ctx: AppContext): Router {
       const query = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
       const stamp = await currentPublicStamp(ctx, newsroom.id);
       const hits = query ? await searchPublicReleases(ctx, { newsroomId: newsroom.id, lang, query, limit: PAGE_SIZE }) : [];
-      sendPage(req, res, rendered(renderSearchPage(ctx, newsroom, lang, query, hits)), stamp);
+      sendPage(req, res, await rendered(renderSearchPage(ctx, newsroom, lang, query, hits)), stamp);
     }),
   );
 
@@ -253,7 +262,7 @@ export function siteRoutes(ctx: AppContext): Router {
       if (release.newsroomId !== newsroom.id || !translation) return notFoundPage(res, lang, newsroom);
       const shown = release;
       html = await releasePages.get(key, async () => ({
-        ...rendered(await renderReleasePage(ctx, newsroom, shown, lang)),
+        ...(await rendered(await renderReleasePage(ctx, newsroom, shown, lang))),
         titleSlug: slugify(translation.title),
       }));
     }

@@ -115,6 +115,9 @@ export const staticUrl = (base: string, file: string) => `${base}/static/${file}
 
 /** Where the subscribe form posts (the API endpoint also takes a plain HTML form). */
 export const subscribeUrl = (base: string, newsroom: string) => `${base}/api/newsrooms/${seg(newsroom)}/subscriptions`;
+/** Where the subscribe form's post sends the browser (303): "check your email", on the site. */
+export const subscriptionRequestedUrl = (base: string, newsroom: string, lang: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/subscription-requested`;
 
 /** Subscription links in emails: `token` is opaque (a confirmation token, or a signed subscriber id). */
 export const confirmSubscriptionUrl = (base: string, token: string) => `${base}/subscriptions/confirm/${seg(token)}`;
