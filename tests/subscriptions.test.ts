@@ -124,6 +124,14 @@ describe('subscribing (double opt-in)', () => {
     const room = (await findNewsroomBySlug(t.ctx.db, newsroom.slug))!;
     expect(await inviteSubscribers(t.ctx, room, [{ line: 2, email, languages: ['fi'], keywords: [] }])).toMatchObject({ invited: 1 });
     const [mail] = await waitForMail(email);
+    // Worded as the newsroom's invitation, not as someone having asked.
+    const name = 'Länsi-Esimerkin kaupunki';
+    expect(mail!.subject).toBe(say('fi', 'subscriptions.invitationEmail.subject', { newsroom: name }));
+    for (const part of [mail!.text!, mail!.html as string]) {
+      expect(part).toContain(say('fi', 'subscriptions.invitationEmail.body', { newsroom: name, email }));
+      expect(part).not.toContain(say('fi', 'subscriptions.email.body', { newsroom: name, email }));
+    }
+    expect(mail!.html).toContain(say('fi', 'subscriptions.invitationEmail.button'));
     expect((await subscriberRow(newsroom.slug, email))!.status).toBe('pending');
     await t.http.post(pathOf(firstPublicLink(mail!))).expect(200);
     expect(await subscriberRow(newsroom.slug, email)).toMatchObject({ status: 'confirmed', consent_source: 'invitation' });

@@ -104,6 +104,18 @@ export function renditionSize(width: number, height: number) {
   return { width: Math.round(width * scale), height: Math.round(height * scale) };
 }
 
+/**
+ * A credit as shown, in words or a sign that already say what it is ("Kuva: Matti
+ * Virtanen", "© Lehtikuva", "Foto Anna Berg"), or one line in `lang`'s words ("Kuva:
+ * ...", "Foto: ...", "Photo: ..."). Staff type it either way into the one field.
+ */
+const CREDIT_PREFIX = /^\s*(?:©|\(c\)|(?:kuva|kuvat|kuvaaja|valokuva|foto|fotograf|fotografi|bild|photo|photos|photograph|photographer|picture|image|credit)\b\s*[:：]?)/iu;
+
+export function creditLine(credit: string | null, lang: string): string | null {
+  if (!credit?.trim()) return null;
+  return CREDIT_PREFIX.test(credit) ? credit.trim() : t(lang, 'site.photoCredit', { credit: credit.trim() });
+}
+
 export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[], lang: string) {
   const images = [];
   const files = [];
@@ -115,7 +127,7 @@ export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[]
       type: fileType(a),
       size: formatSize(lang, Number(a.size)),
       caption: caption[lang] ?? '',
-      credit: a.credit,
+      credit: creditLine(a.credit, lang),
     };
     if (a.rendition && a.width && a.height) {
       const shown = renditionSize(a.width, a.height);
