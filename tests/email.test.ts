@@ -42,7 +42,7 @@ const BODY = [
 
 beforeAll(async () => {
   t = await startTestApp();
-  newsroom = await buildNewsroom(t);
+  newsroom = await buildNewsroom(t, { brandColor: '#7a1f5c' });
   const release = await buildRelease(t, newsroom, {
     translations: { fi: { title: 'Uusi kirjasto avataan', lead: 'Kaupunki avaa kirjaston.', body: BODY } },
   });
@@ -88,6 +88,11 @@ describe('the HTML part', () => {
     expect(size('h2')).toBeLessThan(size('h1'));
     expect(size('h3')).toBeLessThan(size('h1'));
     expect(email.html).toMatch(/<blockquote[^>]*border-left: ?4px solid/);
+  });
+
+  it("carries the newsroom's brand colour", () => {
+    expect(email.html).toMatch(/border-top: ?6px solid #7a1f5c/);
+    expect(email.html).toMatch(/<a href="https:\/\/example\.org\/ohjelma"[^>]*color: ?#7a1f5c/);
   });
 
   it('leads with the main image, captioned and credited, before the title', () => {

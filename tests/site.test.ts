@@ -369,6 +369,25 @@ describe('newsroom, keyword, search and front pages', () => {
     expect(res.text).toMatch(new RegExp(`<time datetime="${published}">[^<]* at ${helsinki}</time>`));
     expect(res.headers.etag).toBeDefined();
   });
+
+  it("speaks the visitor's language (Accept-Language, or the switch), lists each release once and has one main heading", async () => {
+    const fi = await t.http.get('/').set('Accept-Language', 'fi-FI,fi;q=0.9,en;q=0.8').expect(200);
+    expect(fi.headers.vary).toMatch(/Accept-Language/);
+    expect(fi.text).toContain('<html lang="fi">');
+    expect(fi.text.match(/<h1[ >]/g)).toHaveLength(1);
+    expect(fi.text).not.toContain(`<h2 id="latest-heading">`);
+    // The Finnish version, once, with a link to the Swedish one.
+    expect(fi.text.split(`href="${release.links.web.fi}"`).length - 1).toBe(1);
+    expect(fi.text).toContain(`<a href="${release.links.web.sv}" hreflang="sv" lang="sv">Svenska</a>`);
+    expect(fi.text).toContain(`href="${BASE}/?lang=sv"`);
+
+    const sv = await t.http.get('/?lang=sv').set('Accept-Language', 'fi').expect(200);
+    expect(sv.text).toContain('<html lang="sv">');
+    expect(sv.text.split(`href="${release.links.web.sv}"`).length - 1).toBe(1);
+    expect(sv.text).not.toContain(`href="${release.links.web.fi}" lang="fi"`);
+    await expectValidHtml(sv.text);
+    expect((await t.http.get('/').set('Accept-Language', 'de').expect(200)).text).toContain('<html lang="en">');
+  });
 });
 
 describe('vCards', () => {

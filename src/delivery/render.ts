@@ -7,7 +7,7 @@ import type { Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import type { Release } from '../releases/repository.js';
 import { isoTime } from '../lib/time.js';
-import { creditLine } from '../site/presenter.js';
+import { creditLine, DEFAULT_ACCENT } from '../site/presenter.js';
 import { type FileUrls, newsroomLogoUrl, publicFileUrls, releasePageUrl, staffFileUrls } from '../site/urls.js';
 
 /*
@@ -81,6 +81,8 @@ export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Ne
     lang: translation.lang,
     timezone: newsroom.timezone,
     newsroomName,
+    // The band on top, links and buttons: dark enough for white text (newsrooms/schemas.ts).
+    accent: newsroom.brandColor ?? DEFAULT_ACCENT,
     // At most 200 px wide in the email, never enlarged.
     logo: newsroom.logo && {
       url: newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256),

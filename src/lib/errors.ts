@@ -59,6 +59,8 @@ export const fieldErrorCodes = [
   'end_before_start',
   'place_or_link',
   'event_not_invitation',
+  'hex_colour',
+  'low_contrast',
 ] as const;
 export type FieldErrorCode = (typeof fieldErrorCodes)[number];
 

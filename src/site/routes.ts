@@ -5,6 +5,7 @@ import { writeCounter } from '../lib/db/database.js';
 import { AppError } from '../lib/errors.js';
 import { defineRoute, type RouteDefinition } from '../lib/routes.js';
 import { pathKey } from '../lib/schemas.js';
+import { interfaceLanguages } from '../lib/i18n.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, findNewsroomBySlug, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { getReleaseForStaff } from '../releases/operations.js';
@@ -28,7 +29,7 @@ import {
   renderReleasePage,
   renderSearchPage,
 } from './pages.js';
-import { newsroomName, translationIn } from './presenter.js';
+import { brandStylesheet, newsroomName, translationIn } from './presenter.js';
 import { ID_SEGMENT } from './output.js';
 import { faviconIco, serveStatic } from './static.js';
 import { type FileUrls, newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
@@ -133,6 +134,18 @@ export function siteRoutes(ctx: AppContext): Router {
 
   router.use('/static', serveStatic());
 
+  router.get('/:slug/brand.css', async (req, res, next) => {
+    const newsroom = await newsroomOf(pathOf(req).slug);
+    if (!newsroom?.brandColor) return next();
+    sendCacheable(req, res, {
+      body: brandStylesheet(newsroom.brandColor),
+      contentType: 'text/css; charset=utf-8',
+      lastModified: new Date(newsroom.updatedAt),
+      // Pages link it under the colour's own URL (urls.ts brandStylesheetUrl).
+      maxAge: 7 * 24 * 3600,
+    });
+  });
+
   router.get('/favicon.ico', async (req, res) => {
     sendCacheable(req, res, {
       body: await faviconIco(),
@@ -145,8 +158,12 @@ export function siteRoutes(ctx: AppContext): Router {
   router.get(
     '/',
     page(async (req, res) => {
+      // The language the switch chose (?lang=), else the browser's (Accept-Language), else English.
+      const chosen = typeof req.query.lang === 'string' && interfaceLanguages.includes(req.query.lang) ? req.query.lang : undefined;
+      if (!chosen) res.vary('Accept-Language');
+      const lang = chosen ?? (req.acceptsLanguages(...interfaceLanguages) || 'en');
       const stamp = await currentPublicStamp(ctx);
-      const html = await cachedPage(`front|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db)));
+      const html = await cachedPage(`front|${lang}|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db), lang));
       sendPage(req, res, html!, stamp);
     }),
   );

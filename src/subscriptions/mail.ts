@@ -75,6 +75,8 @@ export async function renderConfirmationEmail(data: {
   email: string;
   confirmUrl: string;
   invited?: boolean;
+  /** The newsroom's brand colour for the button (dark enough for white text). */
+  accent?: string;
 }): Promise<ConfirmationEmail> {
   const mjml = template('email/confirm.mjml')(data);
   // Loaded on first use: it is large, and a web-only process never sends.
@@ -117,6 +119,7 @@ export async function sendConfirmationEmail(ctx: AppContext, confirmationId: str
       email: subscriber.email,
       confirmUrl: confirmSubscriptionUrl(ctx.config.publicUrl, token),
       invited: confirmation.source === 'invitation',
+      accent: newsroom.brandColor ?? undefined,
     });
     await ctx.mailer.send({
       from: { name: newsroomName, address: ctx.config.mailFrom },
