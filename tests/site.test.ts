@@ -121,7 +121,9 @@ describe('release page', () => {
     // Boilerplate, social links (only https on the network's own host become links), language links.
     expect(html).toContain('Länsi-Esimerkki on <strong>kaupunki</strong>.');
     expect(html).toContain('<a href="https://www.linkedin.com/company/example" rel="noopener noreferrer">');
-    expect(html).toContain('X: @example');
+    // Named links: the X handle becomes one too.
+    expect(html).toContain('<a href="https://x.com/example" rel="noopener noreferrer">X @example</a>');
+    expect(html).toContain('<a href="https://www.linkedin.com/company/example" rel="noopener noreferrer">LinkedIn</a>');
     expect(html).toContain('Facebook: https://evil.example/facebook.com');
     expect(html).toContain('YouTube: http://www.youtube.com/example');
     expect(html).toContain(`<a href="${release.links.web.sv}" hreflang="sv" lang="sv">Svenska</a>`);
@@ -165,7 +167,7 @@ describe('release page', () => {
     for (const url of [...fi.matchAll(/(?:href|src|content)="(https?:[^"]+)"/g)].map((m) => decode(m[1]!))) {
       const host = new URL(url).host;
       // Absolute URLs are ours, except the outgoing links a reader may follow.
-      if (host !== 'news.example.test') expect(['example.org', 'www.linkedin.com', 'www.youtube.com', 'schema.org']).toContain(host);
+      if (host !== 'news.example.test') expect(['example.org', 'www.linkedin.com', 'www.youtube.com', 'schema.org', 'x.com']).toContain(host);
     }
     // Feed autodiscovery.
     expect(fi).toContain(`<link rel="alternate" type="application/rss+xml" title="Länsi-Esimerkin kaupunki – RSS-syöte" href="${BASE}/${newsroom.slug}/fi/rss.xml">`);
@@ -379,7 +381,7 @@ describe('newsroom, keyword, search and front pages', () => {
     // The Finnish version, once, with a link to the Swedish one.
     expect(fi.text.split(`href="${release.links.web.fi}"`).length - 1).toBe(1);
     expect(fi.text).toContain(`<a href="${release.links.web.sv}" hreflang="sv" lang="sv">Svenska</a>`);
-    expect(fi.text).toContain(`href="${BASE}/?lang=sv"`);
+    expect(fi.text).toContain(`href="${BASE}/?lang&#x3D;sv"`);
 
     const sv = await t.http.get('/?lang=sv').set('Accept-Language', 'fi').expect(200);
     expect(sv.text).toContain('<html lang="sv">');
@@ -436,6 +438,12 @@ describe('small parts', () => {
       youtube: 'https://user:pw@youtube.com/x',
       mastodon: 'https://mastodon.social/@example',
     }).map((l) => l.href)).toEqual(['https://x.com/example', 'https://mobile.twitter.com/example', null, null, null, null]);
+    // A bare handle of a network with profile addresses becomes a named link.
+    expect(socialLinks({ x: '@example', instagram: 'example.city', linkedin: 'example' })).toEqual([
+      { label: 'X', name: 'X @example', text: '@example', href: 'https://x.com/example' },
+      { label: 'Instagram', name: 'Instagram @example.city', text: 'example.city', href: 'https://www.instagram.com/example.city/' },
+      { label: 'LinkedIn', name: 'LinkedIn', text: 'example', href: null },
+    ]);
   });
 
   it('highlights matches with everything else escaped', () => {
