@@ -16,6 +16,8 @@ export interface NewsroomTable {
   logo_sha256: string | null; // the blob of the logo (a PNG), if any
   logo_width: number | null;
   logo_height: number | null;
+  /** 0021: the brand colour, `#rrggbb` in lower case, or null for the site's own. */
+  brand_color: string | null;
   created_at: string;
   updated_at: string;
 }
