@@ -238,6 +238,13 @@ export interface SignInFailureTable {
   failed_at: string;
 }
 
+/** One row per delivery worker process, renewed while it runs (src/delivery/liveness.ts). */
+export interface WorkerLivenessTable {
+  owner: string; // processOwner (src/delivery/policy.ts), as in claimed_by
+  started_at: string;
+  renewed_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -260,6 +267,7 @@ export interface Database {
   invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
   sign_in_failures: SignInFailureTable;
+  worker_liveness: WorkerLivenessTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
