@@ -19,7 +19,7 @@ import { sendJobs } from './queue.js';
  * The fan-out: once a release is announced, one delivery row per subscriber who gets it,
  * written page by page (keyset on the subscriber id), with their send jobs queued as
  * each page is written. The fanouts row records the cursor, so a fan-out cut off by a
- * crash is resumed (see recovery.ts); the unique (release, subscriber) makes any
+ * crash is resumed (see worker.ts, recoverDeliveries); the unique (release, subscriber) makes any
  * repetition harmless.
  */
 

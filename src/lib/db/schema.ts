@@ -270,6 +270,13 @@ export interface CorrectionNoticeTable {
   updated_at: string;
 }
 
+/** One row per delivery worker process, renewed while it runs (src/delivery/liveness.ts). */
+export interface WorkerLivenessTable {
+  owner: string; // processOwner (src/delivery/policy.ts), as in claimed_by
+  started_at: string;
+  renewed_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -294,6 +301,7 @@ export interface Database {
   sign_in_failures: SignInFailureTable;
   release_corrections: ReleaseCorrectionTable;
   correction_notices: CorrectionNoticeTable;
+  worker_liveness: WorkerLivenessTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
