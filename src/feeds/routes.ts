@@ -1,12 +1,13 @@
 import { type Request, type Response, Router } from 'express';
 import type { AppContext } from '../context.js';
 import { notFound } from '../lib/errors.js';
-import { findNewsroomById } from '../newsrooms/repository.js';
+import { findNewsroomById, findNewsroomBySlug } from '../newsrooms/repository.js';
 import { currentPublicStamp } from '../releases/public.js';
 import { MAX_AGE_SECONDS, sendCacheable } from '../site/cache.js';
 import { LANGUAGE_SEGMENT, missing, output, outputSender } from '../site/output.js';
 import { renderAtom } from './atom.js';
-import { buildFeedView, type FeedFormat, feedFormats, type FeedView } from './items.js';
+import { websubHubUrl } from '../site/urls.js';
+import { buildFeedView, type FeedAddress, type FeedFormat, feedFormats, feedUrl, type FeedView } from './items.js';
 import { renderJsonFeed } from './json.js';
 import { renderRss } from './rss.js';
 import { renderSitemap, robotsTxt } from './sitemap.js';
@@ -29,6 +30,36 @@ const contentTypes: Record<FeedFormat, string> = {
 };
 
 const KEYWORD_MAX = 60; // the longest keyword the API takes
+
+/** WebSub discovery in HTTP: the hub and the feed's own URL (the topic), as the feed itself names them. */
+const hubLinkHeader = (base: string, format: FeedFormat, address: FeedAddress) =>
+  `<${websubHubUrl(base)}>; rel="hub", <${feedUrl(base, format, address)}>; rel="self"`;
+
+export interface FeedDocument {
+  body: string;
+  contentType: string;
+  /** The Link header of the feed's response (hub and self). */
+  link: string;
+}
+
+/**
+ * A feed as it stands now, for WebSub content distribution: the same document a reader
+ * gets from the feed's URL. Undefined when the newsroom or its language is gone.
+ */
+export async function currentFeed(ctx: AppContext, format: FeedFormat, address: FeedAddress): Promise<FeedDocument | undefined> {
+  const base = ctx.config.publicUrl;
+  const link = hubLinkHeader(base, format, address);
+  if (address.newsroomSlug === undefined) {
+    const view = await buildFeedView(ctx, { kind: 'all' }, await currentPublicStamp(ctx));
+    return { body: writers[format](view), contentType: contentTypes[format], link };
+  }
+  const newsroom = await findNewsroomBySlug(ctx.db, address.newsroomSlug);
+  if (!newsroom?.languages.includes(address.lang)) return undefined;
+  const { lang, keyword } = address;
+  const scope = keyword === undefined ? { kind: 'newsroom' as const, newsroom, lang } : { kind: 'keyword' as const, newsroom, lang, keyword };
+  const view = await buildFeedView(ctx, scope, await currentPublicStamp(ctx, newsroom.id));
+  return { body: writers[format](view), contentType: contentTypes[format], link };
+}
 
 export function feedRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -55,6 +86,7 @@ export function feedRoutes(ctx: AppContext): Router {
     const write = (view: FeedView) => output(writers[format](view));
 
     router.get(`/${format}`, async (req, res) => {
+      res.setHeader('Link', hubLinkHeader(ctx.config.publicUrl, format, {}));
       const stamp = await currentPublicStamp(ctx);
       await send(req, res, contentTypes[format], `${format}|all`, stamp, async () =>
         write(await buildFeedView(ctx, { kind: 'all' }, stamp)),
@@ -65,6 +97,7 @@ export function feedRoutes(ctx: AppContext): Router {
       const { slug, lang } = req.params as { slug: string; lang: string };
       if (!LANGUAGE_SEGMENT.test(lang) || (keyword !== undefined && keyword.length > KEYWORD_MAX)) throw notFound('Feed');
       const newsroomId = await newsroomIdOf(slug);
+      res.setHeader('Link', hubLinkHeader(ctx.config.publicUrl, format, { newsroomSlug: slug, lang, keyword }));
       const stamp = await currentPublicStamp(ctx, newsroomId);
       const key = `${format}|${newsroomId}|${lang}|${keyword ?? ''}`;
       await send(req, res, contentTypes[format], key, stamp, async () => {
