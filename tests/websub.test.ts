@@ -88,6 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of workers) await w.close();
   await t.close();
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
 
