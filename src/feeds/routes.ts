@@ -46,19 +46,33 @@ export interface FeedDocument {
  * A feed as it stands now, for WebSub content distribution: the same document a reader
  * gets from the feed's URL. Undefined when the newsroom or its language is gone.
  */
+/** Feeds rendered for distribution, by format, address and public stamp: one render serves every subscriber of a feed. */
+const distributed = new Map<string, Promise<FeedDocument | undefined>>();
+const DISTRIBUTED_KEPT = 200;
+
 export async function currentFeed(ctx: AppContext, format: FeedFormat, address: FeedAddress): Promise<FeedDocument | undefined> {
   const base = ctx.config.publicUrl;
-  const link = hubLinkHeader(base, format, address);
-  if (address.newsroomSlug === undefined) {
-    const view = await buildFeedView(ctx, { kind: 'all' }, await currentPublicStamp(ctx));
-    return { body: writers[format](view), contentType: contentTypes[format], link };
+  const newsroom = address.newsroomSlug === undefined ? undefined : await findNewsroomBySlug(ctx.db, address.newsroomSlug);
+  if (address.newsroomSlug !== undefined && !newsroom?.languages.includes(address.lang)) return undefined;
+  const stamp = await currentPublicStamp(ctx, newsroom?.id);
+  const key = `${base}|${format}|${newsroom?.id ?? ''}|${JSON.stringify(address)}|${stamp.version}|${newsroom?.updatedAt ?? ''}`;
+  let document = distributed.get(key);
+  if (!document) {
+    if (distributed.size >= DISTRIBUTED_KEPT) distributed.clear();
+    const scope = !newsroom || address.newsroomSlug === undefined
+      ? { kind: 'all' as const }
+      : address.keyword === undefined
+        ? { kind: 'newsroom' as const, newsroom, lang: address.lang }
+        : { kind: 'keyword' as const, newsroom, lang: address.lang, keyword: address.keyword };
+    document = buildFeedView(ctx, scope, stamp).then((view) => ({
+      body: writers[format](view),
+      contentType: contentTypes[format],
+      link: hubLinkHeader(base, format, address),
+    }));
+    distributed.set(key, document);
+    document.catch(() => distributed.delete(key));
   }
-  const newsroom = await findNewsroomBySlug(ctx.db, address.newsroomSlug);
-  if (!newsroom?.languages.includes(address.lang)) return undefined;
-  const { lang, keyword } = address;
-  const scope = keyword === undefined ? { kind: 'newsroom' as const, newsroom, lang } : { kind: 'keyword' as const, newsroom, lang, keyword };
-  const view = await buildFeedView(ctx, scope, await currentPublicStamp(ctx, newsroom.id));
-  return { body: writers[format](view), contentType: contentTypes[format], link };
+  return document;
 }
 
 export function feedRoutes(ctx: AppContext): Router {
