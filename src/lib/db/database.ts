@@ -87,6 +87,10 @@ export function openStore(databaseUrl: string, options: { schema?: string } = {}
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 10,
+    // A database that does not answer must not hold a request until the operating
+    // system gives up on the connection: after this the request is a 503 (errors.ts).
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
@@ -96,6 +100,9 @@ export function openStore(databaseUrl: string, options: { schema?: string } = {}
       }) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server closed (a restart, a fail-over) is dropped by the pool,
+  // and the next query reports the outage; without a listener its 'error' would end the process.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', schema: options.schema, url: databaseUrl, destroy: () => db.destroy() };
 }
