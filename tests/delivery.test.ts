@@ -128,6 +128,32 @@ describe('delivery at publication', () => {
     expect(sink.received.filter((m) => m.mail.subject === 'Nytt bibliotek öppnas' || m.mail.subject === 'Uusi kirjasto avataan')).toHaveLength(4);
   });
 
+  it("attaches an invitation's event as event.ics (iCalendar, the newsroom's time zone), and nothing to other releases", async () => {
+    const { t, sink } = r;
+    const room = await buildNewsroom(t);
+    const [reader] = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, room.slug), [{ languages: ['sv'] }]);
+    const invitation = await buildRelease(t, room, {
+      type: 'invitation',
+      event: { startsAt: '2030-01-14T10:00:00+02:00', endsAt: '2030-01-14T11:30:00+02:00', place: 'Stadshuset' },
+    });
+    await publishNow(t, room, invitation);
+    const plain = await buildRelease(t, room, { translations: { sv: { title: 'Inget evenemang', lead: 'L.', body: 'B.' } }, keywords: {} });
+    await publishNow(t, room, plain);
+    expect(await until(() => mailsTo(sink, reader!.email).length >= 2)).toBe(true);
+
+    const [withEvent, withoutEvent] = ['Nytt bibliotek öppnas', 'Inget evenemang'].map((subject) => mailsTo(sink, reader!.email).find((m) => m.mail.subject === subject)!.mail);
+    expect(withoutEvent!.attachments).toEqual([]);
+    expect(withEvent!.attachments).toHaveLength(1);
+    const ics = withEvent!.attachments[0]!;
+    expect(ics.filename).toBe('event.ics');
+    expect(ics.contentType).toBe('text/calendar');
+    const text = ics.content.toString('utf8');
+    expect(text).toContain('BEGIN:VEVENT');
+    expect(text).toContain('DTSTART;TZID=Europe/Helsinki:20300114T100000');
+    expect(text).toContain('LOCATION:Stadshuset');
+    expect(text).toContain(`UID:${invitation.id}`);
+  });
+
   it('sends a scheduled release at its time, and at the new time after a reschedule; nothing once unscheduled', async () => {
     const { t, sink } = r;
     const room = await buildNewsroom(t);

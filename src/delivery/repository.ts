@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import { databaseTime, type Db, type Dialect } from '../lib/db/database.js';
+import { recordReleaseEvents } from '../publication/events.js';
 import type { Database } from '../lib/db/schema.js';
 import { hasStatus } from '../releases/visibility.js';
 
@@ -28,6 +29,8 @@ export async function claimAnnouncements(db: Db, now: string, owner: string, rel
         .insertInto('fanouts')
         .values(ids.map((id) => ({ release_id: id, claimed_at: now, claimed_by: owner, cursor: null, done_at: null })))
         .execute();
+      // The outbox row for WebSub and IndexNow: written with the claim, or not at all.
+      await recordReleaseEvents(trx, ids, 'published', now);
     }
     return ids;
   });

@@ -122,6 +122,8 @@ async function sendOne(
       date: ctx.clock.now(),
       list: { id: { url: `${newsroom.slug}.${host}`, comment: newsroomName }, unsubscribe: { url: links.unsubscribe } },
       headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      // An invitation's event, for the reader's calendar (the same file as the page's event.ics).
+      ...(email.ics ? { attachments: [{ filename: 'event.ics', content: email.ics, contentType: 'text/calendar; charset=utf-8; method=PUBLISH' }] } : {}),
     });
     return { kind: 'sent', delivery, sent };
   } catch (error) {
