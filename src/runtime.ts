@@ -10,6 +10,7 @@ import { createPublicationQueue } from './publication/queue.js';
 import { createSubscriptionMailQueue } from './subscriptions/mail.js';
 import { createDeliveryQueue } from './delivery/queue.js';
 import { createAdvanceQueue } from './advance/queue.js';
+import { createAggregatorQueue } from './aggregators/queue.js';
 
 /** An upload whose temp file has not changed for this long was cut off by a crash. */
 const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
@@ -44,6 +45,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, poolSize: config.smtpPoolSize, dkim: config.dkim }),
     deliveries: createDeliveryQueue(queueSettings),
     advance: createAdvanceQueue(queueSettings),
+    aggregators: createAggregatorQueue(queueSettings),
   };
 }
 
@@ -52,6 +54,7 @@ export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.subscriptionMail.close();
   await ctx.deliveries.close();
   await ctx.advance.close();
+  await ctx.aggregators.close();
   ctx.mailer.close();
   ctx.clock.close?.();
   await ctx.store.destroy();

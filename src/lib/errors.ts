@@ -65,6 +65,8 @@ export const fieldErrorCodes = [
   'change_not_published',
   'note_missing',
   'not_release_language',
+  'hex_colour',
+  'low_contrast',
 ] as const;
 export type FieldErrorCode = (typeof fieldErrorCodes)[number];
 

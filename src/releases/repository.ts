@@ -231,7 +231,7 @@ function searchRows(releaseId: string, content: ReleaseContent) {
     lang: t.lang,
     title: indexable(t.title),
     lead: indexable(t.lead),
-    body: indexable(htmlToText(t.bodyHtml)),
+    body: indexable(htmlToText(t.bodyHtml, { lines: true })),
     keywords: indexable((content.keywords[t.lang] ?? []).join(' ')),
   }));
 }
@@ -573,7 +573,7 @@ export async function searchPublicReleaseRows(db: Db, dialect: Dialect, filter: 
     rows = await base
       .select([
         sql<string>`ts_headline(${config}::regconfig, rs.title, ${query}, ${`${options}, HighlightAll=true`})`.as('hit_title'),
-        sql<string>`ts_headline(${config}::regconfig, rs.lead || ' ' || rs.body, ${query}, ${`${options}, MaxWords=35, MinWords=15`})`.as('hit_snippet'),
+        sql<string>`ts_headline(${config}::regconfig, rs.lead || chr(10) || rs.body, ${query}, ${`${options}, MaxWords=35, MinWords=15`})`.as('hit_snippet'),
       ])
       .where(sql<SqlBool>`rs.document @@ ${query}`)
       .orderBy(sql`ts_rank(rs.document, ${query})`, 'desc')

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { interfaceLanguage, t } from '../lib/i18n.js';
+import { interfaceLanguage, interfaceLanguages, t } from '../lib/i18n.js';
 import { escapeHtml } from '../lib/html.js';
 import { template } from '../lib/templates.js';
 import type { Newsroom } from '../newsrooms/repository.js';
@@ -38,6 +38,7 @@ import { assetUrl } from './static.js';
 import {
   allFeedUrl,
   type FileUrls,
+  frontPageInUrl,
   frontPageUrl,
   keywordFeedUrl,
   keywordPageUrl,
@@ -167,7 +168,9 @@ export async function renderReleasePage(
       event: eventView(base, newsroom, release, lang),
       keywords: keywordLinks(base, newsroom, lang, keywords),
       contacts: release.contacts.map((c) => contactCard(base, newsroom, c, lang)),
-      images,
+      // The first image leads the page, large; the others follow as a gallery.
+      leadImage: images[0],
+      images: images.slice(1),
       files,
     },
     more,
@@ -276,36 +279,51 @@ export function renderSearchPage(
     results: hits.map((hit) => ({
       ...releaseListItem(base, hit.release, lang),
       titleHtml: highlight(hit.title),
-      snippetHtml: highlight(hit.snippet),
+      // Headings, list items and paragraphs end in line breaks in the index: kept apart here.
+      snippetHtml: highlight(hit.snippet.replace(/\s*\n\s*/g, ' · ')),
     })),
   });
 }
 
-/** The front page: every newsroom's latest releases, each in its first language. */
-export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[]): Promise<string> {
+/**
+ * The front page in one of the interface languages: every newsroom's latest releases,
+ * each once, in that language when it has it (else its first), with links to its other
+ * language versions.
+ */
+export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[], lang: string): Promise<string> {
   const base = ctx.config.publicUrl;
-  const lang = 'en';
   const releases = await listPublicReleases(ctx, { limit: PAGE_SIZE });
   const byId = new Map(newsrooms.map((n) => [n.id, n]));
+  const urlOf = (l: string) => frontPageInUrl(base, l);
   return template('site/front.hbs')({
     ...shell(ctx, lang, 'UTC'),
     pageTitle: t(lang, 'site.siteName'),
     heading: t(lang, 'site.frontHeading'),
-    canonical: frontPageUrl(base),
+    canonical: urlOf(lang),
+    alternates: alternates([...interfaceLanguages], urlOf),
+    languages: languageVersions([...interfaceLanguages], lang, urlOf),
     feeds: feedLinks(lang, t(lang, 'site.siteName'), (format) => allFeedUrl(base, format)),
-    og: { type: 'website', title: t(lang, 'site.siteName'), url: frontPageUrl(base), siteName: t(lang, 'site.siteName') },
+    og: { type: 'website', title: t(lang, 'site.siteName'), url: urlOf(lang), siteName: t(lang, 'site.siteName') },
     releases: releases.map((r) => {
       const newsroom = byId.get(r.newsroomId);
-      const first = r.translations[0]!.lang;
+      const shown = translationIn(r, lang)?.lang ?? r.translations[0]!.lang;
       return {
-        ...releaseListItem(base, r, first),
+        ...releaseListItem(base, r, shown),
         typeLabel: typeLabel(r.type, lang),
-        newsroom: newsroom && newsroomHome(base, newsroom, first),
+        newsroom: newsroom && newsroomHome(base, newsroom, shown),
         // Each release in its own newsroom's time zone, as on the newsroom's pages.
         timezone: newsroom?.timezone,
+        otherVersions: languageVersions(
+          r.translations.map((x) => x.lang),
+          shown,
+          (l) => releasePageUrl(base, r.newsroomSlug, l, r.id, translationIn(r, l)!.title),
+        ),
       };
     }),
-    newsrooms: newsrooms.map((n) => ({ ...newsroomHome(base, n, n.languages[0]!), lang: n.languages[0] })),
+    newsrooms: newsrooms.map((n) => {
+      const shown = n.languages.includes(lang) ? lang : n.languages[0]!;
+      return { ...newsroomHome(base, n, shown), lang: shown };
+    }),
   });
 }
 
