@@ -82,11 +82,6 @@ function newsroomParts(ctx: AppContext, newsroom: Newsroom, lang: string) {
   };
 }
 
-/**
- * The page of a release in one language. `release.publishedAt` is the time it is (or, in
- * a staff preview, will be) published at; `fileUrls` where its attachments are linked
- * (the staff app's preview links its own, which serve embargoed files to its session).
- */
 export interface ReleasePageOptions {
   /** Where its attachments are linked (by default the public file URLs). */
   fileUrls?: FileUrls;
@@ -94,6 +89,11 @@ export interface ReleasePageOptions {
   embargoNotice?: string;
 }
 
+/**
+ * The page of a release in one language. `release.publishedAt` is the time it is (or, in
+ * a staff preview, will be) published at; `fileUrls` where its attachments are linked
+ * (the staff app's preview links its own, which serve embargoed files to its session).
+ */
 export async function renderReleasePage(
   ctx: AppContext,
   newsroom: Newsroom,
