@@ -282,6 +282,8 @@ export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[], la
     ...shell(ctx, lang, 'UTC'),
     pageTitle: t(lang, 'site.siteName'),
     heading: t(lang, 'site.frontHeading'),
+    // The list sits right under the h1: its titles are h2.
+    listHeadingLevel: 2,
     canonical: urlOf(lang),
     alternates: alternates([...interfaceLanguages], urlOf),
     languages: languageVersions([...interfaceLanguages], lang, urlOf),
