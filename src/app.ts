@@ -18,11 +18,14 @@ import { newsroomRoutes } from './newsrooms/routes.js';
 import { ninjsRoutes } from './ninjs/routes.js';
 import { queueDashboard } from './delivery/dashboard.js';
 import { deliveryRoutes } from './delivery/routes.js';
+import { noticeRoutes } from './notices/routes.js';
 import { metricsRoutes } from './delivery/metrics.js';
 import { releaseRoutes } from './releases/routes.js';
 import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
 import { subscriptionPages } from './subscriptions/pages.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
+import { indexNowRoutes } from './indexnow/routes.js';
+import { websubRoutes } from './websub/routes.js';
 
 /** Links that are their own credential (confirmation, preferences, unsubscribe) never reach the log. */
 const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/)[^/?#]+/;
@@ -40,10 +43,12 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...contactRoutes(ctx),
     ...releaseRoutes(ctx),
     ...deliveryRoutes(ctx),
+    ...noticeRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
     ...sitePreviewRoutes(ctx),
     ...subscriptionRoutes(ctx),
+    ...websubRoutes(ctx),
   ];
 }
 
@@ -91,6 +96,7 @@ export function buildApp(ctx: AppContext): Express {
   app.use(queueDashboard(ctx));
   app.use('/admin', adminRoutes(ctx));
   // Feeds, ninjs and calendars first: their paths are more specific than the site's release pages.
+  app.use(indexNowRoutes(ctx));
   app.use(feedRoutes(ctx));
   app.use(ninjsRoutes(ctx));
   app.use(calendarRoutes(ctx));

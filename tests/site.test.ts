@@ -202,7 +202,7 @@ describe('release page', () => {
   it('shows an "updated" line once edited after publication', async () => {
     expect((await get(release.links.web.fi)).text).not.toContain('Päivitetty');
     t.clock.advance(60_000);
-    await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: { lead: 'Staden öppnar ett nytt stort bibliotek.' } } }).expect(200);
+    await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: { lead: 'Staden öppnar ett nytt stort bibliotek.' } }, change: { kind: 'minor' } }).expect(200);
     const html = (await get(release.links.web.fi)).text;
     expect(html).toMatch(/Päivitetty <time datetime="[^"]+">/);
     expect(jsonLdOf(html).dateModified).not.toBe(release.publishedAt);

@@ -10,6 +10,7 @@ import { attachmentPages } from './releases/attachments.js';
 import { deliveryPages } from './releases/deliveries.js';
 import { editorPages } from './releases/editor.js';
 import { lifecyclePages } from './releases/lifecycle.js';
+import { noticePages } from './releases/notices.js';
 import { releaseListPage } from './releases/list.js';
 import { previewPages } from './releases/previews.js';
 import { loadSession, readCookie } from './session.js';
@@ -47,6 +48,7 @@ export function adminRoutes(ctx: AppContext): Router {
     releaseListPage,
     editorPages,
     lifecyclePages,
+    noticePages,
     deliveryPages,
     previewPages,
     attachmentPages,

@@ -116,6 +116,16 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(3600),
   TRUST_PROXY: trustProxy.optional(),
   INVITATIONS_PER_DAY: z.coerce.number().int().min(0).max(MAX_INVITATIONS_PER_DAY).default(500),
+  OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+  OUTBOUND_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  // IndexNow's own rule for a key: 8 to 128 of letters, digits and dashes.
+  INDEXNOW_KEY: z.string().regex(/^[A-Za-z0-9-]{8,128}$/, 'must be 8 to 128 letters, digits or dashes (e.g. `openssl rand -hex 16`)').optional(),
+  INDEXNOW_ENDPOINT: urlWithScheme('http', 'https').default('https://api.indexnow.org/indexnow'),
+  WEBSUB_EXTERNAL_HUBS: z
+    .string()
+    .transform((value) => value.split(',').map((hub) => hub.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, message: 'must be http(s) URLs separated by commas' })))
+    .optional(),
 });
 
 /** Where a secret came from: the environment, a file made on this start, or one made before. */
@@ -164,6 +174,14 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Addresses a newsroom's staff may invite in 24 hours, unless the admin set the newsroom its own number. */
   readonly invitationsPerDay: number;
+  /** Outbound requests (WebSub callbacks, IndexNow, external hubs) may reach loopback, private and link-local addresses. */
+  readonly outboundAllowPrivate: boolean;
+  /** First delay before an outbound request that failed is tried again; it doubles with each attempt. */
+  readonly outboundRetryDelayMs: number;
+  /** IndexNow: the key (served at /<key>.txt) and where submissions go; undefined key: nothing is submitted. */
+  readonly indexNow: { key: string; endpoint: string } | undefined;
+  /** Other WebSub hubs told (hub.mode=publish) when a feed changes, besides this service's own hub. */
+  readonly externalHubs: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -299,5 +317,9 @@ export function loadConfig(
     deliveryClaimTimeoutMs: e.DELIVERY_CLAIM_TIMEOUT_S * 1000,
     trustProxy: e.TRUST_PROXY ?? false,
     invitationsPerDay: e.INVITATIONS_PER_DAY,
+    outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE === 'true',
+    outboundRetryDelayMs: e.OUTBOUND_RETRY_DELAY_MS,
+    indexNow: e.INDEXNOW_KEY ? { key: e.INDEXNOW_KEY, endpoint: e.INDEXNOW_ENDPOINT } : undefined,
+    externalHubs: e.WEBSUB_EXTERNAL_HUBS ?? [],
   });
 }

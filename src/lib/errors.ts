@@ -59,6 +59,10 @@ export const fieldErrorCodes = [
   'end_before_start',
   'place_or_link',
   'event_not_invitation',
+  'change_required',
+  'change_not_published',
+  'note_missing',
+  'not_release_language',
   'hex_colour',
   'low_contrast',
 ] as const;
@@ -102,6 +106,8 @@ export const problemCodes = [
   'logo-format',
   'attachment-format',
   'image-undecodable',
+  'already-notified',
+  'not-notifiable',
 ] as const;
 export type ProblemCode = (typeof problemCodes)[number];
 

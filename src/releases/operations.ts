@@ -5,17 +5,22 @@ import type { Contact } from '../contacts/repository.js';
 import { contactIdsIn } from '../contacts/repository.js';
 import type { CreateContactInput } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../lib/db/database.js';
+import type { Transaction } from 'kysely';
+import { type Db, inTransaction } from '../lib/db/database.js';
+import type { Database } from '../lib/db/schema.js';
 import { conflict, type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { renderMarkdown } from '../lib/html.js';
 import type { Principal } from '../lib/routes.js';
 import { foreignLanguages } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import type { Newsroom } from '../newsrooms/repository.js';
+import { dispatchEvents } from '../aggregators/dispatch.js';
+import { recordReleaseEvents, type ReleaseEventKind } from '../publication/events.js';
 import {
   changeStatus,
   deleteReleaseRow,
   findRelease,
+  insertCorrection,
   insertRelease,
   listReleases,
   type Release,
@@ -25,8 +30,9 @@ import {
   type Translation,
   updateReleaseContent,
 } from './repository.js';
+import { changedFields, checkWithdrawalReason, editRecord } from './corrections.js';
 import type { CreateReleaseInput, EventInput, UpdateReleaseInput } from './schemas.js';
-import { effectiveStatus, type ReleaseStatus } from './visibility.js';
+import { effectiveStatus, isPublic, type ReleaseStatus } from './visibility.js';
 
 /** Loads a release for staff: 404 if unknown, 403 if the principal is of another newsroom. */
 export async function getReleaseForStaff(ctx: AppContext, id: string, principal: Principal | undefined): Promise<Release> {
@@ -135,6 +141,10 @@ async function reload(db: Db, id: string): Promise<Release> {
 }
 
 /**
+ * An edit of a public release is a correction or a minor edit (`input.change`, required
+ * then): recorded with what it changed, in the edit's transaction. One that changes nothing
+ * records nothing and leaves the release as it was.
+ *
  * `expectedVersion`: the version the editor read (a form carries it across requests);
  * an edit of a release changed since then is a 409 rather than an overwrite. `db`: the
  * caller's transaction, when the edit is one of several writes.
@@ -176,9 +186,17 @@ export async function updateRelease(
     },
     release.translations,
   );
-  if (!(await updateReleaseContent(db, release.id, version, content, isoTime(ctx.clock.now())))) {
-    throw changedMeanwhile();
-  }
+  const now = ctx.clock.now();
+  const record = editRecord(input.change, isPublic(release, now), content.translations.map((t) => t.lang));
+  const fields = changedFields(release, content);
+  if (record && fields.length === 0) return release;
+  await inTransaction(db, async (trx) => {
+    if (!(await updateReleaseContent(trx, release.id, version, content, isoTime(now), record && { ...record, fields }))) {
+      throw changedMeanwhile();
+    }
+    // An edit of a public release is a change aggregators are told of (see publication/events.ts).
+    if (record) await recordReleaseEvents(trx, [release.id], 'corrected', isoTime(now));
+  });
   return reload(db, release.id);
 }
 
@@ -197,7 +215,9 @@ export async function addNewContact(
   return ctx.db.transaction().execute(async (trx) => {
     const contact = await createContact(ctx, newsroom, input, trx);
     const contactIds = [...release.contacts.map((c) => c.id), contact.id];
-    return { contact, release: await updateRelease(ctx, newsroom, release, { contactIds }, { expectedVersion, db: trx }) };
+    // Naming one more contact on a public release corrects nothing it said.
+    const change = isPublic(release, ctx.clock.now()) ? { kind: 'minor' as const } : undefined;
+    return { contact, release: await updateRelease(ctx, newsroom, release, { contactIds, change }, { expectedVersion, db: trx }) };
   });
 }
 
@@ -220,12 +240,18 @@ async function transition(
   release: Release,
   change: StatusChange,
   now: Date,
-  guardNotDue = false,
+  options: { guardNotDue?: boolean; event?: ReleaseEventKind; also?: (trx: Transaction<Database>) => Promise<unknown> } = {},
 ): Promise<Release> {
   const nowIso = isoTime(now);
-  if (!(await changeStatus(ctx.db, release.id, release.version, change, nowIso, guardNotDue ? nowIso : undefined))) {
-    throw changedMeanwhile();
-  }
+  const events = await ctx.db.transaction().execute(async (trx) => {
+    if (!(await changeStatus(trx, release.id, release.version, change, nowIso, options.guardNotDue ? nowIso : undefined))) {
+      throw changedMeanwhile();
+    }
+    await options.also?.(trx);
+    return options.event ? recordReleaseEvents(trx, [release.id], options.event, nowIso) : [];
+  });
+  // Queued now when Redis is there; else the worker's sweep does it.
+  if (events.length) await dispatchEvents(ctx, events).catch((err) => ctx.logger.error({ err }, 'release events not dispatched; the sweep tries again'));
   return reload(ctx.db, release.id);
 }
 
@@ -253,7 +279,7 @@ export async function scheduleRelease(ctx: AppContext, release: Release, publish
     ]);
   }
   const at = isoTime(publishAt);
-  const updated = await transition(ctx, release, { status: 'scheduled', publishAt: at }, now, true);
+  const updated = await transition(ctx, release, { status: 'scheduled', publishAt: at }, now, { guardNotDue: true });
   if (release.status === 'scheduled' && release.publishAt && release.publishAt !== at) {
     await ctx.publication.unschedule(release.id, release.publishAt);
   }
@@ -264,7 +290,7 @@ export async function scheduleRelease(ctx: AppContext, release: Release, publish
 export async function unscheduleRelease(ctx: AppContext, release: Release): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['scheduled'], 'unscheduled');
-  const updated = await transition(ctx, release, { status: 'draft', publishAt: null }, now, true);
+  const updated = await transition(ctx, release, { status: 'draft', publishAt: null }, now, { guardNotDue: true });
   await ctx.publication.unschedule(release.id, release.publishAt!);
   return updated;
 }
@@ -273,7 +299,7 @@ export async function publishRelease(ctx: AppContext, release: Release): Promise
   const now = ctx.clock.now();
   requireStatus(release, now, ['draft', 'scheduled'], 'published');
   const at = isoTime(now);
-  const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, true);
+  const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, { guardNotDue: true });
   if (release.status === 'scheduled') await ctx.publication.unschedule(release.id, release.publishAt!);
   // Nudges the publication worker, which announces the release (and so starts its email);
   // with Redis away its sweep does the same a moment later.
@@ -281,12 +307,14 @@ export async function publishRelease(ctx: AppContext, release: Release): Promise
   return updated;
 }
 
-export async function withdrawRelease(ctx: AppContext, release: Release): Promise<Release> {
+/** Withdraws a public release, recording the withdrawal with its public reason per language (none: `{}`). */
+export async function withdrawRelease(ctx: AppContext, release: Release, reason: Record<string, string> = {}): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['published'], 'withdrawn');
-  return transition(ctx, release, {
-    status: 'withdrawn',
-    publishedAt: release.publishedAt ?? release.publishAt,
-    withdrawnAt: isoTime(now),
-  }, now);
+  checkWithdrawalReason(reason, release.translations.map((t) => t.lang));
+  const at = isoTime(now);
+  return transition(ctx, release, { status: 'withdrawn', publishedAt: release.publishedAt ?? release.publishAt, withdrawnAt: at }, now, {
+    event: 'withdrawn',
+    also: (trx) => insertCorrection(trx, { id: randomUUID(), releaseId: release.id, kind: 'withdrawal', revision: release.revision, fields: [], note: reason, at }),
+  });
 }

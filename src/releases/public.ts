@@ -51,23 +51,29 @@ export interface WithdrawnRelease {
   id: string;
   newsroomId: string;
   languages: string[];
+  /** Its titles per language, for those who received it (a withdrawal notice), never shown on its pages. */
+  titles: Record<string, string>;
   revision: number;
   withdrawnAt: string;
+  /** The public reason per language staff gave (empty for none). */
+  reason: Record<string, string>;
 }
 
 const asWithdrawn = (release: Release): WithdrawnRelease => ({
   id: release.id,
   newsroomId: release.newsroomId,
   languages: release.translations.map((t) => t.lang),
+  titles: Object.fromEntries(release.translations.map((t) => [t.lang, t.title])),
   revision: release.revision,
   // withdrawRelease records the time; a row withdrawn by other means has its last change.
   withdrawnAt: release.withdrawnAt ?? release.updatedAt,
+  reason: release.corrections.findLast((c) => c.kind === 'withdrawal')?.note ?? {},
 });
 
-/** The withdrawal time of a withdrawn release, for its 410 page; undefined for any other. */
-export async function withdrawnAt(ctx: AppContext, id: string): Promise<string | undefined> {
+/** What the public may know of a withdrawn release, for its 410 page; undefined for a release in any other state. */
+export async function withdrawal(ctx: AppContext, id: string): Promise<WithdrawnRelease | undefined> {
   const release = await findRelease(ctx.db, id);
-  return release?.status === 'withdrawn' ? asWithdrawn(release).withdrawnAt : undefined;
+  return release?.status === 'withdrawn' ? asWithdrawn(release) : undefined;
 }
 
 /** A release at a public address: public, withdrawn, or (embargoed, draft, unknown, elsewhere) missing. */
@@ -211,4 +217,31 @@ export async function currentPublicStamp(ctx: AppContext, newsroomId?: string): 
   const stamp = await publicStamp(ctx, newsroomId);
   remembered.set(scope, { counter, stamp });
   return stamp;
+}
+
+/**
+ * What aggregators are told of a release whose publication, correction or withdrawal
+ * they hear of: its newsroom, its pages' languages and titles, and its keywords. Only
+ * of a release that is public or withdrawn (one that was public): undefined for an
+ * embargoed, draft or unknown one.
+ */
+export interface AnnouncedRelease {
+  id: string;
+  newsroomId: string;
+  newsroomSlug: string;
+  pages: { lang: string; title: string }[];
+  keywords: Record<string, string[]>;
+}
+
+export async function announcedRelease(ctx: AppContext, id: string): Promise<AnnouncedRelease | undefined> {
+  const release = await findRelease(ctx.db, id);
+  const status = release && effectiveStatus(release, ctx.clock.now());
+  if (!release || (status !== 'published' && status !== 'withdrawn')) return undefined;
+  return {
+    id: release.id,
+    newsroomId: release.newsroomId,
+    newsroomSlug: release.newsroomSlug,
+    pages: release.translations.map((t) => ({ lang: t.lang, title: t.title })),
+    keywords: release.keywords,
+  };
 }

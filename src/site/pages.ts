@@ -9,6 +9,7 @@ import {
   MATCH_END,
   MATCH_START,
   type PublicSearchHit,
+  type WithdrawnRelease,
 } from '../releases/public.js';
 import {
   aboutNewsroom,
@@ -16,8 +17,10 @@ import {
   attachmentViews,
   bodyForPage,
   contactCard,
+  correctionNotes,
   eventView,
   feedLinks,
+  inLanguage,
   newsroomFeeds,
   jsonLd,
   keywordLinks,
@@ -103,6 +106,7 @@ export async function renderReleasePage(
     .map((r) => releaseListItem(base, r, lang));
   const keywords = release.keywords[lang] ?? [];
   const updated = Date.parse(release.updatedAt) > Date.parse(release.publishedAt) ? release.updatedAt : null;
+  const corrections = correctionNotes(release, lang);
   const name = newsroomName(newsroom, lang);
   const image = images[0];
   const parts = newsroomParts(ctx, newsroom, lang);
@@ -134,6 +138,9 @@ export async function renderReleasePage(
       mainEntityOfPage: canonical,
       datePublished: release.publishedAt,
       dateModified: updated ?? release.publishedAt,
+      correction: corrections.length
+        ? corrections.map((c) => ({ '@type': 'CorrectionComment', text: c.note, datePublished: c.at }))
+        : undefined,
       inLanguage: lang,
       articleSection: typeLabel(release.type, lang),
       keywords: keywords.length ? keywords.join(', ') : undefined,
@@ -148,6 +155,7 @@ export async function renderReleasePage(
       bodyHtml: bodyForPage(tr.bodyHtml, base, lang),
       publishedAt: release.publishedAt,
       updatedAt: updated,
+      corrections,
       event: eventView(base, newsroom, release, lang),
       keywords: keywordLinks(base, newsroom, lang, keywords),
       contacts: release.contacts.map((c) => contactCard(base, newsroom, c, lang)),
@@ -329,13 +337,14 @@ export function renderNotFound(ctx: AppContext, lang: string, newsroom?: Newsroo
   });
 }
 
-/** The 410 page of a withdrawn release: that it was withdrawn, and when. */
-export function renderGone(ctx: AppContext, newsroom: Newsroom, lang: string, withdrawnAt: string | undefined): string {
+/** The 410 page of a withdrawn release: that it was withdrawn, when, and why when staff said. */
+export function renderGone(ctx: AppContext, newsroom: Newsroom, lang: string, withdrawal: WithdrawnRelease | undefined): string {
   return template('site/error.hbs')({
     ...shell(ctx, lang, newsroom.timezone, newsroom),
     pageTitle: t(lang, 'site.goneTitle'),
     heading: t(lang, 'site.goneTitle'),
-    withdrawnAt,
+    withdrawnAt: withdrawal?.withdrawnAt,
+    reason: withdrawal && inLanguage(withdrawal.reason, lang, withdrawal.languages),
     backUrl: newsroomPageUrl(ctx.config.publicUrl, newsroom.slug, lang),
   });
 }

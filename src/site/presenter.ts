@@ -54,6 +54,18 @@ export function languageName(code: string, inLang: string): string {
 
 export const typeLabel = (type: string, lang: string) => t(lang, `common.type.${type}`);
 
+/** A text given per language, in `lang`, else in the first of `languages` that has it. */
+export const inLanguage = (texts: Record<string, string>, lang: string, languages: readonly string[]): string | undefined =>
+  texts[lang] || languages.map((l) => texts[l]).find(Boolean) || undefined;
+
+/** A release's corrections (not its minor edits) in `lang`, oldest first: when, and the note. */
+export function correctionNotes(release: Release, lang: string): { at: string; note: string }[] {
+  const languages = release.translations.map((tr) => tr.lang);
+  return release.corrections
+    .filter((c) => c.kind === 'correction')
+    .map((c) => ({ at: c.at, note: inLanguage(c.note, lang, languages) ?? '' }));
+}
+
 /** A release in a list: title, link, time, type. */
 /** A release's first image as a list shows it: its web rendition, small. */
 function thumbnail(base: string, release: ShownRelease) {

@@ -16,7 +16,7 @@ import {
   currentPublicStamp,
   type PublicStamp,
   searchPublicReleases,
-  withdrawnAt,
+  withdrawal,
 } from '../releases/public.js';
 import { MAX_AGE_SECONDS, RenderCache, type Rendered, rendered, REVALIDATE, sendCacheable } from './cache.js';
 import {
@@ -272,7 +272,7 @@ export function siteRoutes(ctx: AppContext): Router {
         release = await getPublicRelease(ctx, id);
       } catch (error) {
         if (error instanceof AppError && error.status === 410) {
-          return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawnAt(ctx, id)));
+          return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawal(ctx, id)));
         }
         if (error instanceof AppError && error.status === 404) return notFoundPage(res, lang, newsroom);
         throw error;

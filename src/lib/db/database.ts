@@ -28,7 +28,11 @@ import { invitationBudget } from './migrations/0011_invitation_budget.js';
 import { sessionFlash } from './migrations/0016_session_flash.js';
 import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
 import { signInFailures } from './migrations/0018_sign_in_failures.js';
+import { releaseCorrections } from './migrations/0029_release_corrections.js';
+import { correctionNotices } from './migrations/0030_correction_notices.js';
 import { brandColour } from './migrations/0021_brand_colour.js';
+import { workerLiveness } from './migrations/0019_worker_liveness.js';
+import { releaseEventsWebsub } from './migrations/0023_release_events_websub.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -209,7 +213,11 @@ export async function migrate(store: Store): Promise<void> {
     '0016_session_flash': sessionFlash(store.dialect),
     '0017_events_and_revisions': eventsAndRevisions(store.dialect),
     '0018_sign_in_failures': signInFailures(store.dialect),
+    '0029_release_corrections': releaseCorrections(store.dialect),
+    '0030_correction_notices': correctionNotices(store.dialect),
     '0021_brand_colour': brandColour(store.dialect),
+    '0019_worker_liveness': workerLiveness(store.dialect),
+    '0023_release_events_websub': releaseEventsWebsub(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

@@ -240,6 +240,77 @@ export interface SignInFailureTable {
   failed_at: string;
 }
 
+/** 0029: a change to a release after publication: an edit (correction or minor) or its withdrawal. */
+export interface ReleaseCorrectionTable {
+  id: string;
+  release_id: string;
+  kind: string; // correction | minor | withdrawal
+  revision: number; // the release's revision after the change
+  fields: Generated<string>; // JSON array of the fields an edit changed
+  note: Generated<string>; // JSON { lang: text }: a correction's note, a withdrawal's reason
+  created_at: string;
+  notice_claimed_at: string | null; // when staff had those who got the release notified (once)
+}
+
+/** 0030: a correction (or withdrawal) notice to one recipient of the release, by its delivery. */
+export interface CorrectionNoticeTable {
+  correction_id: string;
+  delivery_id: string;
+  release_id: string;
+  subscriber_id: string;
+  language: string;
+  status: string; // queued | sending | sent | failed | skipped, as deliveries
+  attempts: Generated<number>;
+  claimed_at: string | null;
+  claimed_by: string | null;
+  sent_at: string | null;
+  smtp_response: string | null;
+  message_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One row per delivery worker process, renewed while it runs (src/delivery/liveness.ts). */
+export interface WorkerLivenessTable {
+  owner: string; // processOwner (src/delivery/policy.ts), as in claimed_by
+  started_at: string;
+  renewed_at: string;
+}
+
+/** The outbox of what aggregators are told: see src/publication/events.ts. */
+export interface ReleaseEventTable {
+  id: string;
+  release_id: string;
+  kind: 'published' | 'corrected' | 'withdrawn';
+  created_at: string;
+  dispatched_at: string | null;
+}
+
+export interface WebsubIntentTable {
+  id: string;
+  mode: 'subscribe' | 'unsubscribe';
+  topic: string;
+  callback: string;
+  lease_seconds: number;
+  secret: string | null;
+  created_at: string;
+}
+
+export interface WebsubSubscriptionTable {
+  id: string;
+  topic: string;
+  callback: string;
+  newsroom_id: string | null;
+  lang: string | null;
+  keyword: string | null;
+  secret: string | null;
+  lease_seconds: number;
+  expires_at: string;
+  created_at: string;
+  /** Distributions that failed for good since the last one that arrived. */
+  failures: Generated<number>;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -262,6 +333,12 @@ export interface Database {
   invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
   sign_in_failures: SignInFailureTable;
+  release_corrections: ReleaseCorrectionTable;
+  correction_notices: CorrectionNoticeTable;
+  worker_liveness: WorkerLivenessTable;
+  release_events: ReleaseEventTable;
+  websub_intents: WebsubIntentTable;
+  websub_subscriptions: WebsubSubscriptionTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
