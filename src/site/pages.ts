@@ -295,13 +295,17 @@ export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[], la
   const releases = await listPublicReleases(ctx, { limit: PAGE_SIZE });
   const byId = new Map(newsrooms.map((n) => [n.id, n]));
   const urlOf = (l: string) => frontPageInUrl(base, l);
+  // English first: the x-default of the alternates, as for a browser that asks for none of them.
+  const langs = ['en', ...interfaceLanguages.filter((l) => l !== 'en')];
   return template('site/front.hbs')({
     ...shell(ctx, lang, 'UTC'),
     pageTitle: t(lang, 'site.siteName'),
     heading: t(lang, 'site.frontHeading'),
+    // The list sits right under the h1: its titles are h2.
+    listHeadingLevel: 2,
     canonical: urlOf(lang),
-    alternates: alternates([...interfaceLanguages], urlOf),
-    languages: languageVersions([...interfaceLanguages], lang, urlOf),
+    alternates: alternates(langs, urlOf),
+    languages: languageVersions(langs, lang, urlOf),
     feeds: feedLinks(lang, t(lang, 'site.siteName'), (format) => allFeedUrl(base, format)),
     og: { type: 'website', title: t(lang, 'site.siteName'), url: urlOf(lang), siteName: t(lang, 'site.siteName') },
     releases: releases.map((r) => {

@@ -162,7 +162,9 @@ export function siteRoutes(ctx: AppContext): Router {
       // The language the switch chose (?lang=), else the browser's (Accept-Language), else English.
       const chosen = typeof req.query.lang === 'string' && interfaceLanguages.includes(req.query.lang) ? req.query.lang : undefined;
       if (!chosen) res.vary('Accept-Language');
-      const lang = chosen ?? (req.acceptsLanguages(...interfaceLanguages) || 'en');
+      // (With no Accept-Language at all, accepts would name the first it is offered.)
+      const asked = req.headers['accept-language'] ? req.acceptsLanguages(...interfaceLanguages) : false;
+      const lang = chosen ?? (asked || 'en');
       const stamp = await currentPublicStamp(ctx);
       const html = await cachedPage(`front|${lang}|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db), lang));
       sendPage(req, res, html!, stamp);
