@@ -3,6 +3,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { adminRoutes } from './admin/routes.js';
+import { advancePages } from './advance/pages.js';
+import { advanceRoutes } from './advance/routes.js';
 import { attachmentRoutes, fileRoutes } from './attachments/routes.js';
 import { bearerAuthenticator } from './auth/authenticate.js';
 import { tokenRoutes } from './auth/routes.js';
@@ -14,6 +16,7 @@ import { healthRoutes } from './health/routes.js';
 import { notFoundHandler, problemHandler } from './lib/errors.js';
 import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, type RouteDefinition, routesHandler } from './lib/routes.js';
+import { journalistRoutes } from './journalists/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
 import { ninjsRoutes } from './ninjs/routes.js';
 import { queueDashboard } from './delivery/dashboard.js';
@@ -27,8 +30,8 @@ import { subscriptionRoutes } from './subscriptions/routes.js';
 import { indexNowRoutes } from './indexnow/routes.js';
 import { websubRoutes } from './websub/routes.js';
 
-/** Links that are their own credential (confirmation, preferences, unsubscribe) never reach the log. */
-const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/)[^/?#]+/;
+/** Links that are their own credential (confirmation, preferences, unsubscribe, advance access) never reach the log. */
+const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/|\/advance\/)[^/?#]+/;
 export const withoutSecrets = (url: string) => url.replace(SECRET_PATH, '$1[redacted]');
 
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */
@@ -41,8 +44,10 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...newsroomRoutes(ctx),
     ...tokenRoutes(ctx),
     ...contactRoutes(ctx),
+    ...journalistRoutes(ctx),
     ...releaseRoutes(ctx),
     ...deliveryRoutes(ctx),
+    ...advanceRoutes(ctx),
     ...noticeRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
@@ -100,6 +105,7 @@ export function buildApp(ctx: AppContext): Express {
   app.use(feedRoutes(ctx));
   app.use(ninjsRoutes(ctx));
   app.use(calendarRoutes(ctx));
+  app.use(advancePages(ctx));
   app.use(siteRoutes(ctx));
 
   app.use(sitePageNotFound(ctx));

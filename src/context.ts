@@ -8,6 +8,7 @@ import type { PublicationQueue } from './publication/queue.js';
 import type { DeliveryQueue } from './delivery/queue.js';
 import type { FileStore } from './attachments/storage.js';
 import type { SubscriptionMailQueue } from './subscriptions/mail.js';
+import type { AdvanceQueue } from './advance/queue.js';
 import type { AggregatorQueue } from './aggregators/queue.js';
 
 /** What every component's operations get: built once at start (see main.ts). */
@@ -25,6 +26,8 @@ export interface AppContext {
   subscriptionMail: SubscriptionMailQueue;
   /** Send jobs of release emails (ids only; the deliveries table is the truth). */
   deliveries: DeliveryQueue;
+  /** Delayed jobs sending personal advance links when a release's advance access opens (ids only). */
+  advance: AdvanceQueue;
   /** WebSub and IndexNow jobs (ids only; release_events and the websub tables are the truth). */
   aggregators: AggregatorQueue;
   mailer: Mailer;

@@ -4,6 +4,7 @@ import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
 import { startDeliveryWorker } from './delivery/worker.js';
 import { startSubscriptionMailWorker } from './subscriptions/mail.js';
+import { startAdvanceWorker } from './advance/worker.js';
 import { startAggregatorWorker } from './aggregators/worker.js';
 
 /**
@@ -15,6 +16,7 @@ const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [
   startAggregatorWorker,
   startPublicationWorker,
   startSubscriptionMailWorker,
+  startAdvanceWorker,
   startBlobSweeper,
 ];
 

@@ -4,7 +4,9 @@ import type { AppContext } from '../context.js';
 import { asAppError, isOutage, OUTAGE_RETRY_AFTER_S } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
 import { templateBeside } from '../lib/templates.js';
+import { advancePages } from './advance/advance.js';
 import { contactPages } from './contacts/contacts.js';
+import { journalistPages } from './journalists/journalists.js';
 import { newsroomPages } from './newsrooms/newsrooms.js';
 import { attachmentPages } from './releases/attachments.js';
 import { deliveryPages } from './releases/deliveries.js';
@@ -53,6 +55,8 @@ export function adminRoutes(ctx: AppContext): Router {
     previewPages,
     attachmentPages,
     contactPages,
+    journalistPages,
+    advancePages,
     subscriberPages,
     settingsPages,
   ]) {

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { notFound } from '../lib/errors.js';
 import { sendObject } from '../lib/storage/send.js';
 import type { Principal } from '../lib/routes.js';
-import { getFileForReader } from './operations.js';
+import { getFileForReader, type ReadableFile } from './operations.js';
 
 export type Variant = 'original' | 'web';
 
@@ -28,7 +28,11 @@ export async function serveAttachmentFile(
   // Until the file turns out to be public, nothing about this URL may be cached:
   // a 404 seen under embargo must not outlive the embargo in some cache.
   res.set('Cache-Control', 'no-store');
-  const { attachment, isPublic } = await getFileForReader(ctx, attachmentId, principal);
+  await sendAttachmentFile(ctx, res, await getFileForReader(ctx, attachmentId, principal), variant);
+}
+
+/** Sends the file of an attachment the caller has already found readable (a file behind an advance link, too). */
+export async function sendAttachmentFile(ctx: AppContext, res: Response, { attachment, isPublic }: ReadableFile, variant: Variant): Promise<void> {
   const file =
     variant === 'original'
       ? {

@@ -59,6 +59,8 @@ export const fieldErrorCodes = [
   'end_before_start',
   'place_or_link',
   'event_not_invitation',
+  'before_publication',
+  'unknown_journalist',
   'change_required',
   'change_not_published',
   'note_missing',

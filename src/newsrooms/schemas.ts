@@ -5,7 +5,7 @@ import { coded } from '../lib/errors.js';
 import { httpUrl, languageCode, oneLine, pathKey, perLanguage } from '../lib/schemas.js';
 
 /** Top-level path segments of the public site that a newsroom slug may not take. */
-const reservedSlugs = new Set(['api', 'files', 'healthz', 'readyz', 'metrics', 'static', 'assets', 'admin', 'staff', 'subscriptions', 'unsubscribe', 'sitemap.xml', 'robots.txt', 'favicon.ico']);
+const reservedSlugs = new Set(['api', 'files', 'healthz', 'readyz', 'metrics', 'static', 'assets', 'admin', 'staff', 'subscriptions', 'unsubscribe', 'advance', 'sitemap.xml', 'robots.txt', 'favicon.ico']);
 
 export const newsroomSlug = z
   .string()

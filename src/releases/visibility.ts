@@ -45,3 +45,27 @@ export function hasStatus(status: ReleaseStatus, nowIso: string) {
     }
   };
 }
+
+/** What a personal advance link shows (see src/advance/). */
+export type AdvanceLinkView = 'embargoed' | 'public' | 'closed';
+
+interface AdvanceLinkState {
+  /** When this link, or all of the release's advance access, was taken back; null while live. */
+  revokedAt: string | null;
+  accessRevokedAt: string | null;
+  /** False once the journalist is suspended or removed. */
+  journalistActive: boolean;
+}
+
+/**
+ * The one exception to the embargo: a live personal link shows its journalist the
+ * release while it is still scheduled. Once the release is public (or withdrawn) the link
+ * only leads to the public page, which says what became of it; a revoked link, a
+ * suspended or removed journalist, or a release taken back to draft shows nothing.
+ */
+export function advanceLinkView(release: Timed, link: AdvanceLinkState, now: Date): AdvanceLinkView {
+  const status = effectiveStatus(release, now);
+  if (status === 'published' || status === 'withdrawn') return 'public';
+  if (status === 'scheduled' && link.revokedAt === null && link.accessRevokedAt === null && link.journalistActive) return 'embargoed';
+  return 'closed';
+}

@@ -82,6 +82,13 @@ function newsroomParts(ctx: AppContext, newsroom: Newsroom, lang: string) {
   };
 }
 
+export interface ReleasePageOptions {
+  /** Where its attachments are linked (by default the public file URLs). */
+  fileUrls?: FileUrls;
+  /** A banner above the release stating its embargo (the page behind a personal advance link). */
+  embargoNotice?: string;
+}
+
 /**
  * The page of a release in one language. `release.publishedAt` is the time it is (or, in
  * a staff preview, will be) published at; `fileUrls` where its attachments are linked
@@ -92,9 +99,10 @@ export async function renderReleasePage(
   newsroom: Newsroom,
   release: ShownRelease,
   lang: string,
-  fileUrls: FileUrls = publicFileUrls(ctx.config.publicUrl),
+  options: ReleasePageOptions = {},
 ): Promise<string> {
   const base = ctx.config.publicUrl;
+  const fileUrls = options.fileUrls ?? publicFileUrls(base);
   const tr = translationIn(release, lang)!;
   const urlOf = (l: string) => releasePageUrl(base, newsroom.slug, l, release.id, translationIn(release, l)!.title);
   const canonical = urlOf(lang);
@@ -148,6 +156,7 @@ export async function renderReleasePage(
       publisher: { '@type': 'Organization', name, url: newsroom.website ?? newsroomPageUrl(base, newsroom.slug, lang) },
       author: { '@type': 'Organization', name, url: newsroom.website ?? newsroomPageUrl(base, newsroom.slug, lang) },
     }),
+    embargoNotice: options.embargoNotice,
     release: {
       typeLabel: typeLabel(release.type, lang),
       title: tr.title,

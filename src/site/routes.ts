@@ -27,12 +27,13 @@ import {
   renderNewsroomPage,
   renderNotFound,
   renderReleasePage,
+  type ReleasePageOptions,
   renderSearchPage,
 } from './pages.js';
 import { brandStylesheet, newsroomName, translationIn } from './presenter.js';
 import { ID_SEGMENT } from './output.js';
 import { faviconIco, serveStatic } from './static.js';
-import { type FileUrls, newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
+import { newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
 import { contactVcard } from './vcard.js';
 
 /*
@@ -351,14 +352,14 @@ export function sitePreviewRoutes(ctx: AppContext): RouteDefinition[] {
 
 /**
  * A release's page in one language as it will be published, whatever its status (the
- * API's and the staff app's previews); 404 when the release has no text in `lang`.
- * `fileUrls`: where its attachments are linked (by default the public file URLs).
+ * API's and the staff app's previews, and the page behind a personal advance link); 404
+ * when the release has no text in `lang`.
  */
-export async function renderReleasePreview(ctx: AppContext, release: Release, lang: string, fileUrls?: FileUrls): Promise<string> {
+export async function renderReleasePreview(ctx: AppContext, release: Release, lang: string, options: ReleasePageOptions = {}): Promise<string> {
   const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
   if (!newsroom || !translationIn(release, lang)) throw new AppError(404, 'not-found', 'The release has no text in that language.');
   const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
-  return renderReleasePage(ctx, newsroom, { ...release, publishedAt }, lang, fileUrls);
+  return renderReleasePage(ctx, newsroom, { ...release, publishedAt }, lang, options);
 }
 
 /** A preview is never cached, never indexed, and carries the pages' own policy. */

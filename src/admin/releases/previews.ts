@@ -14,7 +14,7 @@ export function previewPages(router: Router, { ctx, staff }: StaffPages): void {
 
   router.get('/releases/:id/preview/:lang', staff(async (req, res, session) => {
     const { release } = await loadRelease(ctx, session, param(req, 'id'));
-    sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, param(req, 'lang'), staffFileUrls));
+    sendReleasePreview(ctx, res, await renderReleasePreview(ctx, release, param(req, 'lang'), { fileUrls: staffFileUrls }));
   }));
 
   router.get('/releases/:id/email/:lang', staff(async (req, res, session) => {

@@ -28,6 +28,8 @@ import { invitationBudget } from './migrations/0011_invitation_budget.js';
 import { sessionFlash } from './migrations/0016_session_flash.js';
 import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
 import { signInFailures } from './migrations/0018_sign_in_failures.js';
+import { journalists } from './migrations/0025_journalists.js';
+import { advanceAccess } from './migrations/0026_advance_access.js';
 import { releaseCorrections } from './migrations/0029_release_corrections.js';
 import { correctionNotices } from './migrations/0030_correction_notices.js';
 import { brandColour } from './migrations/0021_brand_colour.js';
@@ -213,6 +215,8 @@ export async function migrate(store: Store): Promise<void> {
     '0016_session_flash': sessionFlash(store.dialect),
     '0017_events_and_revisions': eventsAndRevisions(store.dialect),
     '0018_sign_in_failures': signInFailures(store.dialect),
+    '0025_journalists': journalists(store.dialect),
+    '0026_advance_access': advanceAccess(store.dialect),
     '0029_release_corrections': releaseCorrections(store.dialect),
     '0030_correction_notices': correctionNotices(store.dialect),
     '0021_brand_colour': brandColour(store.dialect),

@@ -240,6 +240,61 @@ export interface SignInFailureTable {
   failed_at: string;
 }
 
+/** 0025: an accredited journalist of a newsroom. */
+export interface JournalistTable {
+  id: string;
+  newsroom_id: string;
+  name: string;
+  outlet: string;
+  email: string;
+  email_key: string; // lower-cased, for matching
+  languages: string; // JSON array, in the journalist's order
+  note: string;
+  status: string; // active | suspended
+  created_at: string;
+  updated_at: string;
+}
+
+/** 0026: advance access to a scheduled release (see journalists/advance.ts). */
+export interface AdvanceAccessTable {
+  release_id: string;
+  opens_at: string;
+  audience: string; // all | chosen
+  created_at: string;
+  updated_at: string;
+  revoked_at: string | null;
+}
+
+/** 0026: one journalist's personal link to one release. */
+export interface AdvanceLinkTable {
+  id: string;
+  release_id: string;
+  journalist_id: string;
+  name: string; // copied: the log says who had it after the journalist is removed
+  outlet: string;
+  lang: string | null; // the email's language, set when sent
+  token_hash: string | null; // hex SHA-256 of the token, set when its email is sent
+  created_at: string;
+  claimed_at: string | null;
+  sent_at: string | null;
+  failed_at: string | null;
+  failure: string | null;
+  revoked_at: string | null;
+}
+
+/** 0026: one opening of an advance link or one of its files (the access log). */
+export interface AdvanceOpeningTable {
+  id: string;
+  link_id: string;
+  release_id: string;
+  opened_at: string;
+  lang: string;
+  attachment_id: string | null;
+  filename: string | null;
+  ip_hash: string; // hex SHA-256 of req.ip
+  user_agent: string;
+}
+
 /** 0029: a change to a release after publication: an edit (correction or minor) or its withdrawal. */
 export interface ReleaseCorrectionTable {
   id: string;
@@ -333,6 +388,10 @@ export interface Database {
   invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
   sign_in_failures: SignInFailureTable;
+  journalists: JournalistTable;
+  advance_access: AdvanceAccessTable;
+  advance_links: AdvanceLinkTable;
+  advance_openings: AdvanceOpeningTable;
   release_corrections: ReleaseCorrectionTable;
   correction_notices: CorrectionNoticeTable;
   worker_liveness: WorkerLivenessTable;
@@ -347,3 +406,5 @@ export type ReleaseRow = Selectable<ReleaseTable>;
 export type AttachmentRow = Selectable<AttachmentTable>;
 export type SubscriberRow = Selectable<SubscriberTable>;
 export type SubscriptionConfirmationRow = Selectable<SubscriptionConfirmationTable>;
+export type JournalistRow = Selectable<JournalistTable>;
+export type AdvanceLinkRow = Selectable<AdvanceLinkTable>;

@@ -1,0 +1,48 @@
+import { type BestEffortQueue, createBestEffortQueue, type QueueSettings } from '../lib/queue.js';
+
+export const ADVANCE_QUEUE = 'advance';
+
+export interface AdvanceJob {
+  releaseId: string;
+}
+
+/**
+ * Delayed jobs that send a release's personal advance links at the time its advance
+ * access opens. Derived from the database (advance_access) and rebuilt by the worker;
+ * its sweep sends whatever a lost job would have.
+ */
+export interface AdvanceQueue {
+  readonly queue: BestEffortQueue<AdvanceJob>['queue'];
+  /** Best effort: with Redis away this logs and returns. */
+  schedule(releaseId: string, opensAt: string): Promise<void>;
+  onReady(listener: () => void): void;
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+/** BullMQ job ids may not contain ':'. One id per release and time makes adding idempotent. */
+export const advanceJobId = (releaseId: string, opensAt: string) => `advance-${releaseId}-${Date.parse(opensAt)}`;
+
+export function createAdvanceQueue(settings: QueueSettings): AdvanceQueue {
+  const jobs = createBestEffortQueue<AdvanceJob>(ADVANCE_QUEUE, settings);
+  return {
+    queue: jobs.queue,
+    // A job whose time was moved is left behind harmlessly: it finds nothing due, or sends early what is due anyway.
+    schedule: (releaseId, opensAt) =>
+      jobs.add(
+        'open',
+        { releaseId },
+        {
+          jobId: advanceJobId(releaseId, opensAt),
+          delay: Math.max(0, Date.parse(opensAt) - Date.now()),
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: 1000,
+          removeOnFail: 5000,
+        },
+      ),
+    onReady: jobs.onReady,
+    isReady: jobs.isReady,
+    close: jobs.close,
+  };
+}
