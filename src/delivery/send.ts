@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { AppContext } from '../context.js';
 import { failureReply, isPermanentFailure } from '../lib/mailer.js';
 import { isoTime } from '../lib/time.js';
+import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import { publicReleaseOrNone } from './fanout.js';
@@ -77,6 +78,8 @@ async function sendOne(
   const links = subscriberLinks(ctx, delivery.subscriberId);
   const { subject, html, text } = personalise(email, links);
   const newsroomName = newsroom.name[delivery.language] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+  // MAIL FROM names the delivery (BOUNCE_DOMAIN set), so that a later bounce finds it.
+  const bounceTo = returnPath(ctx.config, delivery.id);
   try {
     const sent = await ctx.mailer.send({
       from: { name: newsroomName, address: ctx.config.mailFrom },
@@ -89,6 +92,7 @@ async function sendOne(
       date: ctx.clock.now(),
       list: { id: { url: `${newsroom.slug}.${host}`, comment: newsroomName }, unsubscribe: { url: links.unsubscribe } },
       headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      ...(bounceTo ? { envelope: { from: bounceTo, to: delivery.email } } : {}),
     });
     await markSent(ctx.db, delivery.id, sent, isoTime(ctx.clock.now()));
     deliveryMetrics.sent.inc();

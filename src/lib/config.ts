@@ -116,6 +116,10 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(3600),
   TRUST_PROXY: trustProxy.optional(),
   INVITATIONS_PER_DAY: z.coerce.number().int().min(0).max(MAX_INVITATIONS_PER_DAY).default(500),
+  BOUNCE_DOMAIN: z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, 'must be a domain name').optional(),
+  BOUNCE_LOCALPART: z.string().regex(/^[A-Za-z0-9_-]{1,14}$/, 'must be 1 to 14 letters, digits, - or _ (no + or .): with the token it must fit the 64 characters of a local part').default('bounce'),
+  BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  BOUNCE_SMTP_HOST: z.string().min(1).default('0.0.0.0'),
 });
 
 /** Where a secret came from: the environment, a file made on this start, or one made before. */
@@ -164,6 +168,12 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Addresses a newsroom's staff may invite in 24 hours, unless the admin set the newsroom its own number. */
   readonly invitationsPerDay: number;
+  /**
+   * Bounces (src/bounces/): with a domain, each release email's envelope sender is
+   * `<localPart>+<signed delivery id>@<domain>` (VERP); without, MAIL_FROM as before.
+   * `smtpPort`: the worker's SMTP receiver for that domain, when set.
+   */
+  readonly bounces: { domain: string | undefined; localPart: string; smtpPort: number | undefined; smtpHost: string };
 }
 
 export class ConfigError extends Error {}
@@ -255,6 +265,9 @@ export function loadConfig(
     if (missing.length) throw fail(missing.map((name) => `${name}: required when NODE_ENV=production`));
   }
   const dkimParts = [e.DKIM_PRIVATE_KEY, e.DKIM_SELECTOR, e.DKIM_DOMAIN];
+  if (e.BOUNCE_SMTP_PORT !== undefined && !e.BOUNCE_DOMAIN) {
+    throw fail(['BOUNCE_SMTP_PORT: the bounce receiver needs BOUNCE_DOMAIN (the domain it accepts mail for)']);
+  }
   if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
     throw fail(['DKIM_PRIVATE_KEY: DKIM_PRIVATE_KEY, DKIM_SELECTOR and DKIM_DOMAIN go together']);
   }
@@ -299,5 +312,6 @@ export function loadConfig(
     deliveryClaimTimeoutMs: e.DELIVERY_CLAIM_TIMEOUT_S * 1000,
     trustProxy: e.TRUST_PROXY ?? false,
     invitationsPerDay: e.INVITATIONS_PER_DAY,
+    bounces: { domain: e.BOUNCE_DOMAIN?.toLowerCase(), localPart: e.BOUNCE_LOCALPART, smtpPort: e.BOUNCE_SMTP_PORT, smtpHost: e.BOUNCE_SMTP_HOST },
   });
 }
