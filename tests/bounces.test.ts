@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import nodemailer from 'nodemailer';
+import { startBounceReceiver } from '../src/bounces/receiver.js';
 import { checkReturnPath, returnPath } from '../src/bounces/return-path.js';
+import { MAX_BOUNCE_BYTES } from '../src/bounces/policy.js';
+import { renderDeliveryReport } from '../src/admin/releases/deliveries.js';
+import { findNewsroomById } from '../src/newsrooms/repository.js';
 import { startDeliveryWorker } from '../src/delivery/worker.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
@@ -57,12 +63,14 @@ interface Running {
   close(): Promise<void>;
 }
 
-async function start(env: Record<string, string> = {}): Promise<Running> {
+async function start(env: Record<string, string> = {}): Promise<Running & { receiverPort: number | undefined }> {
   const sink = await startSmtpSink();
   const t = await startTestApp({ SMTP_URL: sink.url, MAIL_FROM: 'news@example.test', ...env });
-  const workers = [await startDeliveryWorker(t.ctx), await startPublicationWorker(t.ctx)];
+  const receiver = await startBounceReceiver(t.ctx);
+  const workers = [await startDeliveryWorker(t.ctx), await startPublicationWorker(t.ctx), receiver];
   const newsroom = await buildNewsroom(t);
   return {
+    receiverPort: receiver.port,
     t,
     sink,
     newsroom,
@@ -76,18 +84,19 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
   };
 }
 
-/** Publishes a release to the given subscribers and waits until each has its email. */
-async function publishTo(r: Running, subscribers: SubscriberFixture[]) {
-  const release = await buildRelease(r.t, r.newsroom);
-  await r.t.http.post(`/api/releases/${release.id}/publish`).set(r.newsroom.auth).expect(200);
-  const addresses = subscribers.map((s) => s.email.toLowerCase());
-  expect(await until(() => addresses.every((a) => r.sink.received.some((m) => m.to === a && m.mail.subject === 'Uusi kirjasto avataan' && m.mail.messageId?.length)))).toBe(true);
-  const deliveries = await r.t.ctx.db
-    .selectFrom('deliveries')
-    .select(['id', 'subscriber_id', 'message_id'])
-    .where('release_id', '=', release.id)
-    .execute();
-  return { release, deliveries };
+/** Publishes a release of the newsroom (by default the running one) and waits until each subscriber's email is sent. */
+async function publishTo(r: Running, subscribers: SubscriberFixture[], newsroom = r.newsroom) {
+  const release = await buildRelease(r.t, newsroom);
+  await r.t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+  const sent = () =>
+    r.t.ctx.db
+      .selectFrom('deliveries')
+      .select(['id', 'subscriber_id', 'message_id'])
+      .where('release_id', '=', release.id)
+      .where('status', '=', 'sent')
+      .execute();
+  expect(await until(async () => (await sent()).length >= subscribers.length)).toBe(true);
+  return { release, deliveries: await sent() };
 }
 
 describe('release emails with BOUNCE_DOMAIN set', () => {
@@ -117,5 +126,156 @@ describe('release emails without BOUNCE_DOMAIN', () => {
     const [reader] = await insertSubscribers(r.t.ctx.db, r.roomId, [{ languages: ['fi'] }]);
     await publishTo(r, [reader!]);
     expect(r.sink.received.find((m) => m.to === reader!.email)!.mailFrom).toBe('news@example.test');
+  });
+});
+
+/** A fixture under tests/fixtures/bounces with a real delivery's values filled in. */
+const fixture = (name: string, values: { returnPath: string; recipient: string; messageId: string }) =>
+  readFileSync(new URL(`./fixtures/bounces/${name}`, import.meta.url), 'utf8')
+    .replaceAll('{{RETURN_PATH}}', values.returnPath)
+    .replaceAll('{{RECIPIENT}}', values.recipient)
+    .replaceAll('{{MESSAGE_ID}}', values.messageId.replace(/^<|>$/g, ''))
+    .replace(/\r?\n/g, '\r\n');
+
+/** A real SMTP session to the bounce receiver, as a remote mail system returning a message (MAIL FROM:<>). */
+async function returnToReceiver(port: number, to: string, raw: string | Buffer) {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  try {
+    return await transport.sendMail({ envelope: { from: '', to }, raw });
+  } finally {
+    transport.close();
+  }
+}
+
+describe('bounces coming back to the SMTP receiver', () => {
+  let r: Running & { receiverPort: number | undefined };
+  let port: number;
+  const bounceDomain = 'bounces.example.test';
+  beforeAll(async () => {
+    r = await start({ BOUNCE_DOMAIN: bounceDomain, BOUNCE_SMTP_PORT: '0', BOUNCE_SMTP_HOST: '127.0.0.1' });
+    port = r.receiverPort!;
+  });
+  afterAll(() => r.close());
+
+  /** Each reader in a newsroom of their own, so that a release goes to them alone. */
+  const newsroomOf = new Map<string, NewsroomFixture>();
+  /** A subscriber, a release sent to them, and what a bounce of that email needs. */
+  async function sentTo(subscriber?: SubscriberFixture) {
+    let reader = subscriber;
+    if (!reader) {
+      const newsroom = await buildNewsroom(r.t);
+      reader = (await insertSubscribers(r.t.ctx.db, await newsroomId(r.t.ctx.db, newsroom.slug), [{ languages: ['fi'] }]))[0]!;
+      newsroomOf.set(reader.id, newsroom);
+    }
+    const newsroom = newsroomOf.get(reader.id)!;
+    const { release, deliveries } = await publishTo(r, [reader], newsroom);
+    const delivery = deliveries.find((d) => d.subscriber_id === reader.id)!;
+    const mail = r.sink.received.filter((m) => m.to === reader.email.toLowerCase()).at(-1)!;
+    return { reader, release, delivery, values: { returnPath: mail.mailFrom, recipient: reader.email, messageId: delivery.message_id! } };
+  }
+  const deliveryRow = (id: string) => r.t.ctx.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const subscriberRow = (id: string) => r.t.ctx.db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const report = async (releaseId: string, reader: SubscriberFixture) =>
+    (await r.t.http.get(`/api/releases/${releaseId}/deliveries`).set(newsroomOf.get(reader.id)!.auth).expect(200)).body;
+
+  it('marks a delivery bounced on a Postfix DSN to its return path, once however often it comes, and shows it in the report', async () => {
+    const { reader, release, delivery, values } = await sentTo();
+    expect(values.returnPath).toMatch(/^bounce\+[0-9a-f]{32}\.[0-9a-f]{16}@bounces\.example\.test$/);
+    const answer = await returnToReceiver(port, values.returnPath, fixture('postfix-user-unknown.eml', values));
+    expect(answer.response).toMatch(/^250 /);
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'bounced', bounce_reason: expect.stringContaining('5.1.1') });
+    expect(await subscriberRow(reader.id)).toMatchObject({ status: 'confirmed', hard_bounces: 1 });
+    // The same DSN again (a second MX, a retried session): nothing more.
+    await returnToReceiver(port, values.returnPath, fixture('postfix-user-unknown.eml', values));
+    expect(await subscriberRow(reader.id)).toMatchObject({ hard_bounces: 1 });
+
+    const body = await report(release.id, reader);
+    expect(body).toMatchObject({ total: 1, sent: 0, failed: 1, bounced: 1, complained: 0, bounces: { permanent: 1, transient: 0, complaint: 0 } });
+    expect(body.languages.fi).toMatchObject({ failed: 1, bounced: 1 });
+    expect(body.failures.items).toEqual([expect.objectContaining({ id: delivery.id, bounced: true, smtpResponse: expect.stringContaining('User unknown') })]);
+  });
+
+  it('reads Exim, Gmail and Exchange Online DSNs, and suppresses the address on its second release, as a refusal at sending does', async () => {
+    for (const name of ['exim-unrouteable.eml', 'gmail-no-such-user.eml', 'microsoft-recipient-not-found.eml']) {
+      const { reader, delivery, values } = await sentTo();
+      await returnToReceiver(port, values.returnPath, fixture(name, values));
+      expect({ name, ...(await deliveryRow(delivery.id)) }).toMatchObject({ name, status: 'bounced' });
+      const second = await sentTo(reader);
+      await returnToReceiver(port, second.values.returnPath, fixture(name, second.values));
+      expect({ name, ...(await subscriberRow(reader.id)) }).toMatchObject({ name, status: 'unsubscribed', hard_bounces: 2 });
+    }
+  });
+
+  it('finds the delivery by the returned Message-ID when the bounce comes to the plain address, but only for the same recipient', async () => {
+    const { delivery, values } = await sentTo();
+    const plain = `bounce@${bounceDomain}`;
+    // The relay rewrote the return path (as SES does without a custom MAIL FROM), and the recipient is another.
+    await returnToReceiver(port, plain, fixture('microsoft-recipient-not-found.eml', { ...values, returnPath: plain, recipient: 'someone-else@example.net' }));
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'sent' });
+    const unmatched = await r.t.ctx.db.selectFrom('bounces').selectAll().where('outcome', '=', 'unmatched').execute();
+    expect(unmatched).toHaveLength(1);
+    await returnToReceiver(port, plain, fixture('microsoft-recipient-not-found.eml', { ...values, returnPath: plain }));
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'bounced', bounce_reason: expect.stringContaining('RecipientNotFound') });
+  });
+
+  it('marks an ARF spam complaint complained and unsubscribes the address at once', async () => {
+    const { reader, release, delivery, values } = await sentTo();
+    // Feedback loops report to the address registered with them; the report names the return path.
+    await returnToReceiver(port, `bounce@${bounceDomain}`, fixture('arf-complaint.eml', values));
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'complained' });
+    expect(await subscriberRow(reader.id)).toMatchObject({ status: 'unsubscribed', hard_bounces: 0 });
+    expect(await report(release.id, reader)).toMatchObject({ total: 1, sent: 1, complained: 1, bounces: { complaint: 1 } });
+  });
+
+  it('suppresses on temporary bounces only after a run of them over days', async () => {
+    const day = 86_400_000;
+    let reader: SubscriberFixture | undefined;
+    for (const [i, expected] of (['confirmed', 'confirmed', 'unsubscribed'] as const).entries()) {
+      if (i) r.t.clock.advance(2 * day);
+      const sent = await sentTo(reader);
+      const { delivery, values } = sent;
+      reader = sent.reader;
+      await returnToReceiver(port, values.returnPath, fixture('postfix-expired.eml', values));
+      // The message may yet have arrived elsewhere: the delivery stays sent; the bounce is counted.
+      expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'sent' });
+      expect({ i, status: (await subscriberRow(reader!.id)).status }).toEqual({ i, status: expected });
+    }
+  });
+
+  it('refuses a forged return path, other addresses and oversized messages in the session, changing nothing', async () => {
+    const { delivery, values } = await sentTo();
+    const forged = values.returnPath.replace(/\.[0-9a-f]{16}@/, '.0000000000000000@');
+    const before = await r.t.ctx.db.selectFrom('bounces').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    await expect(returnToReceiver(port, forged, fixture('postfix-user-unknown.eml', { ...values, returnPath: forged }))).rejects.toMatchObject({ responseCode: 550 });
+    await expect(returnToReceiver(port, `postmaster@${bounceDomain}`, 'Subject: hi\r\n\r\nhello\r\n')).rejects.toMatchObject({ responseCode: 550 });
+    await expect(returnToReceiver(port, 'someone@example.org', 'Subject: relay me\r\n\r\nhello\r\n')).rejects.toMatchObject({ responseCode: 550 });
+    const huge = fixture('postfix-user-unknown.eml', values) + 'x'.repeat(MAX_BOUNCE_BYTES);
+    await expect(returnToReceiver(port, values.returnPath, huge)).rejects.toMatchObject({ responseCode: 552 });
+    // A plain-address report whose headers carry a forged token: read, and ignored.
+    await returnToReceiver(port, `bounce@${bounceDomain}`, fixture('arf-complaint.eml', { ...values, returnPath: forged }));
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'sent' });
+    const after = await r.t.ctx.db.selectFrom('bounces').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
+  it('keeps a message it cannot classify for staff, as text, and never renders what a bounce says as HTML', async () => {
+    const { reader, release, delivery, values } = await sentTo();
+    await returnToReceiver(port, values.returnPath, 'From: someone@example.org\r\nSubject: Re: Uusi kirjasto\r\n\r\nThanks, <b>great</b> news!\r\n');
+    const kept = await r.t.ctx.db.selectFrom('bounces').selectAll().where('outcome', '=', 'unclassified').execute();
+    expect(kept).toEqual([expect.objectContaining({ subject: 'Re: Uusi kirjasto', message: expect.stringContaining('Thanks, <b>great</b> news!') })]);
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'sent' });
+
+    const hostile = fixture('postfix-user-unknown.eml', values).replace('User unknown in virtual mailbox table\r\n\r\n', 'User unknown <script>alert(1)</script>\r\n\r\n');
+    await returnToReceiver(port, values.returnPath, hostile);
+    const newsroom = (await findNewsroomById(r.t.ctx.db, await newsroomId(r.t.ctx.db, newsroomOf.get(reader.id)!.slug)))!;
+    const html = await renderDeliveryReport(r.t.ctx, release.id, newsroom, 'en');
+    expect(html).toContain('User unknown &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<script>');
+  });
+});
+
+describe('the bounce receiver setting', () => {
+  it('needs BOUNCE_DOMAIN', async () => {
+    await expect(startTestApp({ BOUNCE_SMTP_PORT: '2525' })).rejects.toThrow(/BOUNCE_SMTP_PORT: the bounce receiver needs BOUNCE_DOMAIN/);
   });
 });

@@ -15,3 +15,7 @@ export const MAX_KEPT_CHARS = 64 * 1024;
 export const TRANSIENT_RUN_COUNT = 3;
 export const TRANSIENT_RUN_DAYS = 3;
 export const TRANSIENT_WINDOW_DAYS = 30;
+
+/** The SMTP receiver: connections one client address may open a minute, and clients at once. */
+export const RECEIVER_CONNECTIONS_PER_MINUTE = 60;
+export const RECEIVER_MAX_CLIENTS = 50;

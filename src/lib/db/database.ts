@@ -28,6 +28,7 @@ import { invitationBudget } from './migrations/0011_invitation_budget.js';
 import { sessionFlash } from './migrations/0016_session_flash.js';
 import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
 import { signInFailures } from './migrations/0018_sign_in_failures.js';
+import { bounces } from './migrations/0027_bounces.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -201,6 +202,7 @@ export async function migrate(store: Store): Promise<void> {
     '0016_session_flash': sessionFlash(store.dialect),
     '0017_events_and_revisions': eventsAndRevisions(store.dialect),
     '0018_sign_in_failures': signInFailures(store.dialect),
+    '0027_bounces': bounces(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run
