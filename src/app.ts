@@ -18,6 +18,7 @@ import { newsroomRoutes } from './newsrooms/routes.js';
 import { ninjsRoutes } from './ninjs/routes.js';
 import { queueDashboard } from './delivery/dashboard.js';
 import { deliveryRoutes } from './delivery/routes.js';
+import { bounceRoutes } from './bounces/routes.js';
 import { metricsRoutes } from './delivery/metrics.js';
 import { releaseRoutes } from './releases/routes.js';
 import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
@@ -40,6 +41,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...contactRoutes(ctx),
     ...releaseRoutes(ctx),
     ...deliveryRoutes(ctx),
+    ...bounceRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
     ...sitePreviewRoutes(ctx),

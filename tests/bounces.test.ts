@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
@@ -277,5 +278,70 @@ describe('bounces coming back to the SMTP receiver', () => {
 describe('the bounce receiver setting', () => {
   it('needs BOUNCE_DOMAIN', async () => {
     await expect(startTestApp({ BOUNCE_SMTP_PORT: '2525' })).rejects.toThrow(/BOUNCE_SMTP_PORT: the bounce receiver needs BOUNCE_DOMAIN/);
+  });
+});
+
+describe('the Mailgun webhook', () => {
+  const key = 'mailgun-signing-key-0123456789';
+  let r: Running;
+  beforeAll(async () => {
+    r = await start({ BOUNCE_DOMAIN: 'bounces.example.test', MAILGUN_WEBHOOK_SIGNING_KEY: key });
+  });
+  afterAll(() => r.close());
+
+  /** A Mailgun event as Mailgun posts it, signed with `signingKey`. */
+  const event = (data: Record<string, unknown>, signingKey = key, timestamp = Math.floor(Date.now() / 1000)) => {
+    const token = 'a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0';
+    const signature = createHmac('sha256', signingKey).update(`${timestamp}${token}`).digest('hex');
+    return { signature: { timestamp: String(timestamp), token, signature }, 'event-data': { timestamp, id: 'Ase7i2zsRYeDXztHGENqRA', ...data } };
+  };
+  const failed = (sender: string, recipient: string, messageId: string) => ({
+    event: 'failed',
+    severity: 'permanent',
+    recipient,
+    reason: 'bounce',
+    'delivery-status': { code: 550, message: '5.1.1 The email account that you tried to reach does not exist', description: '' },
+    envelope: { sender, targets: recipient, transport: 'smtp' },
+    message: { headers: { to: recipient, 'message-id': messageId.replace(/^<|>$/g, ''), from: 'news@example.test', subject: 'Uusi kirjasto avataan' } },
+  });
+
+  it('marks a failed event bounced and a complained one complained, when signed; refuses a bad or stale signature', async () => {
+    const [bouncing, complaining] = await insertSubscribers(r.t.ctx.db, r.roomId, [{ languages: ['fi'] }, { languages: ['fi'] }]);
+    const { deliveries } = await publishTo(r, [bouncing!, complaining!]);
+    const of = (s: SubscriberFixture) => deliveries.find((d) => d.subscriber_id === s.id)!;
+    const senderOf = (s: SubscriberFixture) => r.sink.received.find((m) => m.to === s.email.toLowerCase())!.mailFrom;
+    const body = event(failed(senderOf(bouncing!), bouncing!.email, of(bouncing!).message_id!));
+
+    const forged = event(failed(senderOf(bouncing!), bouncing!.email, of(bouncing!).message_id!), 'another-key-0123456789abc');
+    await r.t.http.post('/api/bounces/mailgun').send(forged).expect(401);
+    const stale = event(failed(senderOf(bouncing!), bouncing!.email, of(bouncing!).message_id!), key, Math.floor(Date.now() / 1000) - 3600);
+    await r.t.http.post('/api/bounces/mailgun').send(stale).expect(401);
+    await r.t.http.post('/api/bounces/mailgun').send({ nonsense: true }).expect(422);
+    const status = (id: string) => r.t.ctx.db.selectFrom('deliveries').select('status').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(await status(of(bouncing!).id)).toEqual({ status: 'sent' });
+
+    expect((await r.t.http.post('/api/bounces/mailgun').send(body).expect(200)).body).toEqual({ result: 'recorded' });
+    expect((await r.t.http.post('/api/bounces/mailgun').send(body).expect(200)).body).toEqual({ result: 'repeated' });
+    expect(await status(of(bouncing!).id)).toEqual({ status: 'bounced' });
+
+    const complaint = event({
+      event: 'complained',
+      recipient: complaining!.email,
+      envelope: { sender: senderOf(complaining!) },
+      message: { headers: { 'message-id': of(complaining!).message_id!.replace(/^<|>$/g, '') } },
+    });
+    expect((await r.t.http.post('/api/bounces/mailgun').send(complaint).expect(200)).body).toEqual({ result: 'recorded' });
+    expect(await status(of(complaining!).id)).toEqual({ status: 'complained' });
+    const subscriber = await r.t.ctx.db.selectFrom('subscribers').select('status').where('id', '=', complaining!.id).executeTakeFirstOrThrow();
+    expect(subscriber).toEqual({ status: 'unsubscribed' });
+  });
+
+  it('is not there without MAILGUN_WEBHOOK_SIGNING_KEY', async () => {
+    const t = await startTestApp();
+    try {
+      await t.http.post('/api/bounces/mailgun').send(event({ event: 'failed' })).expect(404);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -19,3 +19,7 @@ export const TRANSIENT_WINDOW_DAYS = 30;
 /** The SMTP receiver: connections one client address may open a minute, and clients at once. */
 export const RECEIVER_CONNECTIONS_PER_MINUTE = 60;
 export const RECEIVER_MAX_CLIENTS = 50;
+
+/** Provider webhooks: calls one client address may make a minute, and how old a signed event may be. */
+export const WEBHOOK_REQUESTS_PER_MINUTE = 600;
+export const WEBHOOK_MAX_AGE_S = 600;

@@ -19,7 +19,7 @@ export type Role = (typeof roles)[number];
 const mailbox = /^[^\s@<>]+@[^\s@<>]+$/;
 
 /** Variables that may instead be read from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['ADMIN_TOKEN', 'SIGNING_SECRET', 'SMTP_URL', 'DKIM_PRIVATE_KEY'] as const;
+export const FILE_VARIABLES = ['ADMIN_TOKEN', 'SIGNING_SECRET', 'SMTP_URL', 'DKIM_PRIVATE_KEY', 'MAILGUN_WEBHOOK_SIGNING_KEY'] as const;
 
 /** A bearer token goes in a header as it is: URL-safe characters only, long and varied enough to guess. */
 const secretToken = (minLength: number) =>
@@ -120,6 +120,7 @@ const envSchema = z.object({
   BOUNCE_LOCALPART: z.string().regex(/^[A-Za-z0-9_-]{1,14}$/, 'must be 1 to 14 letters, digits, - or _ (no + or .): with the token it must fit the 64 characters of a local part').default('bounce'),
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BOUNCE_SMTP_HOST: z.string().min(1).default('0.0.0.0'),
+  MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16, 'must be at least 16 characters (the key Mailgun shows under Webhooks)').optional(),
 });
 
 /** Where a secret came from: the environment, a file made on this start, or one made before. */
@@ -174,6 +175,8 @@ export interface Config {
    * `smtpPort`: the worker's SMTP receiver for that domain, when set.
    */
   readonly bounces: { domain: string | undefined; localPart: string; smtpPort: number | undefined; smtpHost: string };
+  /** Mailgun's webhook signing key: POST /api/bounces/mailgun answers only when set. */
+  readonly mailgunSigningKey: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -312,6 +315,7 @@ export function loadConfig(
     deliveryClaimTimeoutMs: e.DELIVERY_CLAIM_TIMEOUT_S * 1000,
     trustProxy: e.TRUST_PROXY ?? false,
     invitationsPerDay: e.INVITATIONS_PER_DAY,
+    mailgunSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
     bounces: { domain: e.BOUNCE_DOMAIN?.toLowerCase(), localPart: e.BOUNCE_LOCALPART, smtpPort: e.BOUNCE_SMTP_PORT, smtpHost: e.BOUNCE_SMTP_HOST },
   });
 }
