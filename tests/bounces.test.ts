@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
 import { startBounceReceiver } from '../src/bounces/receiver.js';
 import { checkReturnPath, returnPath } from '../src/bounces/return-path.js';
-import { MAX_BOUNCE_BYTES } from '../src/bounces/policy.js';
+import { MAX_BOUNCE_BYTES, RECEIVER_CONNECTIONS_PER_MINUTE, WEBHOOK_REQUESTS_PER_MINUTE } from '../src/bounces/policy.js';
 import { renderDeliveryReport } from '../src/admin/releases/deliveries.js';
 import { findNewsroomById } from '../src/newsrooms/repository.js';
 import { startDeliveryWorker } from '../src/delivery/worker.js';
@@ -273,6 +274,25 @@ describe('bounces coming back to the SMTP receiver', () => {
     expect(html).toContain('User unknown &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>');
   });
+
+  it('refuses a client that opens connections too fast (421), after answering the first ones', async () => {
+    /** The server's first line to a new connection. */
+    const greeting = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('data', (line) => {
+          socket.end('QUIT\r\n');
+          resolve(line.toString('utf8'));
+        });
+        socket.once('error', reject);
+      });
+    // Earlier tests of this block used some of the minute's connections already.
+    const lines: string[] = [];
+    for (let i = 0; i < RECEIVER_CONNECTIONS_PER_MINUTE + 1; i++) lines.push(await greeting());
+    expect(lines[0]).toMatch(/^(220|421) /);
+    expect(lines.at(-1)).toMatch(/^421 /);
+    expect(lines.filter((l) => l.startsWith('220 ')).length).toBeLessThanOrEqual(RECEIVER_CONNECTIONS_PER_MINUTE);
+  });
 });
 
 describe('the bounce receiver setting', () => {
@@ -334,6 +354,14 @@ describe('the Mailgun webhook', () => {
     expect(await status(of(complaining!).id)).toEqual({ status: 'complained' });
     const subscriber = await r.t.ctx.db.selectFrom('subscribers').select('status').where('id', '=', complaining!.id).executeTakeFirstOrThrow();
     expect(subscriber).toEqual({ status: 'unsubscribed' });
+  });
+
+  it('answers 429 to a client calling too often, signed or not', async () => {
+    const forged = event({ event: 'failed' }, 'another-key-0123456789abc');
+    const statuses: number[] = [];
+    for (let i = 0; i < WEBHOOK_REQUESTS_PER_MINUTE + 1; i++) statuses.push((await r.t.http.post('/api/bounces/mailgun').send(forged)).status);
+    expect(statuses[0]).toBe(401);
+    expect(statuses.at(-1)).toBe(429);
   });
 
   it('is not there without MAILGUN_WEBHOOK_SIGNING_KEY', async () => {
