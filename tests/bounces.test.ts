@@ -358,11 +358,12 @@ describe('the Mailgun webhook', () => {
 
   it('answers 429 to a client calling too often, signed or not', async () => {
     const forged = event({ event: 'failed' }, 'another-key-0123456789abc');
+    const call = async () => (await r.t.http.post('/api/bounces/mailgun').send(forged)).status;
     const statuses: number[] = [];
-    for (let i = 0; i < WEBHOOK_REQUESTS_PER_MINUTE + 1; i++) statuses.push((await r.t.http.post('/api/bounces/mailgun').send(forged)).status);
-    expect(statuses[0]).toBe(401);
-    expect(statuses.at(-1)).toBe(429);
-  });
+    for (let i = 0; i < WEBHOOK_REQUESTS_PER_MINUTE; i += 50) statuses.push(...(await Promise.all(Array.from({ length: 50 }, call))));
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThan(0);
+    expect(await call()).toBe(429);
+  }, 90_000);
 
   it('is not there without MAILGUN_WEBHOOK_SIGNING_KEY', async () => {
     const t = await startTestApp();
