@@ -12,7 +12,7 @@ const base = {
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
 };
 
-const storeDependent = ['attachments', 'newsrooms', 'storage'].map((name) => `<rootDir>/tests/${name}.test.ts`);
+const storeDependent = ['attachments', 'newsrooms', 'storage', 'outage'].map((name) => `<rootDir>/tests/${name}.test.ts`);
 /** Tests of the bucket itself (STORAGE_URL, storage:copy): in the s3 project only. */
 const bucketOnly = ['<rootDir>/tests/storage.test.ts'];
 /** The fleet (web and worker processes behind HAProxy): on PostgreSQL only, the database of a fleet. */

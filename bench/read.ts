@@ -11,12 +11,16 @@
  * It prints requests/s, latency p50/p99 and the ratio to static, and the server's CPU
  * time per request with its ratio (static's over the case's): on a machine shared with
  * other work, CPU per request is the steadier of the two. Goal: each >= 0.8 of
- * static, the 304 path >= 1.0. The static files are served from inside the app, where
+ * static, the 304 path >= 1.0. Each 200 is measured twice: as asked with no
+ * Accept-Encoding (the plain bytes) and as a browser asks (`br, gzip`: the Brotli bytes
+ * kept in the render cache), each against a static file of its own size; the bytes column
+ * is what went over the wire. The static files are served from inside the app, where
  * the public routers are mounted (after the middleware and the API routes), as the
  * site's own stylesheet would be; BENCH_BARE_STATIC=1 mounts them ahead of everything
  * instead. The first row, GET /healthz (an API route that does nothing), is for scale.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import { buildApp } from '../src/app.js';
@@ -112,30 +116,53 @@ async function load(url: string, headers: Record<string, string> = {}): Promise<
   };
 }
 
+/** The status, ETag and bytes of `url` as sent (Node's fetch would decode them). */
+const rawGet = (url: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; etag: string; encoded: boolean; body: Buffer }>((resolve, reject) => {
+    http
+      .get(origin + url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, etag: String(res.headers.etag), encoded: 'content-encoding' in res.headers, body: Buffer.concat(chunks) }),
+        );
+      })
+      .on('error', reject);
+  });
+
+const BROWSER = { 'Accept-Encoding': 'br, gzip' };
+
+/** A static file of exactly these bytes, and its ETag. */
+async function staticCopy(name: string, body: Buffer) {
+  const file = `${name.replace(/\W+/g, '-')}.bin`;
+  writeFileSync(path.join(staticDir, file), body);
+  const url = `/static-baseline/${file}`;
+  return { url, etag: (await rawGet(url)).etag };
+}
+
 const rows: string[][] = [];
 const notHere: string[] = [];
 for (const c of cases) {
-  const first = await fetch(origin + c.url);
-  const body = Buffer.from(await first.arrayBuffer());
-  if (first.status === 404) {
+  const plain = await rawGet(c.url);
+  if (plain.status === 404) {
     notHere.push(`${c.name} (${c.url}): 404, the page is not on this branch yet`);
     continue;
   }
-  if (first.status !== 200) throw new Error(`${c.name}: ${first.status}`);
-  const file = `${c.name.replace(/\W+/g, '-')}.bin`;
-  writeFileSync(path.join(staticDir, file), body);
-  const staticUrl = `/static-baseline/${file}`;
-  const staticEtag = (await fetch(origin + staticUrl)).headers.get('etag')!;
-  const etag = first.headers.get('etag')!;
-  for (const [label, target, baseline] of [
-    ['200', () => load(c.url), () => load(staticUrl)],
-    ['304', () => load(c.url, { 'If-None-Match': etag }), () => load(staticUrl, { 'If-None-Match': staticEtag })],
+  if (plain.status !== 200) throw new Error(`${c.name}: ${plain.status}`);
+  const compressed = await rawGet(c.url, BROWSER);
+  const plainCopy = await staticCopy(c.name, plain.body);
+  const compressedCopy = await staticCopy(`${c.name} br`, compressed.body);
+  for (const [label, bytes, target, baseline] of [
+    ['200', plain.body.length, () => load(c.url), () => load(plainCopy.url)],
+    // Only what is compressed (not /healthz).
+    ...(compressed.encoded ? ([['200 br', compressed.body.length, () => load(c.url, BROWSER), () => load(compressedCopy.url)]] as const) : []),
+    ['304', 0, () => load(c.url, { 'If-None-Match': plain.etag }), () => load(plainCopy.url, { 'If-None-Match': plainCopy.etag })],
   ] as const) {
     const s = await baseline();
     const r = await target();
     rows.push([
       `${c.name} ${label}`,
-      String(body.length),
+      String(bytes),
       r.perSecond.toFixed(0),
       `${r.p50}/${r.p99}`,
       r.cpuMicros.toFixed(0),
@@ -144,7 +171,7 @@ for (const c of cases) {
       s.cpuMicros.toFixed(0),
       (r.perSecond / s.perSecond).toFixed(2),
       (s.cpuMicros / r.cpuMicros).toFixed(2),
-      label === '200' ? '0.80' : '1.00',
+      label === '304' ? '1.00' : '0.80',
     ]);
   }
 }

@@ -19,6 +19,7 @@ import { ninjsRoutes } from './ninjs/routes.js';
 import { queueDashboard } from './delivery/dashboard.js';
 import { deliveryRoutes } from './delivery/routes.js';
 import { bounceRoutes } from './bounces/routes.js';
+import { noticeRoutes } from './notices/routes.js';
 import { metricsRoutes } from './delivery/metrics.js';
 import { releaseRoutes } from './releases/routes.js';
 import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
@@ -42,6 +43,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...releaseRoutes(ctx),
     ...deliveryRoutes(ctx),
     ...bounceRoutes(ctx),
+    ...noticeRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),
     ...sitePreviewRoutes(ctx),

@@ -455,7 +455,7 @@ describe('publication', () => {
     try {
       const page = await staff.get(`/admin/releases/${id}?lang=en`);
       expect(page.text).not.toContain('status-updated');
-      await staff.post(`/admin/releases/${id}`, { ...editorForm({ 'translations.fi.lead': 'Korjattu.' }), version: versionOf(page.text) });
+      await staff.post(`/admin/releases/${id}`, { ...editorForm({ 'translations.fi.lead': 'Korjattu.', 'change.kind': 'minor' }), version: versionOf(page.text) });
       const edited = await staff.get(`/admin/releases/${id}`);
       expect(edited.text).toContain('status-updated');
 

@@ -191,7 +191,10 @@ describe('an invitation as .ics', () => {
     await t.http
       .patch(`/api/releases/${release.id}`)
       .set(newsroom.auth)
-      .send({ event: { ...winter, startsAt: '2030-01-15T10:30:00+02:00', onlineUrl: 'https://example.org/live?a=1;b=2' } })
+      .send({
+        event: { ...winter, startsAt: '2030-01-15T10:30:00+02:00', onlineUrl: 'https://example.org/live?a=1;b=2' },
+        change: { kind: 'correction', note: { fi: 'Alkamisaika korjattu.', sv: 'Starttiden rättad.' } },
+      })
       .expect(200);
     const [event] = eventsOf((await calendarAt(release.links.ics.fi)).calendar);
     expect(event).toMatchObject({ uid: release.id, sequence: 1 });

@@ -321,7 +321,7 @@ describe('newsroom feeds', () => {
     await t.http
       .patch(`/api/releases/${release.id}`)
       .set(newsroom.auth)
-      .send({ translations: { fi: { title: 'Uusi pääkirjasto avataan' } } })
+      .send({ translations: { fi: { title: 'Uusi pääkirjasto avataan' } }, change: { kind: 'minor' } })
       .expect(200);
     const after = await readFeeds(feedUrls(newsroom.slug, 'fi'));
     for (const [i, feed] of after.entries()) {
@@ -405,7 +405,7 @@ describe('conditional requests and caching', () => {
     await t.http
       .patch(`/api/releases/${release.id}`)
       .set(newsroom.auth)
-      .send({ translations: { fi: { lead: 'Kaupunki avaa uuden pääkirjaston.' } } })
+      .send({ translations: { fi: { lead: 'Kaupunki avaa uuden pääkirjaston.' } }, change: { kind: 'minor' } })
       .expect(200);
     for (const [i, url] of conditionalUrls().entries()) {
       const { etag, 'last-modified': lastModified } = before[i]!.headers as Record<string, string>;

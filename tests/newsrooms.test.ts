@@ -108,6 +108,32 @@ describe('newsrooms', () => {
   });
 });
 
+describe('brand colour', () => {
+  it('takes a colour white text reads on (WCAG AA, 4.5:1), refuses a lighter one with 422, and shows it on pages and in email', async () => {
+    const room = await buildNewsroom(t, { brandColor: '#7A1F5C' });
+    expect(room.body.brandColor).toBe('#7a1f5c');
+    // #777777 gives white text 4.48:1, just under; #767676 4.54:1, just over.
+    const tooLight = await t.http.patch(`/api/newsrooms/${room.slug}`).set(room.auth).send({ brandColor: '#777777' }).expect(422);
+    expect(tooLight.body.errors).toEqual([{ path: 'brandColor', message: expect.stringMatching(/too light.*4\.5:1 \(WCAG AA\)/) }]);
+    const notColour = await t.http.patch(`/api/newsrooms/${room.slug}`).set(room.auth).send({ brandColor: 'purple' }).expect(422);
+    expect(notColour.body.errors).toEqual([{ path: 'brandColor', message: expect.stringMatching(/#rrggbb/) }]);
+    await t.http.patch(`/api/newsrooms/${room.slug}`).set(room.auth).send({ brandColor: '#767676' }).expect(200);
+    await t.http.patch(`/api/newsrooms/${room.slug}`).set(room.auth).send({ brandColor: '#7a1f5c' }).expect(200);
+
+    const page = (await t.http.get(`/${room.slug}/fi`).expect(200)).text;
+    const href = /<link rel="stylesheet" href="https:\/\/news\.example\.test(\/[^"]+\/brand\.css\?c(?:=|&#x3D;)7a1f5c)">/.exec(page)?.[1]?.replace('&#x3D;', '=');
+    expect(href).toBeDefined();
+    const css = await t.http.get(href!).expect(200);
+    expect(css.headers['content-type']).toMatch(/^text\/css/);
+    expect(css.text).toContain('--accent: #7a1f5c;');
+
+    const cleared = await t.http.patch(`/api/newsrooms/${room.slug}`).set(room.auth).send({ brandColor: null }).expect(200);
+    expect(cleared.body.brandColor).toBeNull();
+    expect((await t.http.get(`/${room.slug}/fi`).expect(200)).text).not.toContain('brand.css');
+    await t.http.get(`/${room.slug}/brand.css`).expect(404);
+  });
+});
+
 describe('languages in use', () => {
   it('keeps a language that releases are written in or have keywords in', async () => {
     const newsroom = await buildNewsroom(t);

@@ -152,7 +152,7 @@ describe('a public release as ninjs', () => {
     const corrected = await t.http
       .patch(`/api/releases/${created.id}`)
       .set(newsroom.auth)
-      .send({ translations: { fi: { title: 'Korjattu otsikko' } } })
+      .send({ translations: { fi: { title: 'Korjattu otsikko' } }, change: { kind: 'minor' } })
       .expect(200);
     const doc = await ninjs(release.links.ninjs.fi);
     expect(doc).toMatchObject({
@@ -171,7 +171,7 @@ describe('a public release as ninjs', () => {
 
   it('withdrawn: 410, as its pages, with the item canceled in a later version and nothing of its content', async () => {
     const release = await publish((await buildRelease(t, newsroom, { contactIds: [contact.id] })).id);
-    await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ keywords: { fi: ['korjaus'] } }).expect(200);
+    await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ keywords: { fi: ['korjaus'] }, change: { kind: 'minor' } }).expect(200);
     expect((await ninjs(release.links.ninjs.fi)).version).toBe('2');
     t.clock.advance(1000);
     const withdrawn = (await t.http.post(`/api/releases/${release.id}/withdraw`).set(newsroom.auth).expect(200)).body;

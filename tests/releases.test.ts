@@ -364,7 +364,7 @@ describe('lifecycle', () => {
     const edited = await t.http
       .patch(`/api/releases/${release.id}`)
       .set(newsroom.auth)
-      .send({ translations: { fi: { title: 'Korjattu otsikko', lead: '', body: 'Korjattu.' } } })
+      .send({ translations: { fi: { title: 'Korjattu otsikko', lead: '', body: 'Korjattu.' } }, change: { kind: 'minor' } })
       .expect(200);
     expect(edited.body.status).toBe('published');
     expect(edited.body.publishedAt).toBe(published.body.publishedAt);

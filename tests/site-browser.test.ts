@@ -39,10 +39,14 @@ beforeAll(async () => {
   server = await new Promise((resolve) => {
     const s = t.app.listen(port, '127.0.0.1', () => resolve(s));
   });
-  newsroom = await buildNewsroom(t);
+  newsroom = await buildNewsroom(t, {
+    brandColor: '#7a1f5c',
+    social: { x: '@example', linkedin: 'https://www.linkedin.com/company/example-city-communications-and-media-relations-department' },
+  });
   const contact = await buildContact(t, newsroom);
   release = await buildRelease(t, newsroom, {
     contactIds: [contact.id],
+    keywords: { fi: ['kirjasto'], sv: ['bibliotek'] },
     translations: {
       fi: {
         title: 'Uusi kirjasto avataan keskustaan',
@@ -103,15 +107,17 @@ async function visit(url: string, screenshot: string, viewport = { width: 1024, 
   const result = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as {
     violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
   };
-  const serious = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  const describe_ = (v: (typeof result.violations)[number]) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`;
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map(describe_);
+  const violations = result.violations.map(describe_);
+  // How far the page scrolls sideways (0: not at all).
+  const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
 
   const images = (await page.evaluate(
     `[...document.images].map((img) => ({ alt: img.alt, loaded: img.complete && img.naturalWidth > 0 }))`,
   )) as { alt: string; loaded: boolean }[];
   await context.close();
-  return { errors, requested, failed, serious, images };
+  return { errors, requested, failed, serious, violations, overflow, images };
 }
 
 describe('public pages in a real browser', () => {
@@ -141,4 +147,35 @@ describe('public pages in a real browser', () => {
     for (const url of requested) expect(new URL(url).origin).toBe(origin);
     expect(serious).toEqual([]);
   }, 60_000);
+});
+
+describe('walk through the public pages at desktop and phone widths', () => {
+  const pages = () => [
+    ['front', `${origin}/`],
+    ['front-sv', `${origin}/?lang=sv`],
+    ['newsroom', newsroom.body.links.web.fi],
+    ['release', release.links.web.fi],
+    ['release-sv', release.links.web.sv],
+    ['keyword', `${origin}/${newsroom.slug}/fi/keyword/kirjasto`],
+    ['search', `${origin}/${newsroom.slug}/fi/search?q=kirjasto`],
+    ['check-your-email', `${origin}/${newsroom.slug}/fi/subscription-requested`],
+  ] as const;
+
+  for (const viewport of [
+    { width: 1280, height: 900 },
+    { width: 390, height: 844 },
+    { width: 320, height: 640 },
+  ]) {
+    it(`at ${viewport.width} px: no page scrolls sideways, no axe-core violation, nothing from elsewhere`, async () => {
+      const problems: string[] = [];
+      for (const [name, url] of pages()) {
+        const { errors, requested, failed, violations, overflow } = await visit(url, `walk-${name}-${viewport.width}.png`, viewport);
+        if (overflow > 0) problems.push(`${name}: scrolls sideways by ${overflow} px`);
+        for (const v of violations) problems.push(`${name}: ${v}`);
+        for (const e of [...errors, ...failed]) problems.push(`${name}: ${e}`);
+        for (const u of requested) if (new URL(u).origin !== origin) problems.push(`${name}: asked ${u}`);
+      }
+      expect(problems).toEqual([]);
+    }, 180_000);
+  }
 });

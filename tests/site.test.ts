@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import supertest from 'supertest';
 import { buildApp } from '../src/app.js';
@@ -118,7 +121,9 @@ describe('release page', () => {
     // Boilerplate, social links (only https on the network's own host become links), language links.
     expect(html).toContain('Länsi-Esimerkki on <strong>kaupunki</strong>.');
     expect(html).toContain('<a href="https://www.linkedin.com/company/example" rel="noopener noreferrer">');
-    expect(html).toContain('X: @example');
+    // Named links: the X handle becomes one too.
+    expect(html).toContain('<a href="https://x.com/example" rel="noopener noreferrer">X @example</a>');
+    expect(html).toContain('<a href="https://www.linkedin.com/company/example" rel="noopener noreferrer">LinkedIn</a>');
     expect(html).toContain('Facebook: https://evil.example/facebook.com');
     expect(html).toContain('YouTube: http://www.youtube.com/example');
     expect(html).toContain(`<a href="${release.links.web.sv}" hreflang="sv" lang="sv">Svenska</a>`);
@@ -162,7 +167,7 @@ describe('release page', () => {
     for (const url of [...fi.matchAll(/(?:href|src|content)="(https?:[^"]+)"/g)].map((m) => decode(m[1]!))) {
       const host = new URL(url).host;
       // Absolute URLs are ours, except the outgoing links a reader may follow.
-      if (host !== 'news.example.test') expect(['example.org', 'www.linkedin.com', 'www.youtube.com', 'schema.org']).toContain(host);
+      if (host !== 'news.example.test') expect(['example.org', 'www.linkedin.com', 'www.youtube.com', 'schema.org', 'x.com']).toContain(host);
     }
     // Feed autodiscovery.
     expect(fi).toContain(`<link rel="alternate" type="application/rss+xml" title="Länsi-Esimerkin kaupunki – RSS-syöte" href="${BASE}/${newsroom.slug}/fi/rss.xml">`);
@@ -197,7 +202,7 @@ describe('release page', () => {
   it('shows an "updated" line once edited after publication', async () => {
     expect((await get(release.links.web.fi)).text).not.toContain('Päivitetty');
     t.clock.advance(60_000);
-    await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: { lead: 'Staden öppnar ett nytt stort bibliotek.' } } }).expect(200);
+    await t.http.patch(`/api/releases/${release.id}`).set(newsroom.auth).send({ translations: { sv: { lead: 'Staden öppnar ett nytt stort bibliotek.' } }, change: { kind: 'minor' } }).expect(200);
     const html = (await get(release.links.web.fi)).text;
     expect(html).toMatch(/Päivitetty <time datetime="[^"]+">/);
     expect(jsonLdOf(html).dateModified).not.toBe(release.publishedAt);
@@ -216,6 +221,61 @@ describe('release page', () => {
     await get(release.links.web.fi).set({ 'If-None-Match': '"other"', 'Cache-Control': 'no-cache' }).expect(200);
     const second = await get(release.links.web.fi).expect(200);
     expect(second.headers.etag).toBe(etag);
+  });
+});
+
+describe('compression', () => {
+  /** A GET over a real socket: the bytes as sent, undecoded (supertest would decode them). */
+  const rawGet = (url: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const server = t.app.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        http
+          .get({ host: '127.0.0.1', port, path: path(url), headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              server.close();
+              resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) });
+            });
+          })
+          .on('error', reject);
+      });
+    });
+
+  it('answers by Accept-Encoding (Brotli first among equals) with Vary and a strong ETag per encoding, each 304 on its own', async () => {
+    for (const url of [release.links.web.fi, newsroom.body.links.rss.fi]) {
+      const plain = await rawGet(url, { 'Accept-Encoding': 'identity' });
+      const gzip = await rawGet(url, { 'Accept-Encoding': 'gzip' });
+      const br = await rawGet(url, { 'Accept-Encoding': 'gzip, deflate, br' });
+      const gzipPreferred = await rawGet(url, { 'Accept-Encoding': 'br;q=0.5, gzip' });
+      expect([plain.status, gzip.status, br.status]).toEqual([200, 200, 200]);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(gzip.headers['content-encoding']).toBe('gzip');
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(gzipPreferred.headers['content-encoding']).toBe('gzip');
+      for (const res of [plain, gzip, br]) {
+        expect(res.headers.vary).toMatch(/Accept-Encoding/);
+        expect(res.headers.etag).toMatch(/^"[^"]+"$/);
+      }
+      expect(gunzipSync(gzip.body)).toEqual(plain.body);
+      expect(brotliDecompressSync(br.body)).toEqual(plain.body);
+      expect(br.body.length).toBeLessThan(plain.body.length / 2);
+      expect(new Set([plain.headers.etag, gzip.headers.etag, br.headers.etag]).size).toBe(3);
+      // Compressed once, when kept: the same bytes again.
+      expect((await rawGet(url, { 'Accept-Encoding': 'br' })).headers.etag).toBe(br.headers.etag);
+      const notModified = await rawGet(url, { 'Accept-Encoding': 'br', 'If-None-Match': br.headers.etag! });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers.vary).toMatch(/Accept-Encoding/);
+      // Another encoding's ETag does not match this one.
+      expect((await rawGet(url, { 'Accept-Encoding': 'gzip', 'If-None-Match': br.headers.etag! })).status).toBe(200);
+    }
+  });
+
+  it('leaves small outputs as they are', async () => {
+    const robots = await rawGet(`${BASE}/robots.txt`, { 'Accept-Encoding': 'br, gzip' });
+    expect(robots.status).toBe(200);
+    expect(robots.headers['content-encoding']).toBeUndefined();
   });
 });
 
@@ -311,6 +371,25 @@ describe('newsroom, keyword, search and front pages', () => {
     expect(res.text).toMatch(new RegExp(`<time datetime="${published}">[^<]* at ${helsinki}</time>`));
     expect(res.headers.etag).toBeDefined();
   });
+
+  it("speaks the visitor's language (Accept-Language, or the switch), lists each release once and has one main heading", async () => {
+    const fi = await t.http.get('/').set('Accept-Language', 'fi-FI,fi;q=0.9,en;q=0.8').expect(200);
+    expect(fi.headers.vary).toMatch(/Accept-Language/);
+    expect(fi.text).toContain('<html lang="fi">');
+    expect(fi.text.match(/<h1[ >]/g)).toHaveLength(1);
+    expect(fi.text).not.toContain(`<h2 id="latest-heading">`);
+    // The Finnish version, once, with a link to the Swedish one.
+    expect(fi.text.split(`href="${release.links.web.fi}"`).length - 1).toBe(1);
+    expect(fi.text).toContain(`<a href="${release.links.web.sv}" hreflang="sv" lang="sv">Svenska</a>`);
+    expect(fi.text).toContain(`href="${BASE}/?lang&#x3D;sv"`);
+
+    const sv = await t.http.get('/?lang=sv').set('Accept-Language', 'fi').expect(200);
+    expect(sv.text).toContain('<html lang="sv">');
+    expect(sv.text.split(`href="${release.links.web.sv}"`).length - 1).toBe(1);
+    expect(sv.text).not.toContain(`href="${release.links.web.fi}" lang="fi"`);
+    await expectValidHtml(sv.text);
+    expect((await t.http.get('/').set('Accept-Language', 'de').expect(200)).text).toContain('<html lang="en">');
+  });
 });
 
 describe('vCards', () => {
@@ -359,6 +438,12 @@ describe('small parts', () => {
       youtube: 'https://user:pw@youtube.com/x',
       mastodon: 'https://mastodon.social/@example',
     }).map((l) => l.href)).toEqual(['https://x.com/example', 'https://mobile.twitter.com/example', null, null, null, null]);
+    // A bare handle of a network with profile addresses becomes a named link.
+    expect(socialLinks({ x: '@example', instagram: 'example.city', linkedin: 'example' })).toEqual([
+      { label: 'X', name: 'X @example', text: '@example', href: 'https://x.com/example' },
+      { label: 'Instagram', name: 'Instagram @example.city', text: 'example.city', href: 'https://www.instagram.com/example.city/' },
+      { label: 'LinkedIn', name: 'LinkedIn', text: 'example', href: null },
+    ]);
   });
 
   it('highlights matches with everything else escaped', () => {
@@ -394,6 +479,25 @@ describe('errors', () => {
     expect(res.headers['cache-control']).toMatch(/max-age=\d{4,}/);
     const print = decode(attr(html, /<link rel="stylesheet" href="([^"]+)" media="print">/)!);
     await get(print).expect(200);
+  });
+
+  it('answers /favicon.ico with the icon as an ICO, for clients that read no page', async () => {
+    const res = await t.http
+      .get('/favicon.ico')
+      .buffer(true)
+      .parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(res.headers['content-type']).toBe('image/x-icon');
+    const ico = res.body as Buffer;
+    expect([...ico.subarray(0, 6)]).toEqual([0, 0, 1, 0, 1, 0]); // an icon holding one image
+    const png = ico.subarray(ico.readUInt32LE(18));
+    expect(png.length).toBe(ico.readUInt32LE(14));
+    expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: 32, height: 32 });
+    await t.http.get('/favicon.ico').set('If-None-Match', res.headers.etag!).expect(304);
   });
 });
 

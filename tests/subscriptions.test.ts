@@ -124,6 +124,14 @@ describe('subscribing (double opt-in)', () => {
     const room = (await findNewsroomBySlug(t.ctx.db, newsroom.slug))!;
     expect(await inviteSubscribers(t.ctx, room, [{ line: 2, email, languages: ['fi'], keywords: [] }])).toMatchObject({ invited: 1 });
     const [mail] = await waitForMail(email);
+    // Worded as the newsroom's invitation, not as someone having asked.
+    const name = 'Länsi-Esimerkin kaupunki';
+    expect(mail!.subject).toBe(say('fi', 'subscriptions.invitationEmail.subject', { newsroom: name }));
+    for (const part of [mail!.text!, mail!.html as string]) {
+      expect(part).toContain(say('fi', 'subscriptions.invitationEmail.body', { newsroom: name, email }));
+      expect(part).not.toContain(say('fi', 'subscriptions.email.body', { newsroom: name, email }));
+    }
+    expect(mail!.html).toContain(say('fi', 'subscriptions.invitationEmail.button'));
     expect((await subscriberRow(newsroom.slug, email))!.status).toBe('pending');
     await t.http.post(pathOf(firstPublicLink(mail!))).expect(200);
     expect(await subscriberRow(newsroom.slug, email)).toMatchObject({ status: 'confirmed', consent_source: 'invitation' });
@@ -270,11 +278,16 @@ describe('subscribing (double opt-in)', () => {
       .post(`/api/newsrooms/${newsroom.slug}/subscriptions`)
       .type('form')
       .send(`email=${encodeURIComponent(email)}&languages=fi&languages=sv&keywords=${encodeURIComponent('Kirjasto, sää')}`)
-      .expect(202);
-    expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.text).toContain('<html lang="fi">');
-    expect(res.text).toContain(say('fi', 'subscriptions.requested.title'));
-    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+      .expect(303);
+    // "Check your email" is a page of the site (a reload posts nothing again), naming no address.
+    expect(res.headers.location).toBe(`https://news.example.test/${newsroom.slug}/fi/subscription-requested`);
+    const shown = await t.http.get(`/${newsroom.slug}/fi/subscription-requested`).expect(200);
+    expect(shown.headers['content-type']).toMatch(/^text\/html/);
+    expect(shown.text).toContain('<html lang="fi">');
+    expect(shown.text).toContain(say('fi', 'subscriptions.requested.title'));
+    expect(shown.text).not.toContain(email);
+    expect(shown.headers['content-security-policy']).toContain("default-src 'none'");
+    await t.http.get(`/${newsroom.slug}/xx/subscription-requested`).expect(404);
     const [mail] = await waitForMail(email);
     expect(mail!.subject).toBe(say('fi', 'subscriptions.email.subject', { newsroom: 'Länsi-Esimerkin kaupunki' }));
     await t.http.post(pathOf(firstPublicLink(mail!))).expect(200);

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, Router } from 'express';
 import type { AppContext } from '../context.js';
-import { AppError } from '../lib/errors.js';
+import { asAppError, isOutage, OUTAGE_RETRY_AFTER_S } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
 import { templateBeside } from '../lib/templates.js';
 import { contactPages } from './contacts/contacts.js';
@@ -10,6 +10,7 @@ import { attachmentPages } from './releases/attachments.js';
 import { deliveryPages } from './releases/deliveries.js';
 import { editorPages } from './releases/editor.js';
 import { lifecyclePages } from './releases/lifecycle.js';
+import { noticePages } from './releases/notices.js';
 import { releaseListPage } from './releases/list.js';
 import { previewPages } from './releases/previews.js';
 import { loadSession, readCookie } from './session.js';
@@ -47,6 +48,7 @@ export function adminRoutes(ctx: AppContext): Router {
     releaseListPage,
     editorPages,
     lifecyclePages,
+    noticePages,
     deliveryPages,
     previewPages,
     attachmentPages,
@@ -59,16 +61,17 @@ export function adminRoutes(ctx: AppContext): Router {
 
   /** Errors as pages (the API's routes answer problem+json; these are people). */
   const errorPage: ErrorRequestHandler = async (err, req, res, _next) => {
-    const status = err instanceof AppError ? err.status : Number(err?.status ?? err?.statusCode);
-    const known = err instanceof AppError || (status >= 400 && status < 500);
+    const known = asAppError(err);
     if (!known) (req.log ?? ctx.logger).error({ err }, 'unhandled error');
+    else if (isOutage(err)) (req.log ?? ctx.logger).error({ err }, 'a dependency is not answering');
     if (res.headersSent) return void res.destroy();
+    if (known?.status === 503) res.set('Retry-After', String(OUTAGE_RETRY_AFTER_S));
     const lang = res.locals.lang ? langOf(res) : 'en';
     try {
       await pages.show(req, res, errorView, t(lang, known ? 'admin.error.title' : 'admin.error.internal'), {
-        detail: known ? problemText(lang, err) : '',
+        detail: known ? problemText(lang, known) : '',
         signedOutOnly: !res.locals.session,
-      }, known ? status : 500);
+      }, known ? known.status : 500);
     } catch (renderError) {
       (req.log ?? ctx.logger).error({ err: renderError }, 'error page failed');
       res.status(500).end();

@@ -1,3 +1,4 @@
+import { convert as htmlToText, type HtmlToTextOptions } from 'html-to-text';
 import mjml2html from 'mjml';
 import type { AppContext } from '../context.js';
 import { t } from '../lib/i18n.js';
@@ -6,6 +7,7 @@ import type { Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import type { Release } from '../releases/repository.js';
 import { isoTime } from '../lib/time.js';
+import { creditLine, DEFAULT_ACCENT } from '../site/presenter.js';
 import { type FileUrls, newsroomLogoUrl, publicFileUrls, releasePageUrl, staffFileUrls } from '../site/urls.js';
 
 /*
@@ -44,15 +46,43 @@ export function personalise(email: RenderedEmail, links: Links): { subject: stri
   return { subject: email.subject, html: fill(email.html, links), text: fill(email.text, links) };
 }
 
+/**
+ * The text part is the HTML read as text, not the Markdown source: links as `text <url>`,
+ * lists with bullets or numbers, quotes with `>`, tables as aligned columns.
+ */
+const TEXT_OPTIONS: HtmlToTextOptions = {
+  wordwrap: 76,
+  selectors: [
+    { selector: 'a', options: { linkBrackets: ['<', '>'], hideLinkHrefIfSameAsText: true } },
+    { selector: 'img', options: { linkBrackets: ['<', '>'] } },
+    { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
+  ],
+};
+
+export const asText = (html: string) => htmlToText(html, TEXT_OPTIONS);
+
 /** What both templates see; file links as `files` lays them out (the public URLs in sent emails). */
 export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Newsroom, lang: string, files: FileUrls = publicFileUrls(ctx.config.publicUrl)) {
   const base = ctx.config.publicUrl;
   const translation = release.translations.find((tr) => tr.lang === lang) ?? release.translations[0]!;
   const newsroomName = newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+  const image = release.attachments.find((a) => a.rendition);
+  const attachmentView = (a: PublicRelease['attachments'][number]) => {
+    const caption = (JSON.parse(a.caption) as Record<string, string>)[translation.lang] ?? '';
+    return {
+      filename: a.filename,
+      url: files.file(a.id, a.filename),
+      caption,
+      credit: creditLine(a.credit, translation.lang),
+      thumbnailUrl: a.rendition ? files.rendition(a.id) : undefined,
+    };
+  };
   return {
     lang: translation.lang,
     timezone: newsroom.timezone,
     newsroomName,
+    // The band on top, links and buttons: dark enough for white text (newsrooms/schemas.ts).
+    accent: newsroom.brandColor ?? DEFAULT_ACCENT,
     // At most 200 px wide in the email, never enlarged.
     logo: newsroom.logo && {
       url: newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256),
@@ -63,7 +93,7 @@ export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Ne
     title: translation.title,
     lead: translation.lead,
     bodyHtml: translation.bodyHtml,
-    body: translation.body,
+    bodyText: asText(translation.bodyHtml),
     keywords: release.keywords[translation.lang] ?? [],
     contacts: release.contacts.map((c) => ({
       name: c.name,
@@ -71,14 +101,11 @@ export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Ne
       phone: c.phone,
       email: c.email,
     })),
-    attachments: release.attachments.map((a) => ({
-      filename: a.filename,
-      url: files.file(a.id, a.filename),
-      caption: (JSON.parse(a.caption) as Record<string, string>)[translation.lang] ?? '',
-      thumbnailUrl: a.rendition ? files.rendition(a.id) : undefined,
-    })),
-    boilerplate: newsroom.boilerplate[translation.lang] ?? '',
+    // The first image leads the email, large; the rest are listed with the other files.
+    image: image && attachmentView(image),
+    attachments: release.attachments.filter((a) => a !== image).map(attachmentView),
     boilerplateHtml: newsroom.boilerplateHtml[translation.lang] ?? '',
+    boilerplateText: asText(newsroom.boilerplateHtml[translation.lang] ?? ''),
     viewUrl: releasePageUrl(base, newsroom.slug, translation.lang, release.id, translation.title),
     unsubscribeUrl: PLACEHOLDERS.unsubscribe,
     preferencesUrl: PLACEHOLDERS.preferences,

@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type { AppContext } from '../context.js';
 import { type RunningWorker, startQueueWorker, withTimeout } from '../lib/queue.js';
 import { isoTime } from '../lib/time.js';
@@ -7,6 +8,8 @@ import { DELIVERY_QUEUE, type SendJob } from './queue.js';
 import { RenderCache, warmUpRenderer } from './render.js';
 import { releaseStaleClaims, takeOverStaleFanouts } from './repository.js';
 import { processSendJob } from './send.js';
+import { recoverNotices } from '../notices/operations.js';
+import { NOTICE_JOB, type NoticeJob, processNoticeJob } from '../notices/send.js';
 
 /*
  * The delivery worker: runs send jobs, and rebuilds them from the database whenever
@@ -51,7 +54,9 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
   await warmUpRenderer();
   const cache = new RenderCache();
   const limiter = sendLimiter(ctx.config);
-  const worker = startQueueWorker<SendJob>(DELIVERY_QUEUE, ctx.queueSettings, (job) => processSendJob(ctx, cache, job), {
+  const worker = startQueueWorker<SendJob>(DELIVERY_QUEUE, ctx.queueSettings, (job) =>
+    // Correction notices ride this queue (and its send rate): see src/notices/.
+    job.name === NOTICE_JOB ? processNoticeJob(ctx, job as Job<NoticeJob>) : processSendJob(ctx, cache, job), {
     concurrency: SEND_CONCURRENCY,
     ...(limiter ? { limiter } : {}),
   });
@@ -63,6 +68,7 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
       .then(async () => {
         const all = everything || (ctx.deliveries.isReady() && (await redisLostData(ctx)));
         const result = await recoverDeliveries(ctx, all);
+        await recoverNotices(ctx, all);
         if (result.requeued || result.fanouts) logger.info({ reason, ...result }, 'deliveries recovered from the database');
       })
       .catch((err) => logger.error({ err, reason }, 'delivery recovery failed'));

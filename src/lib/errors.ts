@@ -59,6 +59,12 @@ export const fieldErrorCodes = [
   'end_before_start',
   'place_or_link',
   'event_not_invitation',
+  'change_required',
+  'change_not_published',
+  'note_missing',
+  'not_release_language',
+  'hex_colour',
+  'low_contrast',
 ] as const;
 export type FieldErrorCode = (typeof fieldErrorCodes)[number];
 
@@ -101,6 +107,8 @@ export const problemCodes = [
   'logo-format',
   'attachment-format',
   'image-undecodable',
+  'already-notified',
+  'not-notifiable',
 ] as const;
 export type ProblemCode = (typeof problemCodes)[number];
 
@@ -283,10 +291,48 @@ export function problemBody(error: AppError, instance?: string) {
   };
 }
 
-/** Translates errors thrown by express, raw-body and busboy into AppErrors. */
-function toAppError(err: unknown): AppError | undefined {
+/** How long a client is asked to wait when the database or the file store is not answering. */
+export const OUTAGE_RETRY_AFTER_S = 5;
+
+/** Socket errors of a connection to the database, Redis or the file store's server. */
+const connectionErrorCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+]);
+/** node-postgres's own words for a connection that went away or could not be had in time. */
+const lostConnection = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * Whether an error says a service this one depends on (the database, the file store)
+ * is not answering, rather than that this request or our code is wrong: then the answer
+ * is 503 with Retry-After, which a load balancer and a client know to retry.
+ */
+export function isOutage(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; $metadata?: { httpStatusCode?: number }; name?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (connectionErrorCodes.has(code)) return true;
+  // PostgreSQL: class 08 (connection exception), shutting down or starting (57P01-57P03), too many connections.
+  if (/^08...$/.test(code) || /^57P0[123]$/.test(code) || code === '53300') return true;
+  if (code === 'SQLITE_BUSY') return true;
+  if (typeof e.message === 'string' && lostConnection.test(e.message)) return true;
+  // A socket error another layer re-wrapped with only its words (the AWS SDK does, for errors of another realm).
+  if (typeof e.message === 'string' && /\bconnect (ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b/.test(e.message)) return true;
+  // The AWS SDK: the object store answered 5xx (after the SDK's own retries) or timed out.
+  if ((e.$metadata?.httpStatusCode ?? 0) >= 500 || e.name === 'TimeoutError') return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isOutage(inner, depth + 1))) return true;
+  return isOutage(e.cause, depth + 1);
+}
+
+/**
+ * The AppError a client should see for an error, if any: ours, a schema's, a 4xx of
+ * express, raw-body or busboy, or a 503 for a dependency that is not answering.
+ */
+export function asAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   if (err instanceof z.ZodError) return invalidSchemaInput(err, 'body');
+  if (isOutage(err)) {
+    return new AppError(503, 'busy', 'The database or the file store is not answering right now; try again in a moment.');
+  }
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: string };
   const status = Number(e.status ?? e.statusCode);
@@ -298,13 +344,15 @@ function toAppError(err: unknown): AppError | undefined {
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const known = toAppError(err);
+    const known = asAppError(err);
     const error = known ?? new AppError(500, 'internal', 'Something went wrong on our side. It has been logged.');
     if (!known) (req.log ?? logger).error({ err }, 'unhandled error');
+    else if (isOutage(err)) (req.log ?? logger).error({ err }, 'a dependency is not answering');
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    if (error.status === 503) res.set('Retry-After', String(OUTAGE_RETRY_AFTER_S));
     res.status(error.status).type('application/problem+json').json(problemBody(error, req.originalUrl));
   };
 }

@@ -126,12 +126,16 @@ export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCA
 
 /**
  * The text of stored (sanitised) HTML, for search and for outputs that take no markup
- * (feed and sitemap descriptions): tags dropped, blocks kept apart by a space.
+ * (feed and sitemap descriptions): tags dropped, blocks kept apart by a space, or with
+ * `lines` by a line break (the search index, so that a snippet can show where a heading,
+ * list item or paragraph ends).
  */
-export function htmlToText(html: string): string {
-  const text = sanitizeHtml(html.replace(/<\/(p|h[1-6]|li|dt|dd|blockquote|pre|tr|th|td|figcaption|caption)>|<br\s*\/?>/gi, '$& '), {
+export function htmlToText(html: string, { lines = false } = {}): string {
+  const text = sanitizeHtml(html.replace(/<\/(p|h[1-6]|li|dt|dd|blockquote|pre|tr|th|td|figcaption|caption)>|<br\s*\/?>/gi, '$&\n'), {
     allowedTags: [],
     allowedAttributes: {},
   });
-  return text.replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (entity) => entities[entity]!).replace(/\s+/g, ' ').trim();
+  const decoded = text.replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (entity) => entities[entity]!);
+  if (!lines) return decoded.replace(/\s+/g, ' ').trim();
+  return decoded.replace(/[^\S\n]+/g, ' ').replace(/ ?\n[\s]*/g, '\n').trim();
 }

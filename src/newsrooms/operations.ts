@@ -65,6 +65,7 @@ export async function createNewsroom(ctx: AppContext, input: CreateNewsroomInput
     website: input.website,
     social: input.social as Record<string, string>,
     logo: null,
+    brandColor: input.brandColor,
     createdAt: now,
     updatedAt: now,
   };
@@ -107,6 +108,7 @@ export async function updateNewsroom(ctx: AppContext, newsroom: Newsroom, input:
     timezone: input.timezone ?? newsroom.timezone,
     website: input.website === undefined ? newsroom.website : input.website,
     social: (input.social as Record<string, string> | undefined) ?? newsroom.social,
+    brandColor: input.brandColor === undefined ? newsroom.brandColor : input.brandColor,
     updatedAt: isoTime(ctx.clock.now()),
   };
   await saveNewsroom(ctx.db, updated, false);

@@ -13,6 +13,7 @@ export function presentNewsroom(newsroom: Newsroom, base: string) {
     timezone: newsroom.timezone,
     website: newsroom.website,
     social: newsroom.social,
+    brandColor: newsroom.brandColor,
     logoUrl: newsroom.logo ? newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256) : null,
     links: {
       web: perLanguage(newsroomPageUrl),

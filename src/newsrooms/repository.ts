@@ -12,6 +12,8 @@ export interface Newsroom {
   website: string | null;
   social: Record<string, string>;
   logo: Logo | null;
+  /** `#rrggbb`, at least 4.5:1 against white; null: the site's own colour. */
+  brandColor: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -55,6 +57,7 @@ async function hydrate(db: Db, rows: NewsroomRow[]): Promise<Newsroom[]> {
       website: row.website,
       social: JSON.parse(row.social),
       logo: row.logo_sha256 ? { sha256: row.logo_sha256, width: Number(row.logo_width), height: Number(row.logo_height) } : null,
+      brandColor: row.brand_color,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -87,6 +90,7 @@ export async function saveNewsroom(db: Db, newsroom: Newsroom, isNew: boolean): 
       timezone: newsroom.timezone,
       website: newsroom.website,
       social: JSON.stringify(newsroom.social),
+      brand_color: newsroom.brandColor,
       updated_at: newsroom.updatedAt,
     };
     if (isNew) {

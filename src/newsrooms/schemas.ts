@@ -1,3 +1,5 @@
+import { colordx, extend } from '@colordx/core';
+import a11y from '@colordx/core/plugins/a11y';
 import { z } from 'zod';
 import { coded } from '../lib/errors.js';
 import { httpUrl, languageCode, oneLine, pathKey, perLanguage } from '../lib/schemas.js';
@@ -42,6 +44,25 @@ const languages = z
   .max(12)
   .refine((list) => new Set(list).size === list.length, coded('language_repeated', 'must not repeat a language'));
 
+extend([a11y]);
+
+/** WCAG 2 AA for normal text: the header, buttons and email show white text on the brand colour. */
+export const MIN_CONTRAST_WITH_WHITE = 4.5;
+
+/**
+ * A brand colour: `#rrggbb` (stored in lower case), refused when white text on it would
+ * fall under WCAG AA's 4.5:1.
+ */
+const brandColor = z
+  .string()
+  .trim()
+  .regex(/^#[0-9a-fA-F]{6}$/, coded('hex_colour', 'must be a colour as #rrggbb, such as #0b4f8a'))
+  .transform((colour) => colour.toLowerCase())
+  .refine(
+    (colour) => colordx(colour).contrast('#ffffff') >= MIN_CONTRAST_WITH_WHITE,
+    coded('low_contrast', 'is too light: white text on it must have a contrast of at least 4.5:1 (WCAG AA); choose a darker colour', { minimum: '4.5:1' }),
+  );
+
 const name = perLanguage(oneLine.min(1).max(200));
 const boilerplate = perLanguage(z.string().trim().max(5000));
 
@@ -53,6 +74,7 @@ export const createNewsroomBody = z.strictObject({
   timezone: timezone.default('Europe/Helsinki'),
   website: httpUrl.nullable().default(null),
   social: social.default({}),
+  brandColor: brandColor.nullable().default(null),
 });
 
 export const updateNewsroomBody = z.strictObject({
@@ -62,6 +84,7 @@ export const updateNewsroomBody = z.strictObject({
   timezone: timezone.optional(),
   website: httpUrl.nullable().optional(),
   social: social.optional(),
+  brandColor: brandColor.nullable().optional(),
 });
 
 export const slugParams = z.object({ slug: pathKey });
@@ -85,6 +108,7 @@ export const newsroomResponse = z.object({
   timezone: z.string(),
   website: z.string().nullable(),
   social: z.record(z.string(), z.string()),
+  brandColor: z.string().nullable().describe('The brand colour (#rrggbb) of the public header, buttons and email; null for the site\'s own. Refused (422) when white text on it has a contrast under 4.5:1 (WCAG AA)'),
   logoUrl: z.url().nullable().describe('The logo (PNG), at a URL that changes when the logo does; null when there is none'),
   links,
   createdAt: z.string(),

@@ -16,6 +16,7 @@ import {
   changeStatus,
   deleteReleaseRow,
   findRelease,
+  insertCorrection,
   insertRelease,
   listReleases,
   type Release,
@@ -25,8 +26,9 @@ import {
   type Translation,
   updateReleaseContent,
 } from './repository.js';
+import { changedFields, checkWithdrawalReason, editRecord } from './corrections.js';
 import type { CreateReleaseInput, EventInput, UpdateReleaseInput } from './schemas.js';
-import { effectiveStatus, type ReleaseStatus } from './visibility.js';
+import { effectiveStatus, isPublic, type ReleaseStatus } from './visibility.js';
 
 /** Loads a release for staff: 404 if unknown, 403 if the principal is of another newsroom. */
 export async function getReleaseForStaff(ctx: AppContext, id: string, principal: Principal | undefined): Promise<Release> {
@@ -135,6 +137,10 @@ async function reload(db: Db, id: string): Promise<Release> {
 }
 
 /**
+ * An edit of a public release is a correction or a minor edit (`input.change`, required
+ * then): recorded with what it changed, in the edit's transaction. One that changes nothing
+ * records nothing and leaves the release as it was.
+ *
  * `expectedVersion`: the version the editor read (a form carries it across requests);
  * an edit of a release changed since then is a 409 rather than an overwrite. `db`: the
  * caller's transaction, when the edit is one of several writes.
@@ -176,7 +182,11 @@ export async function updateRelease(
     },
     release.translations,
   );
-  if (!(await updateReleaseContent(db, release.id, version, content, isoTime(ctx.clock.now())))) {
+  const now = ctx.clock.now();
+  const record = editRecord(input.change, isPublic(release, now), content.translations.map((t) => t.lang));
+  const fields = changedFields(release, content);
+  if (record && fields.length === 0) return release;
+  if (!(await updateReleaseContent(db, release.id, version, content, isoTime(now), record && { ...record, fields }))) {
     throw changedMeanwhile();
   }
   return reload(db, release.id);
@@ -197,7 +207,9 @@ export async function addNewContact(
   return ctx.db.transaction().execute(async (trx) => {
     const contact = await createContact(ctx, newsroom, input, trx);
     const contactIds = [...release.contacts.map((c) => c.id), contact.id];
-    return { contact, release: await updateRelease(ctx, newsroom, release, { contactIds }, { expectedVersion, db: trx }) };
+    // Naming one more contact on a public release corrects nothing it said.
+    const change = isPublic(release, ctx.clock.now()) ? { kind: 'minor' as const } : undefined;
+    return { contact, release: await updateRelease(ctx, newsroom, release, { contactIds, change }, { expectedVersion, db: trx }) };
   });
 }
 
@@ -281,12 +293,16 @@ export async function publishRelease(ctx: AppContext, release: Release): Promise
   return updated;
 }
 
-export async function withdrawRelease(ctx: AppContext, release: Release): Promise<Release> {
+/** Withdraws a public release, recording the withdrawal with its public reason per language (none: `{}`). */
+export async function withdrawRelease(ctx: AppContext, release: Release, reason: Record<string, string> = {}): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['published'], 'withdrawn');
-  return transition(ctx, release, {
-    status: 'withdrawn',
-    publishedAt: release.publishedAt ?? release.publishAt,
-    withdrawnAt: isoTime(now),
-  }, now);
+  checkWithdrawalReason(reason, release.translations.map((t) => t.lang));
+  const at = isoTime(now);
+  await ctx.db.transaction().execute(async (trx) => {
+    const change = { status: 'withdrawn' as const, publishedAt: release.publishedAt ?? release.publishAt, withdrawnAt: at };
+    if (!(await changeStatus(trx, release.id, release.version, change, at))) throw changedMeanwhile();
+    await insertCorrection(trx, { id: randomUUID(), releaseId: release.id, kind: 'withdrawal', revision: release.revision, fields: [], note: reason, at });
+  });
+  return reload(ctx.db, release.id);
 }

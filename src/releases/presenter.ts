@@ -4,6 +4,13 @@ import { releaseIcsUrl, releaseNinjsUrl, releasePageUrl } from '../site/urls.js'
 import type { Release } from './repository.js';
 import { effectivePublishedAt, effectiveStatus } from './visibility.js';
 
+/** The withdrawal of a withdrawn release (the last one recorded), with its public reason. */
+function withdrawalOf(release: Release) {
+  if (release.status !== 'withdrawn') return null;
+  const event = release.corrections.findLast((c) => c.kind === 'withdrawal');
+  return event ? { id: event.id, at: event.at, reason: event.note } : null;
+}
+
 /**
  * A release as the API gives it (to staff, or to anyone once published). `withBodies:
  * false` leaves out each translation's Markdown and HTML, for lists not asked to include them.
@@ -28,6 +35,11 @@ export function presentRelease(release: Release, base: string, now: Date, { with
     publishAt: release.publishAt,
     publishedAt: effectivePublishedAt(release, now),
     withdrawnAt: release.withdrawnAt,
+    corrections: release.corrections
+      .filter((c) => c.kind !== 'withdrawal')
+      .map((c) => ({ id: c.id, kind: c.kind as 'correction' | 'minor', at: c.at, revision: c.revision, fields: c.fields, note: c.note })),
+    revision: release.revision,
+    withdrawal: withdrawalOf(release),
     createdAt: release.createdAt,
     updatedAt: release.updatedAt,
     links: {

@@ -51,23 +51,29 @@ export interface WithdrawnRelease {
   id: string;
   newsroomId: string;
   languages: string[];
+  /** Its titles per language, for those who received it (a withdrawal notice), never shown on its pages. */
+  titles: Record<string, string>;
   revision: number;
   withdrawnAt: string;
+  /** The public reason per language staff gave (empty for none). */
+  reason: Record<string, string>;
 }
 
 const asWithdrawn = (release: Release): WithdrawnRelease => ({
   id: release.id,
   newsroomId: release.newsroomId,
   languages: release.translations.map((t) => t.lang),
+  titles: Object.fromEntries(release.translations.map((t) => [t.lang, t.title])),
   revision: release.revision,
   // withdrawRelease records the time; a row withdrawn by other means has its last change.
   withdrawnAt: release.withdrawnAt ?? release.updatedAt,
+  reason: release.corrections.findLast((c) => c.kind === 'withdrawal')?.note ?? {},
 });
 
-/** The withdrawal time of a withdrawn release, for its 410 page; undefined for any other. */
-export async function withdrawnAt(ctx: AppContext, id: string): Promise<string | undefined> {
+/** What the public may know of a withdrawn release, for its 410 page; undefined for a release in any other state. */
+export async function withdrawal(ctx: AppContext, id: string): Promise<WithdrawnRelease | undefined> {
   const release = await findRelease(ctx.db, id);
-  return release?.status === 'withdrawn' ? asWithdrawn(release).withdrawnAt : undefined;
+  return release?.status === 'withdrawn' ? asWithdrawn(release) : undefined;
 }
 
 /** A release at a public address: public, withdrawn, or (embargoed, draft, unknown, elsewhere) missing. */

@@ -1,8 +1,8 @@
 import { type Contact, toContact } from '../contacts/repository.js';
 import { type Db, type Dialect, inTransaction } from '../lib/db/database.js';
-import { type ExpressionBuilder, type SqlBool, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Selectable, type SqlBool, sql, type Transaction } from 'kysely';
 import { htmlToText } from '../lib/html.js';
-import type { AttachmentRow, Database, ReleaseRow } from '../lib/db/schema.js';
+import type { AttachmentRow, Database, ReleaseCorrectionTable, ReleaseRow } from '../lib/db/schema.js';
 import { hasStatus, type ReleaseStatus } from './visibility.js';
 
 export interface Translation {
@@ -21,6 +21,25 @@ export interface ReleaseEvent {
   place: string | null;
   /** An https link to follow it online. */
   onlineUrl: string | null;
+}
+
+/** What a change after publication was: an edit (with a public note, or minor), or the withdrawal. */
+export const correctionKinds = ['correction', 'minor', 'withdrawal'] as const;
+export type CorrectionKind = (typeof correctionKinds)[number];
+
+/** A change to a release after publication (see migration 0029), oldest first on a release. */
+export interface Correction {
+  id: string;
+  kind: CorrectionKind;
+  /** The release's revision after it. */
+  revision: number;
+  /** What an edit changed: `type`, `translations.fi.body`, `keywords.sv`, `contacts`, `event`, ... */
+  fields: string[];
+  /** Per language: a correction's note, a withdrawal's public reason (empty for none). */
+  note: Record<string, string>;
+  at: string;
+  /** When staff had those who got the release notified of it; null until then. */
+  noticeClaimedAt: string | null;
 }
 
 export interface Release {
@@ -45,6 +64,8 @@ export interface Release {
   keywords: Record<string, string[]>;
   contacts: Contact[];
   attachments: AttachmentRow[];
+  /** Its changes after publication, oldest first. */
+  corrections: Correction[];
 }
 
 /** The parts of a release that editing rewrites. */
@@ -70,7 +91,7 @@ export const revisionAfterEdit = (now: string) => (eb: ExpressionBuilder<Databas
   eb.case().when(hasStatus('published', now)(eb)).then(eb('revision', '+', 1)).else(eb.ref('revision')).end();
 
 /**
- * Loads whole releases with four queries however many there are. Without `withBodies`
+ * Loads whole releases with five queries however many there are. Without `withBodies`
  * the translations' Markdown and HTML are not read (they are most of a release's bytes)
  * and come back empty: for lists that show titles only.
  */
@@ -78,7 +99,7 @@ async function hydrate(db: Db, rows: (ReleaseRow & { newsroom_slug: string })[],
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const translationColumns = ['release_id', 'lang', 'title', 'lead'] as const;
-  const [translations, keywords, contacts, attachments] = await Promise.all([
+  const [translations, keywords, contacts, attachments, corrections] = await Promise.all([
     withBodies
       ? db.selectFrom('release_translations').selectAll().where('release_id', 'in', ids).orderBy('position').execute()
       : db
@@ -98,6 +119,7 @@ async function hydrate(db: Db, rows: (ReleaseRow & { newsroom_slug: string })[],
       .orderBy('release_contacts.position')
       .execute(),
     db.selectFrom('attachments').selectAll().where('release_id', 'in', ids).orderBy('position').execute(),
+    db.selectFrom('release_corrections').selectAll().where('release_id', 'in', ids).orderBy('created_at').orderBy('revision').execute(),
   ]);
   return rows.map((row) => {
     const keywordsByLang: Record<string, string[]> = {};
@@ -122,8 +144,38 @@ async function hydrate(db: Db, rows: (ReleaseRow & { newsroom_slug: string })[],
       keywords: keywordsByLang,
       contacts: contacts.filter((c) => c.release_id === row.id).map(({ release_id: _r, ...c }) => toContact(c)),
       attachments: attachments.filter((a) => a.release_id === row.id),
+      corrections: corrections.filter((c) => c.release_id === row.id).map(toCorrection),
     };
   });
+}
+
+const toCorrection = (row: Selectable<ReleaseCorrectionTable>): Correction => ({
+  id: row.id,
+  kind: row.kind as CorrectionKind,
+  revision: Number(row.revision),
+  fields: JSON.parse(row.fields) as string[],
+  note: JSON.parse(row.note) as Record<string, string>,
+  at: row.created_at,
+  noticeClaimedAt: row.notice_claimed_at,
+});
+
+/** Records a change after publication; `revision` is the release's after it. Joins `db`'s transaction. */
+export async function insertCorrection(
+  db: Db,
+  correction: { id: string; releaseId: string; kind: CorrectionKind; revision: number; fields: string[]; note: Record<string, string>; at: string },
+): Promise<void> {
+  await db
+    .insertInto('release_corrections')
+    .values({
+      id: correction.id,
+      release_id: correction.releaseId,
+      kind: correction.kind,
+      revision: correction.revision,
+      fields: JSON.stringify(correction.fields),
+      note: JSON.stringify(correction.note),
+      created_at: correction.at,
+    })
+    .execute();
 }
 
 const releasesWithSlug = (db: Db) =>
@@ -179,7 +231,7 @@ function searchRows(releaseId: string, content: ReleaseContent) {
     lang: t.lang,
     title: indexable(t.title),
     lead: indexable(t.lead),
-    body: indexable(htmlToText(t.bodyHtml)),
+    body: indexable(htmlToText(t.bodyHtml, { lines: true })),
     keywords: indexable((content.keywords[t.lang] ?? []).join(' ')),
   }));
 }
@@ -240,9 +292,13 @@ export async function insertRelease(
   });
 }
 
+/** A correction or minor edit to record with an edit of a public release (its revision is the edit's). */
+export type EditRecord = { id: string; kind: 'correction' | 'minor'; fields: string[]; note: Record<string, string> };
+
 /**
- * Rewrites a release's content if nobody changed it since `version` was read.
- * Returns false when the release changed meanwhile. Joins `db`'s transaction when it is one.
+ * Rewrites a release's content if nobody changed it since `version` was read, and records
+ * `record` (an edit of a public release) with the revision the edit gave it. Returns false
+ * when the release changed meanwhile. Joins `db`'s transaction when it is one.
  */
 export async function updateReleaseContent(
   db: Db,
@@ -250,9 +306,10 @@ export async function updateReleaseContent(
   version: number,
   content: ReleaseContent,
   now: string,
+  record?: EditRecord,
 ): Promise<boolean> {
   return inTransaction(db, async (trx) => {
-    const result = await trx
+    const updated = await trx
       .updateTable('releases')
       .set((eb) => ({
         type: content.type,
@@ -263,9 +320,11 @@ export async function updateReleaseContent(
       }))
       .where('id', '=', id)
       .where('version', '=', version)
+      .returning('revision')
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return false;
+    if (!updated) return false;
     await writeContent(trx, id, content);
+    if (record) await insertCorrection(trx, { ...record, releaseId: id, revision: Number(updated.revision), at: now });
     return true;
   });
 }
@@ -514,7 +573,7 @@ export async function searchPublicReleaseRows(db: Db, dialect: Dialect, filter: 
     rows = await base
       .select([
         sql<string>`ts_headline(${config}::regconfig, rs.title, ${query}, ${`${options}, HighlightAll=true`})`.as('hit_title'),
-        sql<string>`ts_headline(${config}::regconfig, rs.lead || ' ' || rs.body, ${query}, ${`${options}, MaxWords=35, MinWords=15`})`.as('hit_snippet'),
+        sql<string>`ts_headline(${config}::regconfig, rs.lead || chr(10) || rs.body, ${query}, ${`${options}, MaxWords=35, MinWords=15`})`.as('hit_snippet'),
       ])
       .where(sql<SqlBool>`rs.document @@ ${query}`)
       .orderBy(sql`ts_rank(rs.document, ${query})`, 'desc')

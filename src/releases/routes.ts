@@ -26,6 +26,7 @@ import {
   releaseResponse,
   scheduleBody,
   updateReleaseBody,
+  withdrawBody,
 } from './schemas.js';
 
 export function releaseRoutes(ctx: AppContext) {
@@ -121,7 +122,9 @@ export function releaseRoutes(ctx: AppContext) {
       method: 'patch',
       path: '/api/releases/:id',
       tag: 'Releases',
-      summary: 'Edit a release; a translation given replaces that language only (null removes it)',
+      summary:
+        'Edit a release; a translation given replaces that language only (null removes it). Editing a published release needs `change`: ' +
+        'a correction (with a public note per language) or a minor edit; it is recorded in `corrections`.',
       access: 'token',
       params: releaseParams,
       body: updateReleaseBody,
@@ -163,8 +166,18 @@ export function releaseRoutes(ctx: AppContext) {
     }),
     action('unschedule', 'Take a scheduled release back to draft', (r) => unscheduleRelease(ctx, r)),
     action('publish', 'Publish now', (r) => publishRelease(ctx, r)),
-    action('withdraw', 'Withdraw a published release: it stops being public (reading it without a token answers 410)', (r) =>
-      withdrawRelease(ctx, r),
-    ),
+    defineRoute({
+      method: 'post',
+      path: '/api/releases/:id/withdraw',
+      tag: 'Releases',
+      summary: 'Withdraw a published release, optionally with a public reason: it stops being public (reading it without a token answers 410)',
+      access: 'token',
+      params: releaseParams,
+      body: withdrawBody,
+      responses: { 200: { description: 'The release after the change', schema: releaseResponse } },
+      errors: [409],
+      load: loadRelease,
+      handle: async ({ body, loaded }) => ok(await withdrawRelease(ctx, loaded, body.reason)),
+    }),
   ];
 }

@@ -15,6 +15,8 @@ export const limits = {
   keyword: 60,
   contacts: 20,
   place: 300,
+  /** A correction's note and a withdrawal's reason, per language. */
+  note: 500,
 } as const;
 
 const translation = z.strictObject({
@@ -70,6 +72,25 @@ const translationChange = z.strictObject({
   body: z.string().max(limits.body).optional(),
 });
 
+const note = z.string().trim().min(1).max(limits.note);
+
+/**
+ * What an edit of a published release is: a correction, with a public note in each of the
+ * release's languages, or a minor edit (typos), without one. Required exactly when the
+ * release is public.
+ */
+export const editKind = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('correction'), note: perLanguage(note) }),
+    z.strictObject({ kind: z.literal('minor') }),
+  ])
+  .describe(
+    'Required when editing a published release, refused otherwise: `{ "kind": "correction", "note": { "<lang>": "..." } }` ' +
+      '(a note in each language of the release, shown on its pages) or `{ "kind": "minor" }` (typos: no note).',
+  );
+
+export type EditKind = z.output<typeof editKind>;
+
 export const updateReleaseBody = z.strictObject({
   type: z.enum(releaseTypes).optional(),
   /** A language given replaces that language only; null removes it. */
@@ -78,6 +99,13 @@ export const updateReleaseBody = z.strictObject({
   contactIds: contactIds.optional(),
   /** Replaces the event; null removes it. */
   event: event.nullable().optional(),
+  change: editKind.optional(),
+});
+
+export const withdrawBody = z.strictObject({
+  reason: perLanguage(note)
+    .optional()
+    .describe('A short public reason per language (of the release), shown on its pages, which answer 410'),
 });
 
 export const scheduleBody = z.strictObject({ publishAt: instant });
@@ -146,6 +174,23 @@ export const releaseResponse = z.object({
   publishAt: z.string().nullable(),
   publishedAt: z.string().nullable(),
   withdrawnAt: z.string().nullable(),
+  corrections: z
+    .array(
+      z.object({
+        id: z.string(),
+        kind: z.enum(['correction', 'minor']),
+        at: z.string(),
+        revision: z.number().int(),
+        fields: z.array(z.string()).describe('What the edit changed: `type`, `translations.<lang>.title|lead|body`, `translations.<lang>` (added or removed), `keywords.<lang>`, `contacts`, `event`'),
+        note: z.record(z.string(), z.string()).describe('A correction\'s public note per language; empty for a minor edit'),
+      }),
+    )
+    .describe('Edits after publication, oldest first'),
+  revision: z.number().int().describe('The version of the public content: 1 at publication, one more per edit while public'),
+  withdrawal: z
+    .object({ id: z.string(), at: z.string(), reason: z.record(z.string(), z.string()) })
+    .nullable()
+    .describe('A withdrawn release: when, and its public reason per language (empty for none)'),
   createdAt: z.string(),
   updatedAt: z.string(),
   links: z.object({

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { gone, notFound } from '../lib/errors.js';
 import { findNewsroomBySlug } from '../newsrooms/repository.js';
 import type { PublicStamp } from '../releases/public.js';
-import { RenderCache, sendCacheable, strongEtag } from './cache.js';
+import { type Compressed, compressed, RenderCache, sendCacheable, strongEtag } from './cache.js';
 
 /*
  * The machine-readable public outputs (feeds, sitemap, ninjs, calendars): each answer is
@@ -17,8 +17,9 @@ export const LANGUAGE_SEGMENT = /^[a-z]{2}$/;
 export const ID_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Bytes and their ETag, computed once per rendering; or the thing asked for turned out not
- * to exist (404), or to be a withdrawn release (410).
+ * Bytes and their ETag, computed once per rendering (and compressed once when kept, see
+ * outputSender); or the thing asked for turned out not to exist (404), or to be a
+ * withdrawn release (410).
  */
 export type Output =
   | {
@@ -30,7 +31,7 @@ export type Output =
       status?: number;
       /** Sent with it, e.g. a Content-Disposition. */
       headers?: Record<string, string>;
-    }
+    } & Compressed
   | { missing: true; what: string; withdrawn?: boolean };
 
 export const output = (
@@ -56,6 +57,11 @@ export interface OutputSender {
 
 export function outputSender(ctx: AppContext): OutputSender {
   const cache = new RenderCache<Output>();
+  /** The rendering with its compressed forms: made once, when it is kept. */
+  const renderCompressed = async (render: () => Promise<Output>): Promise<Output> => {
+    const out = await render();
+    return 'missing' in out ? out : { ...out, ...(await compressed(out.body)) };
+  };
   // Slugs never change and newsrooms are never deleted: a slug, once found, names its id for good.
   const newsroomIds = new Map<string, string>();
 
@@ -72,10 +78,10 @@ export function outputSender(ctx: AppContext): OutputSender {
     async send(req, res, contentType, key, stamp, render) {
       const now = ctx.clock.now().getTime();
       const cacheKey = `${key}|${stamp.version}`;
-      let out = await cache.get(cacheKey, render);
+      let out = await cache.get(cacheKey, () => renderCompressed(render));
       if ('staleAt' in out && out.staleAt! <= now) {
         cache.delete(cacheKey);
-        out = await cache.get(cacheKey, render);
+        out = await cache.get(cacheKey, () => renderCompressed(render));
       }
       if ('missing' in out) {
         // An embargoed release is missing too: no cache may keep that past its time.
@@ -83,7 +89,7 @@ export function outputSender(ctx: AppContext): OutputSender {
         throw out.withdrawn ? gone('This release has been withdrawn.') : notFound(out.what);
       }
       if (out.headers) res.set(out.headers);
-      sendCacheable(req, res, { body: out.body, etag: out.etag, contentType, status: out.status, lastModified: stamp.lastModified });
+      sendCacheable(req, res, { ...out, contentType, lastModified: stamp.lastModified });
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { interfaceLanguage, t } from '../lib/i18n.js';
+import { interfaceLanguage, interfaceLanguages, t } from '../lib/i18n.js';
 import { escapeHtml } from '../lib/html.js';
 import { template } from '../lib/templates.js';
 import type { Newsroom } from '../newsrooms/repository.js';
@@ -9,6 +9,7 @@ import {
   MATCH_END,
   MATCH_START,
   type PublicSearchHit,
+  type WithdrawnRelease,
 } from '../releases/public.js';
 import {
   aboutNewsroom,
@@ -16,8 +17,10 @@ import {
   attachmentViews,
   bodyForPage,
   contactCard,
+  correctionNotes,
   eventView,
   feedLinks,
+  inLanguage,
   newsroomFeeds,
   jsonLd,
   keywordLinks,
@@ -35,6 +38,7 @@ import { assetUrl } from './static.js';
 import {
   allFeedUrl,
   type FileUrls,
+  frontPageInUrl,
   frontPageUrl,
   keywordFeedUrl,
   keywordPageUrl,
@@ -102,6 +106,7 @@ export async function renderReleasePage(
     .map((r) => releaseListItem(base, r, lang));
   const keywords = release.keywords[lang] ?? [];
   const updated = Date.parse(release.updatedAt) > Date.parse(release.publishedAt) ? release.updatedAt : null;
+  const corrections = correctionNotes(release, lang);
   const name = newsroomName(newsroom, lang);
   const image = images[0];
   const parts = newsroomParts(ctx, newsroom, lang);
@@ -133,6 +138,9 @@ export async function renderReleasePage(
       mainEntityOfPage: canonical,
       datePublished: release.publishedAt,
       dateModified: updated ?? release.publishedAt,
+      correction: corrections.length
+        ? corrections.map((c) => ({ '@type': 'CorrectionComment', text: c.note, datePublished: c.at }))
+        : undefined,
       inLanguage: lang,
       articleSection: typeLabel(release.type, lang),
       keywords: keywords.length ? keywords.join(', ') : undefined,
@@ -147,10 +155,13 @@ export async function renderReleasePage(
       bodyHtml: bodyForPage(tr.bodyHtml, base, lang),
       publishedAt: release.publishedAt,
       updatedAt: updated,
+      corrections,
       event: eventView(base, newsroom, release, lang),
       keywords: keywordLinks(base, newsroom, lang, keywords),
       contacts: release.contacts.map((c) => contactCard(base, newsroom, c, lang)),
-      images,
+      // The first image leads the page, large; the others follow as a gallery.
+      leadImage: images[0],
+      images: images.slice(1),
       files,
     },
     more,
@@ -259,36 +270,51 @@ export function renderSearchPage(
     results: hits.map((hit) => ({
       ...releaseListItem(base, hit.release, lang),
       titleHtml: highlight(hit.title),
-      snippetHtml: highlight(hit.snippet),
+      // Headings, list items and paragraphs end in line breaks in the index: kept apart here.
+      snippetHtml: highlight(hit.snippet.replace(/\s*\n\s*/g, ' · ')),
     })),
   });
 }
 
-/** The front page: every newsroom's latest releases, each in its first language. */
-export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[]): Promise<string> {
+/**
+ * The front page in one of the interface languages: every newsroom's latest releases,
+ * each once, in that language when it has it (else its first), with links to its other
+ * language versions.
+ */
+export async function renderFrontPage(ctx: AppContext, newsrooms: Newsroom[], lang: string): Promise<string> {
   const base = ctx.config.publicUrl;
-  const lang = 'en';
   const releases = await listPublicReleases(ctx, { limit: PAGE_SIZE });
   const byId = new Map(newsrooms.map((n) => [n.id, n]));
+  const urlOf = (l: string) => frontPageInUrl(base, l);
   return template('site/front.hbs')({
     ...shell(ctx, lang, 'UTC'),
     pageTitle: t(lang, 'site.siteName'),
     heading: t(lang, 'site.frontHeading'),
-    canonical: frontPageUrl(base),
+    canonical: urlOf(lang),
+    alternates: alternates([...interfaceLanguages], urlOf),
+    languages: languageVersions([...interfaceLanguages], lang, urlOf),
     feeds: feedLinks(lang, t(lang, 'site.siteName'), (format) => allFeedUrl(base, format)),
-    og: { type: 'website', title: t(lang, 'site.siteName'), url: frontPageUrl(base), siteName: t(lang, 'site.siteName') },
+    og: { type: 'website', title: t(lang, 'site.siteName'), url: urlOf(lang), siteName: t(lang, 'site.siteName') },
     releases: releases.map((r) => {
       const newsroom = byId.get(r.newsroomId);
-      const first = r.translations[0]!.lang;
+      const shown = translationIn(r, lang)?.lang ?? r.translations[0]!.lang;
       return {
-        ...releaseListItem(base, r, first),
+        ...releaseListItem(base, r, shown),
         typeLabel: typeLabel(r.type, lang),
-        newsroom: newsroom && newsroomHome(base, newsroom, first),
+        newsroom: newsroom && newsroomHome(base, newsroom, shown),
         // Each release in its own newsroom's time zone, as on the newsroom's pages.
         timezone: newsroom?.timezone,
+        otherVersions: languageVersions(
+          r.translations.map((x) => x.lang),
+          shown,
+          (l) => releasePageUrl(base, r.newsroomSlug, l, r.id, translationIn(r, l)!.title),
+        ),
       };
     }),
-    newsrooms: newsrooms.map((n) => ({ ...newsroomHome(base, n, n.languages[0]!), lang: n.languages[0] })),
+    newsrooms: newsrooms.map((n) => {
+      const shown = n.languages.includes(lang) ? lang : n.languages[0]!;
+      return { ...newsroomHome(base, n, shown), lang: shown };
+    }),
   });
 }
 
@@ -307,13 +333,14 @@ export function renderNotFound(ctx: AppContext, lang: string, newsroom?: Newsroo
   });
 }
 
-/** The 410 page of a withdrawn release: that it was withdrawn, and when. */
-export function renderGone(ctx: AppContext, newsroom: Newsroom, lang: string, withdrawnAt: string | undefined): string {
+/** The 410 page of a withdrawn release: that it was withdrawn, when, and why when staff said. */
+export function renderGone(ctx: AppContext, newsroom: Newsroom, lang: string, withdrawal: WithdrawnRelease | undefined): string {
   return template('site/error.hbs')({
     ...shell(ctx, lang, newsroom.timezone, newsroom),
     pageTitle: t(lang, 'site.goneTitle'),
     heading: t(lang, 'site.goneTitle'),
-    withdrawnAt,
+    withdrawnAt: withdrawal?.withdrawnAt,
+    reason: withdrawal && inLanguage(withdrawal.reason, lang, withdrawal.languages),
     backUrl: newsroomPageUrl(ctx.config.publicUrl, newsroom.slug, lang),
   });
 }

@@ -4,6 +4,8 @@ import { formatDate, formatDateTime, formatSize, formatTime, interfaceLanguage, 
 import type { Newsroom } from '../newsrooms/repository.js';
 import type { Release, Translation } from '../releases/repository.js';
 import {
+  brandStylesheetUrl,
+  publicFileUrls,
   contactVcardUrl,
   type FileUrls,
   keywordPageUrl,
@@ -20,6 +22,7 @@ import {
   subscribeUrl,
 } from './urls.js';
 import { telUri } from './vcard.js';
+import { colordx } from '@colordx/core';
 
 /*
  * View models of the public pages: plain data for the templates under templates/site/.
@@ -51,10 +54,31 @@ export function languageName(code: string, inLang: string): string {
 
 export const typeLabel = (type: string, lang: string) => t(lang, `common.type.${type}`);
 
+/** A text given per language, in `lang`, else in the first of `languages` that has it. */
+export const inLanguage = (texts: Record<string, string>, lang: string, languages: readonly string[]): string | undefined =>
+  texts[lang] || languages.map((l) => texts[l]).find(Boolean) || undefined;
+
+/** A release's corrections (not its minor edits) in `lang`, oldest first: when, and the note. */
+export function correctionNotes(release: Release, lang: string): { at: string; note: string }[] {
+  const languages = release.translations.map((tr) => tr.lang);
+  return release.corrections
+    .filter((c) => c.kind === 'correction')
+    .map((c) => ({ at: c.at, note: inLanguage(c.note, lang, languages) ?? '' }));
+}
+
 /** A release in a list: title, link, time, type. */
+/** A release's first image as a list shows it: its web rendition, small. */
+function thumbnail(base: string, release: ShownRelease) {
+  const image = release.attachments.find((a) => a.rendition && a.width && a.height);
+  if (!image) return null;
+  const shown = renditionSize(image.width!, image.height!);
+  return { src: publicFileUrls(base).rendition(image.id), width: shown.width, height: shown.height };
+}
+
 export function releaseListItem(base: string, release: ShownRelease, lang: string) {
   const tr = translationIn(release, lang) ?? release.translations[0]!;
   return {
+    thumbnail: thumbnail(base, release),
     lang: tr.lang,
     title: tr.title,
     lead: tr.lead,
@@ -104,6 +128,18 @@ export function renditionSize(width: number, height: number) {
   return { width: Math.round(width * scale), height: Math.round(height * scale) };
 }
 
+/**
+ * A credit as shown, in words or a sign that already say what it is ("Kuva: Matti
+ * Virtanen", "© Lehtikuva", "Foto Anna Berg"), or one line in `lang`'s words ("Kuva:
+ * ...", "Foto: ...", "Photo: ..."). Staff type it either way into the one field.
+ */
+const CREDIT_PREFIX = /^\s*(?:©|\(c\)|(?:kuva|kuvat|kuvaaja|valokuva|foto|fotograf|fotografi|bild|photo|photos|photograph|photographer|picture|image|credit)\b\s*[:：]?)/iu;
+
+export function creditLine(credit: string | null, lang: string): string | null {
+  if (!credit?.trim()) return null;
+  return CREDIT_PREFIX.test(credit) ? credit.trim() : t(lang, 'site.photoCredit', { credit: credit.trim() });
+}
+
 export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[], lang: string) {
   const images = [];
   const files = [];
@@ -115,7 +151,7 @@ export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[]
       type: fileType(a),
       size: formatSize(lang, Number(a.size)),
       caption: caption[lang] ?? '',
-      credit: a.credit,
+      credit: creditLine(a.credit, lang),
     };
     if (a.rendition && a.width && a.height) {
       const shown = renditionSize(a.width, a.height);
@@ -127,6 +163,7 @@ export function attachmentViews(fileUrls: FileUrls, attachments: AttachmentRow[]
         width: shown.width,
         height: shown.height,
         dimensions: `${a.width} × ${a.height}`,
+        webDimensions: `${shown.width} × ${shown.height}`,
       });
     } else {
       files.push(common);
@@ -156,23 +193,32 @@ export function eventView(base: string, newsroom: Newsroom, release: Release, la
   };
 }
 
-/** Networks whose handles may become links, and the hosts their own URLs live on. */
-const networkHosts: Record<string, { label: string; hosts: string[] }> = {
-  x: { label: 'X', hosts: ['x.com', 'twitter.com'] },
-  twitter: { label: 'X', hosts: ['x.com', 'twitter.com'] },
+/**
+ * Networks whose handles may become links, the hosts their own URLs live on, and where a
+ * bare handle (`@example`) lives when the network has such profile addresses.
+ */
+const networkHosts: Record<string, { label: string; hosts: string[]; profile?: (handle: string) => string }> = {
+  x: { label: 'X', hosts: ['x.com', 'twitter.com'], profile: (h) => `https://x.com/${h}` },
+  twitter: { label: 'X', hosts: ['x.com', 'twitter.com'], profile: (h) => `https://x.com/${h}` },
   facebook: { label: 'Facebook', hosts: ['facebook.com'] },
   linkedin: { label: 'LinkedIn', hosts: ['linkedin.com'] },
   youtube: { label: 'YouTube', hosts: ['youtube.com'] },
-  instagram: { label: 'Instagram', hosts: ['instagram.com'] },
+  instagram: { label: 'Instagram', hosts: ['instagram.com'], profile: (h) => `https://www.instagram.com/${h}/` },
 };
 
+/** A bare handle as X and Instagram write them: letters, digits, `_` and `.`, with or without `@`. */
+const BARE_HANDLE = /^@?([A-Za-z0-9_.]{1,30})$/;
+
 /**
- * Social links: a handle becomes a link only when it is an `https:` URL on the network's
- * own host (or a subdomain of it); anything else is shown as text.
+ * Social links, named by their network ("LinkedIn", "X @example"): a handle becomes a
+ * link only when it is an `https:` URL on the network's own host (or a subdomain of it),
+ * or a bare handle of a network with profile addresses; anything else is shown as text.
  */
 export function socialLinks(social: Record<string, string>) {
   return Object.entries(social).map(([network, handle]) => {
     const known = networkHosts[network];
+    const bare = BARE_HANDLE.exec(handle)?.[1];
+    if (known?.profile && bare) return { label: known.label, name: `${known.label} @${bare}`, text: handle, href: known.profile(bare) };
     let href: string | null = null;
     if (known) {
       try {
@@ -185,7 +231,7 @@ export function socialLinks(social: Record<string, string>) {
         // A handle, not a URL: shown as text.
       }
     }
-    return { label: known?.label ?? network, text: handle, href };
+    return { label: known?.label ?? network, name: known?.label ?? network, text: handle, href };
   });
 }
 
@@ -275,4 +321,12 @@ export const newsroomHome = (base: string, newsroom: Newsroom, lang: string) => 
   name: newsroomName(newsroom, lang),
   url: newsroomPageUrl(base, newsroom.slug, lang),
   logo: newsroom.logo && { src: newsroomLogoUrl(base, newsroom.slug, newsroom.logo.sha256), width: newsroom.logo.width, height: newsroom.logo.height },
+  brandStylesheet: newsroom.brandColor ? brandStylesheetUrl(base, newsroom.slug, newsroom.brandColor) : undefined,
 });
+
+/** The site's own accent, where a newsroom has no brand colour (static/site.css has the same). */
+export const DEFAULT_ACCENT = '#0b4f8a';
+
+/** The stylesheet of a brand colour: the accent of links, buttons and the header's band, and a darker one for hover. */
+export const brandStylesheet = (colour: string) =>
+  `:root { --accent: ${colour}; --accent-dark: ${colordx(colour).darken(0.08).toHex()}; }\n`;

@@ -5,6 +5,7 @@ import { writeCounter } from '../lib/db/database.js';
 import { AppError } from '../lib/errors.js';
 import { defineRoute, type RouteDefinition } from '../lib/routes.js';
 import { pathKey } from '../lib/schemas.js';
+import { interfaceLanguages } from '../lib/i18n.js';
 import { isoTime } from '../lib/time.js';
 import { findNewsroomById, findNewsroomBySlug, listNewsrooms, type Newsroom } from '../newsrooms/repository.js';
 import { getReleaseForStaff } from '../releases/operations.js';
@@ -15,7 +16,7 @@ import {
   currentPublicStamp,
   type PublicStamp,
   searchPublicReleases,
-  withdrawnAt,
+  withdrawal,
 } from '../releases/public.js';
 import { MAX_AGE_SECONDS, RenderCache, type Rendered, rendered, REVALIDATE, sendCacheable } from './cache.js';
 import {
@@ -28,9 +29,9 @@ import {
   renderReleasePage,
   renderSearchPage,
 } from './pages.js';
-import { newsroomName, translationIn } from './presenter.js';
+import { brandStylesheet, newsroomName, translationIn } from './presenter.js';
 import { ID_SEGMENT } from './output.js';
-import { serveStatic } from './static.js';
+import { faviconIco, serveStatic } from './static.js';
 import { type FileUrls, newsroomPageUrl, releasePageUrl, slugify } from './urls.js';
 import { contactVcard } from './vcard.js';
 
@@ -98,7 +99,7 @@ export function siteRoutes(ctx: AppContext): Router {
     const hit = cache.peek(key);
     if (hit) return hit;
     const html = await render();
-    return html === undefined ? undefined : cache.get(key, async () => rendered(html));
+    return html === undefined ? undefined : cache.get(key, () => rendered(html));
   };
 
   /**
@@ -133,11 +134,36 @@ export function siteRoutes(ctx: AppContext): Router {
 
   router.use('/static', serveStatic());
 
+  router.get('/:slug/brand.css', async (req, res, next) => {
+    const newsroom = await newsroomOf(pathOf(req).slug);
+    if (!newsroom?.brandColor) return next();
+    sendCacheable(req, res, {
+      body: brandStylesheet(newsroom.brandColor),
+      contentType: 'text/css; charset=utf-8',
+      lastModified: new Date(newsroom.updatedAt),
+      // Pages link it under the colour's own URL (urls.ts brandStylesheetUrl).
+      maxAge: 7 * 24 * 3600,
+    });
+  });
+
+  router.get('/favicon.ico', async (req, res) => {
+    sendCacheable(req, res, {
+      body: await faviconIco(),
+      contentType: 'image/x-icon',
+      lastModified: new Date(0), // it follows from the code alone
+      maxAge: 24 * 3600,
+    });
+  });
+
   router.get(
     '/',
     page(async (req, res) => {
+      // The language the switch chose (?lang=), else the browser's (Accept-Language), else English.
+      const chosen = typeof req.query.lang === 'string' && interfaceLanguages.includes(req.query.lang) ? req.query.lang : undefined;
+      if (!chosen) res.vary('Accept-Language');
+      const lang = chosen ?? (req.acceptsLanguages(...interfaceLanguages) || 'en');
       const stamp = await currentPublicStamp(ctx);
-      const html = await cachedPage(`front|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db)));
+      const html = await cachedPage(`front|${lang}|${stamp.version}`, async () => renderFrontPage(ctx, await listNewsrooms(ctx.db), lang));
       sendPage(req, res, html!, stamp);
     }),
   );
@@ -154,14 +180,14 @@ export function siteRoutes(ctx: AppContext): Router {
       const lang = newsroom.languages[0]!;
       res.set('Content-Disposition', `attachment; filename="${slugify(contact.name)}.vcf"`);
       sendCacheable(req, res, {
-        ...rendered(
+        ...(await rendered(
           contactVcard({
             contact,
             organisation: newsroomName(newsroom, lang),
             languages: newsroom.languages,
             url: newsroomPageUrl(base, newsroom.slug, lang),
           }),
-        ),
+        )),
         contentType: 'text/vcard; charset=utf-8',
         lastModified: stamp.lastModified,
       });
@@ -202,7 +228,7 @@ export function siteRoutes(ctx: AppContext): Router {
       const query = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
       const stamp = await currentPublicStamp(ctx, newsroom.id);
       const hits = query ? await searchPublicReleases(ctx, { newsroomId: newsroom.id, lang, query, limit: PAGE_SIZE }) : [];
-      sendPage(req, res, rendered(renderSearchPage(ctx, newsroom, lang, query, hits)), stamp);
+      sendPage(req, res, await rendered(renderSearchPage(ctx, newsroom, lang, query, hits)), stamp);
     }),
   );
 
@@ -244,7 +270,7 @@ export function siteRoutes(ctx: AppContext): Router {
         release = await getPublicRelease(ctx, id);
       } catch (error) {
         if (error instanceof AppError && error.status === 410) {
-          return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawnAt(ctx, id)));
+          return sendError(res, 410, renderGone(ctx, newsroom, lang, await withdrawal(ctx, id)));
         }
         if (error instanceof AppError && error.status === 404) return notFoundPage(res, lang, newsroom);
         throw error;
@@ -253,7 +279,7 @@ export function siteRoutes(ctx: AppContext): Router {
       if (release.newsroomId !== newsroom.id || !translation) return notFoundPage(res, lang, newsroom);
       const shown = release;
       html = await releasePages.get(key, async () => ({
-        ...rendered(await renderReleasePage(ctx, newsroom, shown, lang)),
+        ...(await rendered(await renderReleasePage(ctx, newsroom, shown, lang))),
         titleSlug: slugify(translation.title),
       }));
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
+import sharp from 'sharp';
 import { projectRoot } from '../lib/config.js';
 import { staticUrl } from './urls.js';
 
@@ -27,3 +28,32 @@ export function assetUrl(base: string, file: string): string {
 
 export const serveStatic = (): RequestHandler =>
   express.static(staticDir, { maxAge: '7d', index: false, redirect: false, fallthrough: true, dotfiles: 'ignore' });
+
+/** An ICO file holding one PNG (allowed since Windows Vista, read by every browser). */
+function icoHolding(png: Buffer, size: number): Buffer {
+  const header = Buffer.alloc(22);
+  header.writeUInt16LE(1, 2); // type: icon
+  header.writeUInt16LE(1, 4); // one image
+  header.writeUInt8(size, 6);
+  header.writeUInt8(size, 7);
+  header.writeUInt16LE(1, 10); // colour planes
+  header.writeUInt16LE(32, 12); // bits per pixel
+  header.writeUInt32LE(png.length, 14);
+  header.writeUInt32LE(header.length, 18); // where the image starts
+  return Buffer.concat([header, png]);
+}
+
+let favicon: Promise<Buffer> | undefined;
+
+/**
+ * /favicon.ico for clients that ask for it without reading the page (feed readers, link
+ * previews, bookmarks): static/favicon.svg as a 32 px PNG in an ICO, made once per process.
+ */
+export function faviconIco(): Promise<Buffer> {
+  favicon ??= sharp(path.join(staticDir, 'favicon.svg'), { density: 300 })
+    .resize(32, 32)
+    .png()
+    .toBuffer()
+    .then((png) => icoHolding(png, 32));
+  return favicon;
+}

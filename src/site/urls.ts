@@ -48,6 +48,13 @@ export const staffFileUrls: FileUrls = {
 export const newsroomLogoUrl = (base: string, newsroom: string, sha256: string) =>
   `${base}/files/logo/${seg(newsroom)}/${seg(sha256)}.png`;
 
+/**
+ * A newsroom's brand colour as a stylesheet (the pages' CSP takes no inline style), named
+ * by the colour: a new colour is a new URL, so it is cached for long.
+ */
+export const brandStylesheetUrl = (base: string, newsroom: string, colour: string) =>
+  `${base}/${seg(newsroom)}/brand.css?c=${colour.replace('#', '')}`;
+
 /** A readable URL segment from a title: "Ålands väg 2026!" -> "alands-vag-2026". */
 export function slugify(title: string): string {
   const slug = title
@@ -106,6 +113,8 @@ export const contactVcardUrl = (base: string, newsroom: string, contactId: strin
 
 /** The front page and the feeds of every newsroom together. */
 export const frontPageUrl = (base: string) => `${base}/`;
+/** The front page in one interface language, whatever the visitor's browser asks for (the language switch). */
+export const frontPageInUrl = (base: string, lang: string) => `${base}/?lang=${seg(lang)}`;
 export const allFeedUrl = (base: string, format: 'rss.xml' | 'atom.xml' | 'feed.json') => `${base}/${format}`;
 
 export const sitemapUrl = (base: string) => `${base}/sitemap.xml`;
@@ -115,6 +124,9 @@ export const staticUrl = (base: string, file: string) => `${base}/static/${file}
 
 /** Where the subscribe form posts (the API endpoint also takes a plain HTML form). */
 export const subscribeUrl = (base: string, newsroom: string) => `${base}/api/newsrooms/${seg(newsroom)}/subscriptions`;
+/** Where the subscribe form's post sends the browser (303): "check your email", on the site. */
+export const subscriptionRequestedUrl = (base: string, newsroom: string, lang: string) =>
+  `${base}/${seg(newsroom)}/${seg(lang)}/subscription-requested`;
 
 /** Subscription links in emails: `token` is opaque (a confirmation token, or a signed subscriber id). */
 export const confirmSubscriptionUrl = (base: string, token: string) => `${base}/subscriptions/confirm/${seg(token)}`;

@@ -65,11 +65,18 @@ export interface ConfirmationEmail {
   text: string;
 }
 
+/**
+ * The double opt-in email. `invited`: staff invited the address (a CSV upload), so it
+ * says that the newsroom invites the reader, not that someone asked.
+ */
 export async function renderConfirmationEmail(data: {
   lang: string;
   newsroomName: string;
   email: string;
   confirmUrl: string;
+  invited?: boolean;
+  /** The newsroom's brand colour for the button (dark enough for white text). */
+  accent?: string;
 }): Promise<ConfirmationEmail> {
   const mjml = template('email/confirm.mjml')(data);
   // Loaded on first use: it is large, and a web-only process never sends.
@@ -77,7 +84,7 @@ export async function renderConfirmationEmail(data: {
   const { html, errors } = await mjml2html(mjml, { validationLevel: 'strict' });
   if (errors?.length) throw new Error(`confirmation email MJML: ${errors.map((e) => e.formattedMessage).join('; ')}`);
   return {
-    subject: t(data.lang, 'subscriptions.email.subject', { newsroom: data.newsroomName }),
+    subject: t(data.lang, data.invited ? 'subscriptions.invitationEmail.subject' : 'subscriptions.email.subject', { newsroom: data.newsroomName }),
     html,
     text: template('email/confirm.txt.hbs')(data),
   };
@@ -111,6 +118,8 @@ export async function sendConfirmationEmail(ctx: AppContext, confirmationId: str
       newsroomName,
       email: subscriber.email,
       confirmUrl: confirmSubscriptionUrl(ctx.config.publicUrl, token),
+      invited: confirmation.source === 'invitation',
+      accent: newsroom.brandColor ?? undefined,
     });
     await ctx.mailer.send({
       from: { name: newsroomName, address: ctx.config.mailFrom },

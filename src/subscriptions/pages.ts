@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
 import { findNewsroomBySlug, type Newsroom } from '../newsrooms/repository.js';
-import { confirmSubscriptionUrl, preferencesUrl, unsubscribeUrl } from '../site/urls.js';
+import { confirmSubscriptionUrl, preferencesUrl, subscriptionRequestedUrl, unsubscribeUrl } from '../site/urls.js';
 import { isFormPost, listField, readForm } from './form.js';
 import {
   type ConfirmationView,
@@ -54,7 +54,16 @@ export function subscriptionPages(ctx: AppContext): Router {
       if (error instanceof AppError && error.status === 422) return message(res, 422, lang, newsroom, 'invalid');
       throw error;
     }
-    message(res, 202, lang, newsroom, 'requested', { email: parsed.data.email });
+    // Post/redirect/get: a reload shows the page again rather than posting again, and the
+    // address the browser shows is the site's, not the API's. The page names no address.
+    res.redirect(303, subscriptionRequestedUrl(base, newsroom.slug, lang));
+  });
+
+  router.get('/:slug/:lang/subscription-requested', async (req: Request, res: Response, next: NextFunction) => {
+    const newsroom = await findNewsroomBySlug(ctx.db, String(req.params.slug));
+    const lang = String(req.params.lang);
+    if (!newsroom?.languages.includes(lang)) return next();
+    message(res, 200, lang, newsroom, 'requested');
   });
 
   const showConfirmation = (res: Response, view: ConfirmationView, token: string) => {

@@ -3,7 +3,8 @@ import { csvLines } from '../lib/csv.js';
 import { interfaceLanguage, t } from '../lib/i18n.js';
 import { template } from '../lib/templates.js';
 import type { Newsroom } from '../newsrooms/repository.js';
-import { frontPageUrl, newsroomPageUrl, staticUrl } from '../site/urls.js';
+import { newsroomHome } from '../site/presenter.js';
+import { frontPageUrl, staticUrl } from '../site/urls.js';
 import { newsroomName } from './operations.js';
 import type { dataHeldAbout } from './operations.js';
 import type { Subscriber } from './repository.js';
@@ -102,7 +103,7 @@ export function sendPage(res: Response, base: string, status: number, lang: stri
     pageTitle: newsroom ? `${content.title} – ${newsroomName(newsroom, lang)}` : content.title,
     stylesheetUrl: staticUrl(base, 'site.css'),
     homeUrl: frontPageUrl(base),
-    newsroom: newsroom && { name: newsroomName(newsroom, lang), url: newsroomPageUrl(base, newsroom.slug, lang) },
+    newsroom: newsroom && newsroomHome(base, newsroom, lang),
     unsubscribeLabel: t(ui, 'subscriptions.unsubscribe.button'),
     ...content,
     action: content.action && { ...content.action, fields: Object.entries(content.action.fields ?? {}).map(([name, value]) => ({ name, value })) },

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Router } from 'express';
+import { noticeReport } from '../../notices/operations.js';
 import type { AppContext } from '../../context.js';
 import { type DeliveryCounts, deliveryCounts, tally } from '../../delivery/counts.js';
 import { countReleaseBounces } from '../../bounces/repository.js';
@@ -65,9 +66,11 @@ export async function readProgress(ctx: AppContext, releaseId: string): Promise<
 export async function renderDeliveryReport(ctx: AppContext, releaseId: string, newsroom: Newsroom, lang: string): Promise<string> {
   const [report, bounces] = await Promise.all([deliveryReport(ctx.db, releaseId, { limit: 20, offset: 0 }), countReleaseBounces(ctx.db, releaseId)]);
   const languages = [...new Set(report.counts.map((c) => c.language).filter((l): l is string => !!l))];
+  const notices = await noticeReport(ctx, releaseId);
   return reportView({
     lang,
     timezone: newsroom.timezone,
+    notices: notices.map((n) => ({ ...n, kind: t(lang, `admin.corrections.kind.${n.kind}`) })),
     languages: languages.map((code) => ({ name: languageName(code, lang), ...tally(report.counts.filter((c) => c.language === code)) })),
     bounces,
     failures: report.failures,

@@ -17,7 +17,7 @@ import { contactForm, contactInput } from '../contacts/form.js';
 import { CSRF_FIELD } from '../csrf.js';
 import { attempt, list, parseWith } from '../forms.js';
 import { param, type StaffPages } from '../staff.js';
-import { FormState, langOf, languageName, pageHeaders, problemText } from '../views.js';
+import { fieldErrorText, FormState, langOf, languageName, pageHeaders, problemText } from '../views.js';
 import { instantToZoned, zonedToInstant } from '../zoned.js';
 import { readProgress, renderDeliveryReport, showsWhile, stateView } from './deliveries.js';
 import { backToRelease, loadRelease } from './release.js';
@@ -76,7 +76,20 @@ function releaseInput(form: URLSearchParams, newsroom: Newsroom, lang: string, r
     keywords,
     contactIds: form.getAll('contactIds'),
     event: eventInput(form, newsroom, lang),
+    change: changeInput(form, newsroom),
   };
+}
+
+/**
+ * What kind of edit of a published release the form says it is (the API's `change`): a
+ * correction with the notes written, or a minor edit; none when nothing is chosen.
+ */
+function changeInput(form: URLSearchParams, newsroom: Newsroom) {
+  const kind = form.get('change.kind');
+  if (!kind) return undefined;
+  if (kind !== 'correction') return { kind };
+  const notes = newsroom.languages.map((code) => [code, (form.get(`change.note.${code}`) ?? '').trim()] as const);
+  return { kind, note: Object.fromEntries(notes.filter(([, note]) => note)) };
 }
 
 export interface EditorState {
@@ -131,6 +144,16 @@ export async function showEditor(
     };
   });
   fieldNames.push('translations', 'event', ...EVENT_FIELDS.map((name) => `event.${name}`));
+  const chosenKind = form.values.get('change.kind');
+  const change = {
+    // Its own errors only: a note's show at the note.
+    field: { ...form.field('change'), errors: form.errors.filter((e) => e.path === 'change').map((e) => fieldErrorText(lang, e)) },
+    correction: chosenKind === 'correction',
+    minor: chosenKind === 'minor',
+    // A note for each language the release is written in (a new one's after saving it).
+    notes: (release?.translations ?? []).map(({ lang: code }) => ({ name: languageName(code, lang), field: form.field(`change.note.${code}`) })),
+  };
+  fieldNames.push('change', ...(release?.translations ?? []).map(({ lang: code }) => `change.note.${code}`));
   const eventTime = (iso: string | null | undefined) => (iso ? instantToZoned(iso, newsroom.timezone) : '');
   const event = {
     hasErrors: form.errors.some((e) => e.path === 'event' || e.path.startsWith('event.')),
@@ -188,6 +211,18 @@ export async function showEditor(
     types: releaseTypes.map((value) => ({ value, label: t(lang, `common.type.${value}`), selected: value === type })),
     typeField: form.field('type'),
     event,
+    change,
+    corrections: (release?.corrections ?? []).map((c) => ({
+      kind: t(lang, `admin.corrections.kind.${c.kind}`),
+      at: c.at,
+      note: c.note[lang] ?? Object.values(c.note)[0] ?? '',
+      notifiedAt: c.noticeClaimedAt,
+      // Those who got the release may be told of a correction while it is public, of its withdrawal after.
+      notifyUrl:
+        !c.noticeClaimedAt && ((c.kind === 'correction' && state === 'published') || (c.kind === 'withdrawal' && state === 'withdrawn'))
+          ? `/admin/releases/${encodeURIComponent(release!.id)}/corrections/${encodeURIComponent(c.id)}/notify`
+          : undefined,
+    })),
     contactsField: form.field('contactIds'),
     contacts: contacts.map((c) => ({ id: c.id, name: c.name, title: c.title[lang] ?? Object.values(c.title)[0] ?? '', checked: selected.includes(c.id) })),
     summary: form.summary(fieldNames),
@@ -239,7 +274,7 @@ export function editorPages(router: Router, pages: StaffPages): void {
     const newsroom = await workingNewsroom(res, session);
     if (!newsroom) return;
     const outcome = await attempt(() => {
-      const input = releaseInput(form, newsroom, langOf(res));
+      const { change: _none, ...input } = releaseInput(form, newsroom, langOf(res));
       return createRelease(ctx, newsroom, parseWith(createReleaseBody, { ...input, translations: Object.fromEntries(Object.entries(input.translations).filter(([, v]) => v)) }));
     });
     if (outcome.error) return refusedEdit(req, res, newsroom, undefined, form, outcome.error);

@@ -4,10 +4,10 @@ import { t } from '../../lib/i18n.js';
 import { isoTime } from '../../lib/time.js';
 import { publishRelease, scheduleRelease, unscheduleRelease, withdrawRelease } from '../../releases/operations.js';
 import type { Release } from '../../releases/repository.js';
-import { scheduleBody } from '../../releases/schemas.js';
+import { scheduleBody, withdrawBody } from '../../releases/schemas.js';
 import { attempt, parseWith, text } from '../forms.js';
 import { confirmView, param, type StaffPages } from '../staff.js';
-import { FormState, langOf, problemText } from '../views.js';
+import { FormState, langOf, languageName, problemText } from '../views.js';
 import { zonedToInstant } from '../zoned.js';
 import { showEditor } from './editor.js';
 import { backToRelease, loadRelease } from './release.js';
@@ -43,7 +43,17 @@ export function lifecyclePages(router: Router, pages: StaffPages): void {
     backToRelease(res, release, '#schedule');
   }));
 
-  const lifecycle = { unschedule: unscheduleRelease, publish: publishRelease, withdraw: withdrawRelease } as const;
+  /** The public reasons written on the withdraw form, in the release's languages. */
+  const reasonInput = (form: URLSearchParams, release: Release) =>
+    Object.fromEntries(
+      release.translations.map(({ lang }) => [lang, (form.get(`reason.${lang}`) ?? '').trim()] as const).filter(([, reason]) => reason),
+    );
+  const lifecycle = {
+    unschedule: (_form: URLSearchParams, release: Release) => unscheduleRelease(ctx, release),
+    publish: (_form: URLSearchParams, release: Release) => publishRelease(ctx, release),
+    withdraw: (form: URLSearchParams, release: Release) =>
+      withdrawRelease(ctx, release, parseWith(withdrawBody, { reason: reasonInput(form, release) }).reason),
+  } as const;
   type Action = keyof typeof lifecycle;
 
   for (const action of Object.keys(lifecycle) as Action[]) {
@@ -60,6 +70,16 @@ export function lifecyclePages(router: Router, pages: StaffPages): void {
           cancel: `/admin/releases/${encodeURIComponent(release.id)}`,
           version: release.version,
           danger: action === 'withdraw',
+          // A withdrawal may say why, in public: the release's 410 pages show it.
+          ...(action === 'withdraw'
+            ? {
+                hint: t(lang, 'admin.confirm.withdraw.reasonHint'),
+                fields: release.translations.map(({ lang: code }) => ({
+                  field: new FormState(lang).field(`reason.${code}`),
+                  label: t(lang, 'admin.confirm.withdraw.reason', { language: languageName(code, lang) }),
+                })),
+              }
+            : {}),
         });
       }));
     }
@@ -67,7 +87,7 @@ export function lifecyclePages(router: Router, pages: StaffPages): void {
       const { release, newsroom } = await loadRelease(ctx, session, param(req, 'id'));
       const outcome = await attempt(async () => {
         sameVersion(form, release);
-        return lifecycle[action](ctx, release);
+        return lifecycle[action](form, release);
       });
       if (outcome.error) return showEditor(pages, req, res, newsroom, release, { problem: problemText(langOf(res), outcome.error), conflict: outcome.error.status === 409 }, outcome.error.status);
       backToRelease(res, release, '#schedule');

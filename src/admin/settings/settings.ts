@@ -12,7 +12,7 @@ import { attempt, list, orNull, parseWith, text } from '../forms.js';
 import type { StaffPages } from '../staff.js';
 import { FormState, isShownRefusal, langOf, languageName, problemText, uploadProblemText } from '../views.js';
 
-/* The working newsroom's settings: names, boilerplate, languages, time zone, links, logo. */
+/* The working newsroom's settings: names, boilerplate, languages, time zone, links, brand colour, logo. */
 
 const view = templateBeside(import.meta.url, 'settings.hbs');
 
@@ -33,13 +33,14 @@ function parseSocial(value: string): Record<string, string> {
 export function settingsPages(router: Router, { ctx, show, staff, post, workingNewsroom }: StaffPages): void {
   async function showSettings(req: Request, res: Response, newsroom: Newsroom, state: FormState, extra: Record<string, unknown> = {}, status = 200) {
     const lang = langOf(res);
-    const names = ['languages', 'timezone', 'website', 'social', ...newsroom.languages.flatMap((code) => [`name.${code}`, `boilerplate.${code}`])];
+    const names = ['languages', 'timezone', 'website', 'social', 'brandColor', ...newsroom.languages.flatMap((code) => [`name.${code}`, `boilerplate.${code}`])];
     await show(req, res, view, t(lang, 'admin.settings.title'), {
       slug: newsroom.slug,
       languagesField: state.field('languages', newsroom.languages.join(', ')),
       timezoneField: state.field('timezone', newsroom.timezone),
       websiteField: state.field('website', newsroom.website ?? ''),
       socialField: state.field('social', Object.entries(newsroom.social).map(([k, v]) => `${k} = ${v}`).join('\n')),
+      brandColorField: state.field('brandColor', newsroom.brandColor ?? ''),
       texts: newsroom.languages.map((code) => ({
         code,
         name: languageName(code, lang),
@@ -74,6 +75,7 @@ export function settingsPages(router: Router, { ctx, show, staff, post, workingN
           timezone: text(form, 'timezone'),
           website: orNull(text(form, 'website')),
           social: parseSocial(form.get('social') ?? ''),
+          brandColor: orNull(text(form, 'brandColor')),
         }),
       ),
     );

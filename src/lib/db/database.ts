@@ -29,6 +29,9 @@ import { sessionFlash } from './migrations/0016_session_flash.js';
 import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
 import { signInFailures } from './migrations/0018_sign_in_failures.js';
 import { bounces } from './migrations/0027_bounces.js';
+import { releaseCorrections } from './migrations/0029_release_corrections.js';
+import { correctionNotices } from './migrations/0030_correction_notices.js';
+import { brandColour } from './migrations/0021_brand_colour.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -87,6 +90,10 @@ export function openStore(databaseUrl: string, options: { schema?: string } = {}
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 10,
+    // A database that does not answer must not hold a request until the operating
+    // system gives up on the connection: after this the request is a 503 (errors.ts).
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
@@ -96,6 +103,9 @@ export function openStore(databaseUrl: string, options: { schema?: string } = {}
       }) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server closed (a restart, a fail-over) is dropped by the pool,
+  // and the next query reports the outage; without a listener its 'error' would end the process.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', schema: options.schema, url: databaseUrl, destroy: () => db.destroy() };
 }
@@ -203,6 +213,9 @@ export async function migrate(store: Store): Promise<void> {
     '0017_events_and_revisions': eventsAndRevisions(store.dialect),
     '0018_sign_in_failures': signInFailures(store.dialect),
     '0027_bounces': bounces(store.dialect),
+    '0029_release_corrections': releaseCorrections(store.dialect),
+    '0030_correction_notices': correctionNotices(store.dialect),
+    '0021_brand_colour': brandColour(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

@@ -16,6 +16,8 @@ export interface NewsroomTable {
   logo_sha256: string | null; // the blob of the logo (a PNG), if any
   logo_width: number | null;
   logo_height: number | null;
+  /** 0021: the brand colour, `#rrggbb` in lower case, or null for the site's own. */
+  brand_color: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -255,6 +257,36 @@ export interface SignInFailureTable {
   failed_at: string;
 }
 
+/** 0029: a change to a release after publication: an edit (correction or minor) or its withdrawal. */
+export interface ReleaseCorrectionTable {
+  id: string;
+  release_id: string;
+  kind: string; // correction | minor | withdrawal
+  revision: number; // the release's revision after the change
+  fields: Generated<string>; // JSON array of the fields an edit changed
+  note: Generated<string>; // JSON { lang: text }: a correction's note, a withdrawal's reason
+  created_at: string;
+  notice_claimed_at: string | null; // when staff had those who got the release notified (once)
+}
+
+/** 0030: a correction (or withdrawal) notice to one recipient of the release, by its delivery. */
+export interface CorrectionNoticeTable {
+  correction_id: string;
+  delivery_id: string;
+  release_id: string;
+  subscriber_id: string;
+  language: string;
+  status: string; // queued | sending | sent | failed | skipped, as deliveries
+  attempts: Generated<number>;
+  claimed_at: string | null;
+  claimed_by: string | null;
+  sent_at: string | null;
+  smtp_response: string | null;
+  message_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -278,6 +310,8 @@ export interface Database {
   invitation_budgets: InvitationBudgetTable;
   admin_sessions: AdminSessionTable;
   sign_in_failures: SignInFailureTable;
+  release_corrections: ReleaseCorrectionTable;
+  correction_notices: CorrectionNoticeTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
