@@ -16,8 +16,12 @@ RUN npm run build && npm prune --omit=dev
 
 # Run: production dependencies and compiled code only, as uid 1000 (the image's `node`
 # user). Writes go to /app/data only, so a read-only root filesystem works.
+# NODE_OPTIONS bounds V8's heap: without it V8 grows its heap lazily up to a size taken
+# from the machine's (or container's) memory; the compose files give workers 128 MB
+# (README: "Memory").
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=192 \
     PORT=3000 \
     HEALTH_PORT=3001 \
     DATABASE_URL=sqlite:/app/data/newsroom.db \

@@ -25,6 +25,8 @@ import { releaseRoutes } from './releases/routes.js';
 import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
 import { subscriptionPages } from './subscriptions/pages.js';
 import { subscriptionRoutes } from './subscriptions/routes.js';
+import { indexNowRoutes } from './indexnow/routes.js';
+import { websubRoutes } from './websub/routes.js';
 
 /** Links that are their own credential (confirmation, preferences, unsubscribe) never reach the log. */
 const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/)[^/?#]+/;
@@ -48,6 +50,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...fileRoutes(ctx),
     ...sitePreviewRoutes(ctx),
     ...subscriptionRoutes(ctx),
+    ...websubRoutes(ctx),
   ];
 }
 
@@ -95,6 +98,7 @@ export function buildApp(ctx: AppContext): Express {
   app.use(queueDashboard(ctx));
   app.use('/admin', adminRoutes(ctx));
   // Feeds, ninjs and calendars first: their paths are more specific than the site's release pages.
+  app.use(indexNowRoutes(ctx));
   app.use(feedRoutes(ctx));
   app.use(ninjsRoutes(ctx));
   app.use(calendarRoutes(ctx));

@@ -8,6 +8,7 @@ import type { PublicationQueue } from './publication/queue.js';
 import type { DeliveryQueue } from './delivery/queue.js';
 import type { FileStore } from './attachments/storage.js';
 import type { SubscriptionMailQueue } from './subscriptions/mail.js';
+import type { AggregatorQueue } from './aggregators/queue.js';
 
 /** What every component's operations get: built once at start (see main.ts). */
 export interface AppContext {
@@ -24,5 +25,7 @@ export interface AppContext {
   subscriptionMail: SubscriptionMailQueue;
   /** Send jobs of release emails (ids only; the deliveries table is the truth). */
   deliveries: DeliveryQueue;
+  /** WebSub and IndexNow jobs (ids only; release_events and the websub tables are the truth). */
+  aggregators: AggregatorQueue;
   mailer: Mailer;
 }

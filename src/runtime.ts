@@ -9,6 +9,7 @@ import type { Clock } from './lib/time.js';
 import { createPublicationQueue } from './publication/queue.js';
 import { createSubscriptionMailQueue } from './subscriptions/mail.js';
 import { createDeliveryQueue } from './delivery/queue.js';
+import { createAggregatorQueue } from './aggregators/queue.js';
 
 /** An upload whose temp file has not changed for this long was cut off by a crash. */
 const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
@@ -42,6 +43,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     subscriptionMail: createSubscriptionMailQueue(queueSettings),
     mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, poolSize: config.smtpPoolSize, dkim: config.dkim }),
     deliveries: createDeliveryQueue(queueSettings),
+    aggregators: createAggregatorQueue(queueSettings),
   };
 }
 
@@ -49,6 +51,7 @@ export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.publication.close();
   await ctx.subscriptionMail.close();
   await ctx.deliveries.close();
+  await ctx.aggregators.close();
   ctx.mailer.close();
   ctx.clock.close?.();
   await ctx.store.destroy();

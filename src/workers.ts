@@ -5,13 +5,15 @@ import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
 import { startDeliveryWorker } from './delivery/worker.js';
 import { startSubscriptionMailWorker } from './subscriptions/mail.js';
+import { startAggregatorWorker } from './aggregators/worker.js';
 
 /**
  * Every background worker of the worker role; main.ts starts them in order and closes
- * them all. Delivery comes first: publication may start a fan-out as soon as it starts.
+ * them all. Delivery and aggregators come first: publication may start a fan-out and dispatch events as soon as it starts.
  */
 const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [
   startDeliveryWorker,
+  startAggregatorWorker,
   startPublicationWorker,
   startSubscriptionMailWorker,
   startBlobSweeper,

@@ -264,8 +264,13 @@ describe('staff app in Chromium', () => {
     // The page took over the version the publication gave: an edit saves, no conflict.
     await page.getByRole('tab', { name: 'Finnish' }).click();
     await page.locator('#f-translations-fi-lead').fill('Kaupunki avaa uuden kirjaston maanantaina.');
+    // Public now: the edit says what it is (the question appeared with the status).
+    await page.getByLabel('Correction: shown with a note').check();
+    await page.locator('#f-change-note-fi').fill('Avajaispäivä lisätty.');
+    await page.locator('#f-change-note-sv').fill('Öppningsdagen tillagd.');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved.').waitFor();
+    await expect(page.locator('#corrections').textContent()).resolves.toContain('Avajaispäivä lisätty.');
     await page.goto(`${base}/admin/releases?status=published`);
     await checkAccessibility(page, 'releases (published)');
     await shot(page, '06b-releases-published');

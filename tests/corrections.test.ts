@@ -27,12 +27,17 @@ const jsonLdOf = (html: string) =>
 const note = { fi: 'Avajaispäivä korjattu tiistaiksi.', sv: 'Öppningsdagen rättad till tisdag.' };
 
 describe('editing a published release', () => {
-  it('needs its kind: a correction with a note in each language, or a minor edit', async () => {
+  it('takes an edit that does not say its kind as a minor edit (as the API always did)', async () => {
+    const release = await publish((await buildRelease(t, newsroom)).id);
+    const edited = (await patch(release.id, { translations: { fi: { lead: 'Uusi johdanto.' } } }).expect(200)).body;
+    expect(edited.status).toBe('published');
+    expect(edited.corrections).toEqual([expect.objectContaining({ kind: 'minor', fields: ['translations.fi.lead'], note: {} })]);
+  });
+
+  it('needs a correction to have a note in each language, and a minor edit none', async () => {
     const release = await publish((await buildRelease(t, newsroom)).id);
     const fi = { body: 'Kirjasto avataan **tiistaina**.' };
 
-    const bare = await patch(release.id, { translations: { fi } }).expect(422);
-    expect(bare.body.errors).toEqual([expect.objectContaining({ path: 'change' })]);
     const noSv = await patch(release.id, { translations: { fi }, change: { kind: 'correction', note: { fi: note.fi } } }).expect(422);
     expect(noSv.body.errors).toEqual([expect.objectContaining({ path: 'change.note.sv' })]);
     const foreign = await patch(release.id, { translations: { fi }, change: { kind: 'correction', note: { ...note, en: 'x' } } }).expect(422);

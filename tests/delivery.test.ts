@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { startDeliveryWorker } from '../src/delivery/worker.js';
+import { recoverDeliveries, startDeliveryWorker } from '../src/delivery/worker.js';
 import { healthListener } from '../src/health/server.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
@@ -128,6 +128,32 @@ describe('delivery at publication', () => {
     expect(sink.received.filter((m) => m.mail.subject === 'Nytt bibliotek öppnas' || m.mail.subject === 'Uusi kirjasto avataan')).toHaveLength(4);
   });
 
+  it("attaches an invitation's event as event.ics (iCalendar, the newsroom's time zone), and nothing to other releases", async () => {
+    const { t, sink } = r;
+    const room = await buildNewsroom(t);
+    const [reader] = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, room.slug), [{ languages: ['sv'] }]);
+    const invitation = await buildRelease(t, room, {
+      type: 'invitation',
+      event: { startsAt: '2030-01-14T10:00:00+02:00', endsAt: '2030-01-14T11:30:00+02:00', place: 'Stadshuset' },
+    });
+    await publishNow(t, room, invitation);
+    const plain = await buildRelease(t, room, { translations: { sv: { title: 'Inget evenemang', lead: 'L.', body: 'B.' } }, keywords: {} });
+    await publishNow(t, room, plain);
+    expect(await until(() => mailsTo(sink, reader!.email).length >= 2)).toBe(true);
+
+    const [withEvent, withoutEvent] = ['Nytt bibliotek öppnas', 'Inget evenemang'].map((subject) => mailsTo(sink, reader!.email).find((m) => m.mail.subject === subject)!.mail);
+    expect(withoutEvent!.attachments).toEqual([]);
+    expect(withEvent!.attachments).toHaveLength(1);
+    const ics = withEvent!.attachments[0]!;
+    expect(ics.filename).toBe('event.ics');
+    expect(ics.contentType).toBe('text/calendar');
+    const text = ics.content.toString('utf8');
+    expect(text).toContain('BEGIN:VEVENT');
+    expect(text).toContain('DTSTART;TZID=Europe/Helsinki:20300114T100000');
+    expect(text).toContain('LOCATION:Stadshuset');
+    expect(text).toContain(`UID:${invitation.id}`);
+  });
+
   it('sends a scheduled release at its time, and at the new time after a reschedule; nothing once unscheduled', async () => {
     const { t, sink } = r;
     const room = await buildNewsroom(t);
@@ -219,6 +245,47 @@ describe('delivery at publication', () => {
     expect(body.sent + body.skipped).toBe(300);
     await sleep(1000);
     expect(sink.received.filter((m) => m.mail.subject === 'Vedetään pois').length).toBe(received);
+  }, 40_000);
+
+  it("takes over a dead process's claims as soon as its liveness lapses (default claim timeout), and leaves a live one's", async () => {
+    const { t, sink } = r;
+    const room = await buildNewsroom(t);
+    const [deadsReader, livesReader] = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, room.slug), [{ languages: ['fi'] }, { languages: ['fi'] }]);
+    const release = await buildRelease(t, room);
+    await publishNow(t, room, release);
+    expect(await until(() => mailsTo(sink, deadsReader!.email).length === 1 && mailsTo(sink, livesReader!.email).length === 1)).toBe(true);
+    expect(t.ctx.config.deliveryClaimTimeoutMs).toBe(300_000);
+
+    const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+    // Claims as two other processes would leave them.
+    for (const [reader, owner] of [[deadsReader!, 'dead-process'], [livesReader!, 'live-process']] as const) {
+      await t.ctx.db
+        .updateTable('deliveries')
+        .set({ status: 'sending', claimed_by: owner, claimed_at: ago(1000) })
+        .where('release_id', '=', release.id)
+        .where('subscriber_id', '=', reader.id)
+        .execute();
+    }
+    // Two other processes: one stopped renewing 30 s ago, one alive (dated a minute ahead, so
+    // that it stays alive however slowly this test runs). Rows after the claims: this
+    // process's own liveness tick may take over as soon as they exist.
+    await t.ctx.db
+      .insertInto('worker_liveness')
+      .values([
+        { owner: 'dead-process', started_at: ago(60_000), renewed_at: ago(30_000) },
+        { owner: 'live-process', started_at: ago(60_000), renewed_at: ago(-60_000) },
+      ])
+      .execute();
+    await recoverDeliveries(t.ctx, false);
+    expect(await until(() => mailsTo(sink, deadsReader!.email).length === 2)).toBe(true);
+    const states = await t.ctx.db.selectFrom('deliveries').select(['subscriber_id', 'status', 'claimed_by']).where('release_id', '=', release.id).execute();
+    expect(states.find((d) => d.subscriber_id === livesReader!.id)).toMatchObject({ status: 'sending', claimed_by: 'live-process' });
+    expect(await until(async () => (await report(t, room, release.id)).sent === 1)).toBe(true);
+    expect(mailsTo(sink, livesReader!.email)).toHaveLength(1);
+    const owners = (await t.ctx.db.selectFrom('worker_liveness').select('owner').execute()).map((o) => o.owner);
+    expect(owners).toContain('live-process');
+    expect(owners).not.toContain('dead-process');
+    await t.ctx.db.deleteFrom('worker_liveness').where('owner', '=', 'live-process').execute();
   }, 40_000);
 
   it('answers /metrics in Prometheus format to the admin token, and on the health port; shows the queue dashboard to the admin token only', async () => {

@@ -147,6 +147,8 @@ const jsonFeed = z.strictObject({
   home_page_url: absoluteUrl.optional(),
   feed_url: absoluteUrl.optional(),
   description: z.string().optional(),
+  hubs: z.array(z.strictObject({ type: z.string().min(1), url: absoluteUrl })).optional(), // JSON Feed 1.1: WebSub
+
   language: z.string().optional(),
   authors: z.array(author).optional(),
   items: z.array(

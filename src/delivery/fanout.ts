@@ -14,12 +14,13 @@ import {
   type Recipient,
 } from './repository.js';
 import { sendJobs } from './queue.js';
+import { dispatchEvents } from '../aggregators/dispatch.js';
 
 /*
  * The fan-out: once a release is announced, one delivery row per subscriber who gets it,
  * written page by page (keyset on the subscriber id), with their send jobs queued as
  * each page is written. The fanouts row records the cursor, so a fan-out cut off by a
- * crash is resumed (see recovery.ts); the unique (release, subscriber) makes any
+ * crash is resumed (see worker.ts, recoverDeliveries); the unique (release, subscriber) makes any
  * repetition harmless.
  */
 
@@ -48,6 +49,8 @@ export async function publicReleaseOrNone(ctx: AppContext, releaseId: string): P
  */
 export async function announceAndDeliver(ctx: AppContext, releaseId?: string): Promise<string[]> {
   const announced = await claimAnnouncements(ctx.db, isoTime(ctx.clock.now()), processOwner, releaseId);
+  // WebSub and IndexNow first: their jobs are few and quick to queue, the fan-out may be long.
+  if (announced.length) await dispatchEvents(ctx).catch((err) => ctx.logger.error({ err }, 'release events not dispatched; the sweep tries again'));
   for (const id of announced) {
     ctx.logger.info({ releaseId: id }, 'release announced: delivery starts');
     await fanOut(ctx, id, null);

@@ -25,6 +25,13 @@ export const deliveryMetrics = {
   retried: new Counter({ name: 'newsroom_emails_retried_total', help: 'Temporary send failures put back for another attempt (this process)', registers: [registry] }),
 };
 
+/** What this process told aggregators (src/websub, src/indexnow). */
+export const aggregatorMetrics = {
+  websub: new Counter({ name: 'newsroom_websub_distributions_total', help: 'WebSub content distributions by outcome (this process)', labelNames: ['outcome'], registers: [registry] }),
+  indexNowUrls: new Counter({ name: 'newsroom_indexnow_urls_submitted_total', help: 'URLs accepted by the IndexNow endpoint (this process)', registers: [registry] }),
+  indexNowFailures: new Counter({ name: 'newsroom_indexnow_failures_total', help: 'IndexNow requests that failed (this process; retried)', registers: [registry] }),
+};
+
 /** Each scrape installs the context it reads from (there is one per process; tests make several). */
 let current: AppContext | undefined;
 

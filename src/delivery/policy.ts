@@ -33,6 +33,17 @@ export const retryDelayMs = (attempts: number) => Math.min(600_000, 1000 * 2 ** 
 /** Permanent failures (5xx) on this many releases unsubscribe the address. */
 export const SUPPRESS_AFTER_HARD_BOUNCES = 2;
 
+/**
+ * Liveness: each worker process renews its row this often, and looks for dead ones.
+ * A row not renewed for LIVENESS_STALE_MS (five renewals missed: a busy event loop or a
+ * slow database must not pass for death) is a dead process, whose claims and fan-outs
+ * are taken over at once. After a kill -9 the others (or the restarted process) take
+ * over within LIVENESS_STALE_MS + LIVENESS_EVERY_MS = 12 s; the claim timeout
+ * (DELIVERY_CLAIM_TIMEOUT_S) stays as the last resort, for owners without a row.
+ */
+export const LIVENESS_EVERY_MS = 2_000;
+export const LIVENESS_STALE_MS = 5 * LIVENESS_EVERY_MS;
+
 /** How often the worker looks for deliveries that lost their job or their worker. */
 export const RECOVERY_EVERY_MS = 10_000;
 /** Queued deliveries untouched this long have lost their job (it failed for good): queue them again. */

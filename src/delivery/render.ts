@@ -1,5 +1,6 @@
 import { convert as htmlToText, type HtmlToTextOptions } from 'html-to-text';
 import mjml2html from 'mjml';
+import { invitationIcs } from '../calendar/ics.js';
 import type { AppContext } from '../context.js';
 import { t } from '../lib/i18n.js';
 import { template } from '../lib/templates.js';
@@ -29,6 +30,8 @@ export interface RenderedEmail {
   subject: string;
   html: Pieces;
   text: Pieces;
+  /** An invitation's event as an `.ics` file to attach; absent for every other release. */
+  ics?: Buffer;
 }
 
 export interface Links {
@@ -123,7 +126,8 @@ export async function renderReleaseEmail(
   const mjml = template('email/release.mjml.hbs')(model);
   const { html, errors } = await mjml2html(mjml, { validationLevel: 'soft', minify: false });
   if (errors?.length) ctx.logger.warn({ releaseId: release.id, lang, errors: errors.map((e) => e.formattedMessage) }, 'email: MJML warnings');
-  return { subject: model.title, html: cut(html), text: cut(template('email/release.txt.hbs')(model)) };
+  const ics = invitationIcs({ release, newsroom, lang, base: ctx.config.publicUrl });
+  return { subject: model.title, html: cut(html), text: cut(template('email/release.txt.hbs')(model)), ...(ics ? { ics } : {}) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, sql } from 'kysely';
-import type { Db, Dialect } from '../lib/db/database.js';
+import { databaseTime, type Db, type Dialect } from '../lib/db/database.js';
+import { recordReleaseEvents } from '../publication/events.js';
 import type { Database } from '../lib/db/schema.js';
 import { hasStatus } from '../releases/visibility.js';
 
@@ -28,6 +29,8 @@ export async function claimAnnouncements(db: Db, now: string, owner: string, rel
         .insertInto('fanouts')
         .values(ids.map((id) => ({ release_id: id, claimed_at: now, claimed_by: owner, cursor: null, done_at: null })))
         .execute();
+      // The outbox row for WebSub and IndexNow: written with the claim, or not at all.
+      await recordReleaseEvents(trx, ids, 'published', now);
     }
     return ids;
   });
@@ -38,20 +41,25 @@ export interface Fanout {
   cursor: string | null;
 }
 
-/** Takes over fan-outs whose owner stopped reporting progress before `staleBefore` (it died). */
-export async function takeOverStaleFanouts(db: Db, now: string, staleBefore: string, owner: string): Promise<Fanout[]> {
-  const stale = await db
-    .selectFrom('fanouts')
-    .select(['release_id', 'claimed_at', 'cursor'])
-    .where('done_at', 'is', null)
-    .where('claimed_at', '<', staleBefore)
-    .execute();
+/**
+ * Who a takeover is of: owners known dead (their liveness lapsed), or, as the last
+ * resort, whoever has not shown progress since `staleBefore` (the claim timeout).
+ */
+export type Abandoned = { owners: string[] } | { staleBefore: string };
+
+/** Takes over the unfinished fan-outs of dead owners (or without progress since `staleBefore`). */
+export async function takeOverFanouts(db: Db, now: string, owner: string, of: Abandoned): Promise<Fanout[]> {
+  if ('owners' in of && !of.owners.length) return [];
+  let query = db.selectFrom('fanouts').select(['release_id', 'claimed_at', 'claimed_by', 'cursor']).where('done_at', 'is', null);
+  query = 'owners' in of ? query.where('claimed_by', 'in', of.owners) : query.where('claimed_at', '<', of.staleBefore);
   const taken: Fanout[] = [];
-  for (const row of stale) {
+  for (const row of await query.execute()) {
+    // Of two processes taking over at once, the one whose update still finds the old owner wins.
     const result = await db
       .updateTable('fanouts')
       .set({ claimed_at: now, claimed_by: owner })
       .where('release_id', '=', row.release_id)
+      .where('claimed_by', '=', row.claimed_by)
       .where('claimed_at', '=', row.claimed_at)
       .where('done_at', 'is', null)
       .executeTakeFirst();
@@ -185,46 +193,79 @@ export async function claimDeliveries(db: Db, ids: string[], owner: string, now:
   }));
 }
 
-export async function markSent(db: Db, id: string, outcome: { response: string; messageId: string }, now: string): Promise<void> {
+/** `case id when ... then ... end`: a value per delivery, so that one statement records a whole batch. */
+const perDelivery = (values: [id: string, value: string][]) =>
+  sql<string>`case id ${sql.join(
+    values.map(([id, value]) => sql`when ${id} then ${value}`),
+    sql` `,
+  )} end`;
+
+export interface SentOutcome {
+  id: string;
+  response: string;
+  messageId: string;
+}
+
+/**
+ * Records a job's accepted messages in one statement (sent_at: when recorded, at most
+ * one job's sending after the server accepted). Also when recovery took the claim for
+ * dead meanwhile (queued again): it was sent, so it must not be sent again.
+ */
+export async function recordSent(db: Db, sent: SentOutcome[], now: string): Promise<void> {
+  if (!sent.length) return;
   await db
     .updateTable('deliveries')
-    .set({ status: 'sent', sent_at: now, smtp_response: outcome.response, message_id: outcome.messageId, error: null, claimed_at: null, updated_at: now })
-    .where('id', '=', id)
-    // Also when recovery took the claim for dead meanwhile: it was sent, so it must not be sent again.
+    .set({
+      status: 'sent',
+      sent_at: now,
+      smtp_response: perDelivery(sent.map((s) => [s.id, s.response])),
+      message_id: perDelivery(sent.map((s) => [s.id, s.messageId])),
+      error: null,
+      claimed_at: null,
+      updated_at: now,
+    })
+    .where('id', 'in', sent.map((s) => s.id))
     .where('status', 'in', ['sending', 'queued'])
     .execute();
 }
 
-/** A permanent failure: the delivery is failed for good with the server's reply. */
-export async function markFailed(db: Db, id: string, reply: string, now: string): Promise<void> {
+/** Permanent failures: failed for good, each with the server's reply. */
+export async function recordFailed(db: Db, failed: { id: string; reply: string }[], now: string): Promise<void> {
+  if (!failed.length) return;
+  const replies = perDelivery(failed.map((f) => [f.id, f.reply]));
   await db
     .updateTable('deliveries')
-    .set({ status: 'failed', smtp_response: reply, error: reply, updated_at: now })
-    .where('id', '=', id)
+    .set({ status: 'failed', smtp_response: replies, error: replies, updated_at: now })
+    .where('id', 'in', failed.map((f) => f.id))
     .where('status', '=', 'sending')
     .execute();
 }
 
 /**
- * A temporary failure: the delivery goes back to queued for another attempt, or fails
- * once it has had `maxAttempts`. Returns the state it is left in.
+ * Temporary failures: back to queued for another attempt, or failed once a delivery has
+ * had `maxAttempts` (one statement for each of the two). Returns the ids left failed.
  */
-export async function releaseForRetry(
+export async function recordRetries(
   db: Db,
-  id: string,
-  reply: string,
-  attempts: number,
+  retries: { id: string; reply: string; attempts: number }[],
   maxAttempts: number,
   now: string,
-): Promise<'queued' | 'failed'> {
-  const status = attempts >= maxAttempts ? 'failed' : 'queued';
-  await db
-    .updateTable('deliveries')
-    .set({ status, claimed_at: null, claimed_by: null, error: reply, ...(status === 'failed' ? { smtp_response: reply } : {}), updated_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'sending')
-    .execute();
-  return status;
+): Promise<string[]> {
+  const exhausted = retries.filter((r) => r.attempts >= maxAttempts);
+  for (const [status, rows] of [
+    ['queued', retries.filter((r) => r.attempts < maxAttempts)],
+    ['failed', exhausted],
+  ] as const) {
+    if (!rows.length) continue;
+    const replies = perDelivery(rows.map((r) => [r.id, r.reply]));
+    await db
+      .updateTable('deliveries')
+      .set({ status, claimed_at: null, claimed_by: null, error: replies, ...(status === 'failed' ? { smtp_response: replies } : {}), updated_at: now })
+      .where('id', 'in', rows.map((r) => r.id))
+      .where('status', '=', 'sending')
+      .execute();
+  }
+  return exhausted.map((r) => r.id);
 }
 
 /** Skips deliveries that may not be sent: of a withdrawn release, or to a subscriber who left. */
@@ -254,16 +295,55 @@ export async function recordHardBounce(db: Db, subscriberId: string, suppressAt:
     .execute();
 }
 
-/** Claims older than `staleBefore` belong to a dead worker: back to queued. Returns them. */
-export async function releaseStaleClaims(db: Db, staleBefore: string, now: string): Promise<{ id: string; releaseId: string }[]> {
-  const rows = await db
+/** The claims of dead owners (or older than `staleBefore`) go back to queued. Returns them. */
+export async function releaseClaims(db: Db, of: Abandoned, now: string): Promise<{ id: string; releaseId: string }[]> {
+  if ('owners' in of && !of.owners.length) return [];
+  let query = db
     .updateTable('deliveries')
     .set({ status: 'queued', claimed_at: null, claimed_by: null, updated_at: now })
-    .where('status', '=', 'sending')
-    .where('claimed_at', '<', staleBefore)
-    .returning(['id', 'release_id'])
-    .execute();
+    .where('status', '=', 'sending');
+  query = 'owners' in of ? query.where('claimed_by', 'in', of.owners) : query.where('claimed_at', '<', of.staleBefore);
+  const rows = await query.returning(['id', 'release_id']).execute();
   return rows.map((r) => ({ id: r.id, releaseId: r.release_id }));
+}
+
+/** Records that `owner` is alive, by the database's clock (one clock for every machine). */
+export async function renewLiveness(db: Db, dialect: Dialect, owner: string): Promise<void> {
+  await db
+    .insertInto('worker_liveness')
+    .values({ owner, started_at: databaseTime(dialect), renewed_at: databaseTime(dialect) })
+    .onConflict((oc) => oc.column('owner').doUpdateSet({ renewed_at: databaseTime(dialect) }))
+    .execute();
+}
+
+/** A process that stops on purpose: others take over what it leaves at their next look. */
+export async function markStopped(db: Db, dialect: Dialect, owner: string, staleMs: number): Promise<void> {
+  await db
+    .updateTable('worker_liveness')
+    .set({ renewed_at: databaseTime(dialect, 2 * staleMs) })
+    .where('owner', '=', owner)
+    .execute();
+}
+
+/** Owners (other than `self`) whose liveness was last renewed more than `staleMs` ago: dead. */
+export async function deadOwners(db: Db, dialect: Dialect, self: string, staleMs: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('worker_liveness')
+    .select('owner')
+    .where('renewed_at', '<', databaseTime(dialect, staleMs))
+    .where('owner', '<>', self)
+    .execute();
+  return rows.map((r) => r.owner);
+}
+
+/** Drops the liveness rows of owners taken over, unless one renewed meanwhile (it was only slow). */
+export async function forgetDeadOwners(db: Db, dialect: Dialect, owners: string[], staleMs: number): Promise<void> {
+  if (!owners.length) return;
+  await db
+    .deleteFrom('worker_liveness')
+    .where('owner', 'in', owners)
+    .where('renewed_at', '<', databaseTime(dialect, staleMs))
+    .execute();
 }
 
 /** One page (keyset by id) of queued deliveries, of one release or of all; `idleSince` keeps only rows untouched since then. */

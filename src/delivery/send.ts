@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { AppContext } from '../context.js';
-import { failureReply, isPermanentFailure } from '../lib/mailer.js';
+import { failureReply, isPermanentFailure, type SentMail } from '../lib/mailer.js';
 import { isoTime } from '../lib/time.js';
 import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
@@ -13,17 +13,18 @@ import { type RenderCache, personalise, renderReleaseEmail } from './render.js';
 import {
   type ClaimedDelivery,
   claimDeliveries,
-  markFailed,
-  markSent,
+  recordFailed,
   recordHardBounce,
-  releaseForRetry,
+  recordRetries,
+  recordSent,
   skipDeliveries,
 } from './repository.js';
 import { sendJobs, type SendJob } from './queue.js';
 
 /*
- * One send job: claim its deliveries that are still queued (so nothing recorded is
- * sent twice), send each through the SMTP pool, and record the outcome of each.
+ * One send job: claim its deliveries that are still queued (one UPDATE: so nothing
+ * recorded is sent twice), send each through the SMTP pool, and record the outcomes
+ * together (one UPDATE for those sent).
  */
 
 /** The host of PUBLIC_URL: Message-IDs and the List-Id live under it. */
@@ -48,14 +49,46 @@ export async function processSendJob(ctx: AppContext, cache: RenderCache, job: J
   const gone = claimed.filter((d) => d.subscriberStatus !== 'confirmed' || !d.email);
   if (gone.length) await skipDeliveries(ctx.db, { ids: gone.map((d) => d.id) }, isoTime(ctx.clock.now()));
 
-  const retries: ClaimedDelivery[] = [];
-  await Promise.all(
-    claimed
-      .filter((d) => !gone.includes(d))
-      .map(async (delivery) => {
-        if ((await sendOne(ctx, cache, release, newsroom, delivery)) === 'retry') retries.push(delivery);
-      }),
+  const outcomes = await Promise.all(
+    claimed.filter((d) => !gone.includes(d)).map((delivery) => sendOne(ctx, cache, release, newsroom, delivery)),
   );
+  await recordOutcomes(ctx, releaseId, outcomes);
+}
+
+type Outcome =
+  | { kind: 'sent'; delivery: ClaimedDelivery; sent: SentMail }
+  | { kind: 'failed' | 'retry'; delivery: ClaimedDelivery; reply: string };
+
+/**
+ * Records a job's outcomes, one statement for all those sent. Until then its messages
+ * are in flight: claimed (`sending`) and perhaps accepted, not recorded. A crash resends
+ * at most those, which is at most SEND_CONCURRENCY jobs of sendBatchSize deliveries per
+ * worker process (policy.ts; 2 x 25 = 50 by default).
+ */
+async function recordOutcomes(ctx: AppContext, releaseId: string, outcomes: Outcome[]): Promise<void> {
+  const now = isoTime(ctx.clock.now());
+  const sent = outcomes.flatMap((o) => (o.kind === 'sent' ? [{ id: o.delivery.id, ...o.sent }] : []));
+  await recordSent(ctx.db, sent, now);
+  deliveryMetrics.sent.inc(sent.length);
+
+  const failed = outcomes.flatMap((o) => (o.kind === 'failed' ? [o] : []));
+  await recordFailed(ctx.db, failed.map((o) => ({ id: o.delivery.id, reply: o.reply })), now);
+  for (const o of failed) {
+    await recordHardBounce(ctx.db, o.delivery.subscriberId, SUPPRESS_AFTER_HARD_BOUNCES, now);
+    ctx.logger.warn({ deliveryId: o.delivery.id, reply: o.reply }, 'delivery failed for good');
+  }
+
+  const temporary = outcomes.flatMap((o) => (o.kind === 'retry' ? [o] : []));
+  const exhausted = new Set(
+    await recordRetries(ctx.db, temporary.map((o) => ({ id: o.delivery.id, reply: o.reply, attempts: o.delivery.attempts })), MAX_ATTEMPTS, now),
+  );
+  for (const o of temporary) {
+    const state = exhausted.has(o.delivery.id) ? 'failed' : 'queued';
+    ctx.logger.warn({ deliveryId: o.delivery.id, reply: o.reply, attempts: o.delivery.attempts, state }, 'delivery failed for now');
+  }
+  deliveryMetrics.failed.inc(failed.length + exhausted.size);
+  const retries = temporary.filter((o) => !exhausted.has(o.delivery.id)).map((o) => o.delivery);
+  deliveryMetrics.retried.inc(retries.length);
   // Each retried delivery waits by its own attempt count; those of one count go together.
   const byAttempts = new Map<number, string[]>();
   for (const d of retries) byAttempts.set(d.attempts, [...(byAttempts.get(d.attempts) ?? []), d.id]);
@@ -70,7 +103,7 @@ async function sendOne(
   release: PublicRelease,
   newsroom: Newsroom,
   delivery: ClaimedDelivery,
-): Promise<'sent' | 'failed' | 'retry'> {
+): Promise<Outcome> {
   const host = hostOf(ctx.config.publicUrl);
   const email = await cache.get(`${release.id}|${delivery.language}|${release.version}`, () =>
     renderReleaseEmail(ctx, release, newsroom, delivery.language),
@@ -93,27 +126,11 @@ async function sendOne(
       list: { id: { url: `${newsroom.slug}.${host}`, comment: newsroomName }, unsubscribe: { url: links.unsubscribe } },
       headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
       ...(bounceTo ? { envelope: { from: bounceTo, to: delivery.email } } : {}),
+      // An invitation's event, for the reader's calendar (the same file as the page's event.ics).
+      ...(email.ics ? { attachments: [{ filename: 'event.ics', content: email.ics, contentType: 'text/calendar; charset=utf-8; method=PUBLISH' }] } : {}),
     });
-    await markSent(ctx.db, delivery.id, sent, isoTime(ctx.clock.now()));
-    deliveryMetrics.sent.inc();
-    return 'sent';
+    return { kind: 'sent', delivery, sent };
   } catch (error) {
-    const reply = failureReply(error);
-    const now = isoTime(ctx.clock.now());
-    if (isPermanentFailure(error)) {
-      await markFailed(ctx.db, delivery.id, reply, now);
-      await recordHardBounce(ctx.db, delivery.subscriberId, SUPPRESS_AFTER_HARD_BOUNCES, now);
-      deliveryMetrics.failed.inc();
-      ctx.logger.warn({ deliveryId: delivery.id, reply }, 'delivery failed for good');
-      return 'failed';
-    }
-    const state = await releaseForRetry(ctx.db, delivery.id, reply, delivery.attempts, MAX_ATTEMPTS, now);
-    ctx.logger.warn({ deliveryId: delivery.id, reply, attempts: delivery.attempts, state }, 'delivery failed for now');
-    if (state === 'failed') {
-      deliveryMetrics.failed.inc();
-      return 'failed';
-    }
-    deliveryMetrics.retried.inc();
-    return 'retry';
+    return { kind: isPermanentFailure(error) ? 'failed' : 'retry', delivery, reply: failureReply(error) };
   }
 }

@@ -3,41 +3,69 @@ import type { AppContext } from '../context.js';
 import { type RunningWorker, startQueueWorker, withTimeout } from '../lib/queue.js';
 import { isoTime } from '../lib/time.js';
 import { fanOut, requeueRelease } from './fanout.js';
-import { IDLE_QUEUED_MS, processOwner, RECOVERY_EVERY_MS, SEND_CONCURRENCY, sendLimiter } from './policy.js';
-import { DELIVERY_QUEUE, type SendJob } from './queue.js';
+import {
+  IDLE_QUEUED_MS,
+  LIVENESS_EVERY_MS,
+  LIVENESS_STALE_MS,
+  processOwner,
+  RECOVERY_EVERY_MS,
+  SEND_CONCURRENCY,
+  sendBatchSize,
+  sendLimiter,
+} from './policy.js';
+import { DELIVERY_QUEUE, sendJobs, type SendJob } from './queue.js';
 import { RenderCache, warmUpRenderer } from './render.js';
-import { releaseStaleClaims, takeOverStaleFanouts } from './repository.js';
+import { deadOwners, forgetDeadOwners, markStopped, releaseClaims, renewLiveness, takeOverFanouts } from './repository.js';
 import { processSendJob } from './send.js';
 import { recoverNotices } from '../notices/operations.js';
 import { NOTICE_JOB, type NoticeJob, processNoticeJob } from '../notices/send.js';
 
 /*
- * The delivery worker: runs send jobs, and rebuilds them from the database whenever
- * Redis may have lost them (see README.md in this folder, "Recovery").
+ * The delivery worker: runs send jobs, renews this process's liveness, and rebuilds jobs
+ * from the database whenever Redis may have lost them or a process died (see README.md
+ * in this folder, "Nothing lost").
  */
 
 /**
  * Finds what lost its process or its job and sets it going again:
- * - fan-outs and claimed deliveries whose owner stopped (older than the claim timeout);
- * - queued deliveries: all of them when Redis may have lost every job (`everything`),
- *   else only those idle for long (their job failed for good).
+ * - fan-outs and claimed deliveries of dead processes (liveness lapsed), and, as the last
+ *   resort, of any owner silent for longer than the claim timeout;
+ * - queued deliveries: all of them when Redis may have lost every job (`everything`) or
+ *   claims were just put back, else only those idle for long (their job failed for good).
  */
 export async function recoverDeliveries(ctx: AppContext, everything: boolean): Promise<{ requeued: number; fanouts: number }> {
   const now = ctx.clock.now();
+  const at = isoTime(now);
   const staleBefore = isoTime(new Date(now.getTime() - ctx.config.deliveryClaimTimeoutMs));
-  const fanouts = await takeOverStaleFanouts(ctx.db, isoTime(now), staleBefore, processOwner);
-  for (const fanout of fanouts) {
-    ctx.logger.warn({ releaseId: fanout.releaseId }, 'taking over a fan-out whose worker stopped');
-    await fanOut(ctx, fanout.releaseId, fanout.cursor ?? '');
-  }
-  const released = await releaseStaleClaims(ctx.db, staleBefore, isoTime(now));
+  const dead = await deadOwners(ctx.db, ctx.store.dialect, processOwner, LIVENESS_STALE_MS);
+  if (dead.length) ctx.logger.warn({ owners: dead }, 'taking over from worker processes that stopped renewing their liveness');
+  const fanouts = [
+    ...(await takeOverFanouts(ctx.db, at, processOwner, { owners: dead })),
+    ...(await takeOverFanouts(ctx.db, at, processOwner, { staleBefore })),
+  ];
+  const released = [...(await releaseClaims(ctx.db, { owners: dead }, at)), ...(await releaseClaims(ctx.db, { staleBefore }, at))];
   if (released.length) ctx.logger.warn({ deliveries: released.length }, 'claims of a stopped worker queued again');
+  await forgetDeadOwners(ctx.db, ctx.store.dialect, dead, LIVENESS_STALE_MS);
+  // What was claimed has waited longest: its jobs go to the front of the queue (lifo), not behind the fan-out's.
+  await queueFirst(ctx, released);
   const requeued = await requeueRelease(
     ctx,
     undefined,
     everything || released.length ? undefined : isoTime(new Date(now.getTime() - IDLE_QUEUED_MS)),
   );
+  for (const fanout of fanouts) {
+    ctx.logger.warn({ releaseId: fanout.releaseId }, 'taking over a fan-out whose worker stopped');
+    await fanOut(ctx, fanout.releaseId, fanout.cursor ?? '');
+  }
   return { requeued, fanouts: fanouts.length };
+}
+
+async function queueFirst(ctx: AppContext, deliveries: { id: string; releaseId: string }[]): Promise<void> {
+  const byRelease = new Map<string, string[]>();
+  for (const d of deliveries) byRelease.set(d.releaseId, [...(byRelease.get(d.releaseId) ?? []), d.id]);
+  for (const [releaseId, ids] of byRelease) {
+    await ctx.deliveries.addBulk(sendJobs(releaseId, ids, sendBatchSize(ctx.config), `takeover${Date.now()}`, { lifo: true }));
+  }
 }
 
 /**
@@ -51,6 +79,8 @@ async function redisLostData(ctx: AppContext): Promise<boolean> {
 
 export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorker> {
   const { logger } = ctx;
+  // Alive before anything is claimed: a claim by an owner without a row waits for the claim timeout.
+  await renewLiveness(ctx.db, ctx.store.dialect, processOwner);
   await warmUpRenderer();
   const cache = new RenderCache();
   const limiter = sendLimiter(ctx.config);
@@ -62,8 +92,10 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
   });
 
   let running: Promise<unknown> = Promise.resolve();
+  let pending = 0;
   // One recovery at a time in this process; `everything` when Redis may have lost the jobs.
   const recover = (reason: string, everything: boolean) => {
+    pending++;
     running = running
       .then(async () => {
         const all = everything || (ctx.deliveries.isReady() && (await redisLostData(ctx)));
@@ -71,9 +103,21 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
         await recoverNotices(ctx, all);
         if (result.requeued || result.fanouts) logger.info({ reason, ...result }, 'deliveries recovered from the database');
       })
-      .catch((err) => logger.error({ err, reason }, 'delivery recovery failed'));
+      .catch((err) => logger.error({ err, reason }, 'delivery recovery failed'))
+      .finally(() => pending--);
     return running;
   };
+
+  // Renews this process's liveness; a dead process seen meanwhile is taken over now, not at the next periodic look.
+  const liveness = setInterval(() => {
+    renewLiveness(ctx.db, ctx.store.dialect, processOwner)
+      .then(async () => {
+        if (!pending && (await deadOwners(ctx.db, ctx.store.dialect, processOwner, LIVENESS_STALE_MS)).length) {
+          void recover('a worker process stopped', false);
+        }
+      })
+      .catch((err) => logger.error({ err }, 'could not renew the liveness of this worker'));
+  }, LIVENESS_EVERY_MS);
 
   ctx.deliveries.onReady(() => void recover('redis connected', true));
   const timer = setInterval(() => void recover('periodic', false), RECOVERY_EVERY_MS);
@@ -84,8 +128,12 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
     name: 'delivery',
     async close() {
       clearInterval(timer);
+      clearInterval(liveness);
       await worker.closeAll();
       await running;
+      await markStopped(ctx.db, ctx.store.dialect, processOwner, LIVENESS_STALE_MS).catch((err) =>
+        logger.error({ err }, 'could not mark this worker stopped'),
+      );
     },
   };
 }

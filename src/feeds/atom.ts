@@ -38,6 +38,7 @@ export function renderAtom(view: FeedView): string {
     tag('subtitle', view.description, ' type="text"'),
     tag('updated', view.updated.toISOString()),
     link({ rel: 'self', type: 'application/atom+xml', href: view.urls['atom.xml'] }),
+    ...view.hubs.map((hub) => link({ rel: 'hub', href: hub })),
     link({ rel: 'alternate', type: 'text/html', href: view.homeUrl }),
     view.author ? `<author>${tag('name', view.author)}</author>` : '',
     tag('generator', 'Newsroom'),

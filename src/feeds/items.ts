@@ -17,6 +17,7 @@ import {
   newsroomPageUrl,
   newsroomRssUrl,
   releasePageUrl,
+  websubHubUrl,
 } from '../site/urls.js';
 
 /*
@@ -72,6 +73,8 @@ export interface FeedView {
   homeUrl: string;
   /** Absent for the all-newsroom feed, whose items are each in their release's first language. */
   lang?: string;
+  /** The WebSub hubs the feed advertises (rel="hub"): this service's own. */
+  hubs: string[];
   /** The feed's own URL in each format (for rel="self" and the formats linking each other). */
   urls: Record<FeedFormat, string>;
   /** When what the feed shows last changed (the public stamp's Last-Modified). */
@@ -154,6 +157,16 @@ const inEveryFormat = (url: (format: FeedFormat) => string) =>
 
 const newsroomFeedUrls = { 'rss.xml': newsroomRssUrl, 'atom.xml': newsroomAtomUrl, 'feed.json': newsroomJsonFeedUrl };
 
+/** What a feed is the feed of, as its URL names it: every newsroom, a newsroom in a language, or a keyword of one. */
+export type FeedAddress = { newsroomSlug?: undefined } | { newsroomSlug: string; lang: string; keyword?: string };
+
+/** A feed's own URL (its rel="self", and its WebSub topic). */
+export function feedUrl(base: string, format: FeedFormat, address: FeedAddress): string {
+  if (address.newsroomSlug === undefined) return allFeedUrl(base, format);
+  if (address.keyword === undefined) return newsroomFeedUrls[format](base, address.newsroomSlug, address.lang);
+  return keywordFeedUrl(base, address.newsroomSlug, address.lang, address.keyword, format);
+}
+
 /** The keyword as the newest release writes it (the URL has it lower-cased). */
 const keywordAsWritten = (releases: PublicRelease[], lang: string, keyword: string) =>
   releases.flatMap((r) => r.keywords[lang] ?? []).find((k) => k.toLowerCase() === keyword.toLowerCase()) ?? keyword;
@@ -162,6 +175,7 @@ const keywordAsWritten = (releases: PublicRelease[], lang: string, keyword: stri
 export async function buildFeedView(ctx: AppContext, scope: FeedScope, stamp: PublicStamp): Promise<FeedView> {
   const base = ctx.config.publicUrl;
   const updated = stamp.lastModified;
+  const hubs = [websubHubUrl(base)];
   if (scope.kind === 'all') {
     const [releases, newsrooms] = await Promise.all([listPublicReleasesAsOf(ctx, { limit: FEED_SIZE }, stamp), listNewsrooms(ctx.db)]);
     const byId = new Map(newsrooms.map((n) => [n.id, n]));
@@ -170,6 +184,7 @@ export async function buildFeedView(ctx: AppContext, scope: FeedScope, stamp: Pu
       description: t('en', 'site.feed.descriptionAll'),
       homeUrl: frontPageUrl(base),
       urls: inEveryFormat((format) => allFeedUrl(base, format)),
+      hubs,
       updated,
       items: releases.map((r) => feedItem(r, r.translations[0]!.lang, byId.get(r.newsroomId)!, base)),
     };
@@ -179,7 +194,7 @@ export async function buildFeedView(ctx: AppContext, scope: FeedScope, stamp: Pu
   const name = newsroomName(newsroom, lang);
   const keyword = scope.kind === 'keyword' ? scope.keyword : undefined;
   const releases = await listPublicReleasesAsOf(ctx, { newsroomId: newsroom.id, lang, keyword, limit: FEED_SIZE }, stamp);
-  const common = { lang, updated, author: xmlSafe(name), items: releases.map((r) => feedItem(r, lang, newsroom, base)) };
+  const common = { lang, updated, hubs, author: xmlSafe(name), items: releases.map((r) => feedItem(r, lang, newsroom, base)) };
   if (keyword === undefined) {
     const boilerplate = newsroom.boilerplateHtml[lang];
     return {

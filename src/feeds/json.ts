@@ -8,6 +8,7 @@ export function renderJsonFeed(view: FeedView): string {
     title: view.title,
     home_page_url: view.homeUrl,
     feed_url: view.urls['feed.json'],
+    hubs: view.hubs.map((url) => ({ type: 'WebSub', url })),
     description: view.description,
     ...(view.lang ? { language: view.lang } : {}),
     ...(view.author ? { authors: [{ name: view.author }] } : {}),

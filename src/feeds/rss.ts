@@ -24,6 +24,8 @@ export function renderRss(view: FeedView): string {
     feed_url: view.urls['rss.xml'],
     generator: GENERATOR,
     ...(view.lang ? { language: view.lang } : {}),
+    // feed_url gives <atom:link rel="self">; WebSub's rel="hub" sits beside it.
+    custom_elements: view.hubs.map((href) => ({ 'atom:link': { _attr: { rel: 'hub', href } } })),
   });
   for (const item of view.items) {
     const [first, ...more] = item.enclosures;

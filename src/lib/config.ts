@@ -121,6 +121,16 @@ const envSchema = z.object({
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BOUNCE_SMTP_HOST: z.string().min(1).default('0.0.0.0'),
   MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16, 'must be at least 16 characters (the key Mailgun shows under Webhooks)').optional(),
+  OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+  OUTBOUND_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  // IndexNow's own rule for a key: 8 to 128 of letters, digits and dashes.
+  INDEXNOW_KEY: z.string().regex(/^[A-Za-z0-9-]{8,128}$/, 'must be 8 to 128 letters, digits or dashes (e.g. `openssl rand -hex 16`)').optional(),
+  INDEXNOW_ENDPOINT: urlWithScheme('http', 'https').default('https://api.indexnow.org/indexnow'),
+  WEBSUB_EXTERNAL_HUBS: z
+    .string()
+    .transform((value) => value.split(',').map((hub) => hub.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, message: 'must be http(s) URLs separated by commas' })))
+    .optional(),
 });
 
 /** Where a secret came from: the environment, a file made on this start, or one made before. */
@@ -177,6 +187,14 @@ export interface Config {
   readonly bounces: { domain: string | undefined; localPart: string; smtpPort: number | undefined; smtpHost: string };
   /** Mailgun's webhook signing key: POST /api/bounces/mailgun answers only when set. */
   readonly mailgunSigningKey: string | undefined;
+  /** Outbound requests (WebSub callbacks, IndexNow, external hubs) may reach loopback, private and link-local addresses. */
+  readonly outboundAllowPrivate: boolean;
+  /** First delay before an outbound request that failed is tried again; it doubles with each attempt. */
+  readonly outboundRetryDelayMs: number;
+  /** IndexNow: the key (served at /<key>.txt) and where submissions go; undefined key: nothing is submitted. */
+  readonly indexNow: { key: string; endpoint: string } | undefined;
+  /** Other WebSub hubs told (hub.mode=publish) when a feed changes, besides this service's own hub. */
+  readonly externalHubs: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -317,5 +335,9 @@ export function loadConfig(
     invitationsPerDay: e.INVITATIONS_PER_DAY,
     mailgunSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
     bounces: { domain: e.BOUNCE_DOMAIN?.toLowerCase(), localPart: e.BOUNCE_LOCALPART, smtpPort: e.BOUNCE_SMTP_PORT, smtpHost: e.BOUNCE_SMTP_HOST },
+    outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE === 'true',
+    outboundRetryDelayMs: e.OUTBOUND_RETRY_DELAY_MS,
+    indexNow: e.INDEXNOW_KEY ? { key: e.INDEXNOW_KEY, endpoint: e.INDEXNOW_ENDPOINT } : undefined,
+    externalHubs: e.WEBSUB_EXTERNAL_HUBS ?? [],
   });
 }

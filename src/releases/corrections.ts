@@ -40,6 +40,15 @@ export function changedFields(before: Release, after: ReleaseContent): string[] 
  * refused), else the correction or minor edit `change` says, which must be given, a
  * correction's note in each of `languages` (the release's after the edit) and no other.
  */
+/** The staff editor's own rule: an edit of a published release says what kind it is (the form asks). */
+export function requireEditKind(change: EditKind | undefined, isPublic: boolean): void {
+  if (isPublic && !change) {
+    throw unprocessable('Editing a published release needs its kind: a correction with a note, or a minor edit.', [
+      { path: 'change', message: 'required for a published release: a correction with a note, or a minor edit', code: 'change_required' },
+    ]);
+  }
+}
+
 export function editRecord(change: EditKind | undefined, isPublic: boolean, languages: string[]): Omit<EditRecord, 'fields'> | undefined {
   if (!isPublic) {
     if (change) throw unprocessable('Only an edit of a published release is a correction or a minor edit.', [
@@ -47,12 +56,8 @@ export function editRecord(change: EditKind | undefined, isPublic: boolean, lang
     ]);
     return undefined;
   }
-  if (!change) {
-    throw unprocessable('Editing a published release needs its kind: a correction with a note, or a minor edit.', [
-      { path: 'change', message: 'required for a published release: { "kind": "correction", "note": { ... } } or { "kind": "minor" }', code: 'change_required' },
-    ]);
-  }
-  if (change.kind === 'minor') return { id: randomUUID(), kind: 'minor', note: {} };
+  // Said nothing: a minor edit, as every edit was before corrections (the API's clients rely on it).
+  if (!change || change.kind === 'minor') return { id: randomUUID(), kind: 'minor', note: {} };
   const errors: FieldError[] = [
     ...otherLanguages('change.note', change.note, languages),
     ...languages

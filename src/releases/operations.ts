@@ -5,13 +5,17 @@ import type { Contact } from '../contacts/repository.js';
 import { contactIdsIn } from '../contacts/repository.js';
 import type { CreateContactInput } from '../contacts/schemas.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../lib/db/database.js';
+import type { Transaction } from 'kysely';
+import { type Db, inTransaction } from '../lib/db/database.js';
+import type { Database } from '../lib/db/schema.js';
 import { conflict, type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { renderMarkdown } from '../lib/html.js';
 import type { Principal } from '../lib/routes.js';
 import { foreignLanguages } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import type { Newsroom } from '../newsrooms/repository.js';
+import { dispatchEvents } from '../aggregators/dispatch.js';
+import { recordReleaseEvents, type ReleaseEventKind } from '../publication/events.js';
 import {
   changeStatus,
   deleteReleaseRow,
@@ -186,9 +190,13 @@ export async function updateRelease(
   const record = editRecord(input.change, isPublic(release, now), content.translations.map((t) => t.lang));
   const fields = changedFields(release, content);
   if (record && fields.length === 0) return release;
-  if (!(await updateReleaseContent(db, release.id, version, content, isoTime(now), record && { ...record, fields }))) {
-    throw changedMeanwhile();
-  }
+  await inTransaction(db, async (trx) => {
+    if (!(await updateReleaseContent(trx, release.id, version, content, isoTime(now), record && { ...record, fields }))) {
+      throw changedMeanwhile();
+    }
+    // An edit of a public release is a change aggregators are told of (see publication/events.ts).
+    if (record) await recordReleaseEvents(trx, [release.id], 'corrected', isoTime(now));
+  });
   return reload(db, release.id);
 }
 
@@ -232,12 +240,18 @@ async function transition(
   release: Release,
   change: StatusChange,
   now: Date,
-  guardNotDue = false,
+  options: { guardNotDue?: boolean; event?: ReleaseEventKind; also?: (trx: Transaction<Database>) => Promise<unknown> } = {},
 ): Promise<Release> {
   const nowIso = isoTime(now);
-  if (!(await changeStatus(ctx.db, release.id, release.version, change, nowIso, guardNotDue ? nowIso : undefined))) {
-    throw changedMeanwhile();
-  }
+  const events = await ctx.db.transaction().execute(async (trx) => {
+    if (!(await changeStatus(trx, release.id, release.version, change, nowIso, options.guardNotDue ? nowIso : undefined))) {
+      throw changedMeanwhile();
+    }
+    await options.also?.(trx);
+    return options.event ? recordReleaseEvents(trx, [release.id], options.event, nowIso) : [];
+  });
+  // Queued now when Redis is there; else the worker's sweep does it.
+  if (events.length) await dispatchEvents(ctx, events).catch((err) => ctx.logger.error({ err }, 'release events not dispatched; the sweep tries again'));
   return reload(ctx.db, release.id);
 }
 
@@ -265,7 +279,7 @@ export async function scheduleRelease(ctx: AppContext, release: Release, publish
     ]);
   }
   const at = isoTime(publishAt);
-  const updated = await transition(ctx, release, { status: 'scheduled', publishAt: at }, now, true);
+  const updated = await transition(ctx, release, { status: 'scheduled', publishAt: at }, now, { guardNotDue: true });
   if (release.status === 'scheduled' && release.publishAt && release.publishAt !== at) {
     await ctx.publication.unschedule(release.id, release.publishAt);
   }
@@ -276,7 +290,7 @@ export async function scheduleRelease(ctx: AppContext, release: Release, publish
 export async function unscheduleRelease(ctx: AppContext, release: Release): Promise<Release> {
   const now = ctx.clock.now();
   requireStatus(release, now, ['scheduled'], 'unscheduled');
-  const updated = await transition(ctx, release, { status: 'draft', publishAt: null }, now, true);
+  const updated = await transition(ctx, release, { status: 'draft', publishAt: null }, now, { guardNotDue: true });
   await ctx.publication.unschedule(release.id, release.publishAt!);
   return updated;
 }
@@ -285,7 +299,7 @@ export async function publishRelease(ctx: AppContext, release: Release): Promise
   const now = ctx.clock.now();
   requireStatus(release, now, ['draft', 'scheduled'], 'published');
   const at = isoTime(now);
-  const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, true);
+  const updated = await transition(ctx, release, { status: 'published', publishAt: at, publishedAt: at }, now, { guardNotDue: true });
   if (release.status === 'scheduled') await ctx.publication.unschedule(release.id, release.publishAt!);
   // Nudges the publication worker, which announces the release (and so starts its email);
   // with Redis away its sweep does the same a moment later.
@@ -299,10 +313,8 @@ export async function withdrawRelease(ctx: AppContext, release: Release, reason:
   requireStatus(release, now, ['published'], 'withdrawn');
   checkWithdrawalReason(reason, release.translations.map((t) => t.lang));
   const at = isoTime(now);
-  await ctx.db.transaction().execute(async (trx) => {
-    const change = { status: 'withdrawn' as const, publishedAt: release.publishedAt ?? release.publishAt, withdrawnAt: at };
-    if (!(await changeStatus(trx, release.id, release.version, change, at))) throw changedMeanwhile();
-    await insertCorrection(trx, { id: randomUUID(), releaseId: release.id, kind: 'withdrawal', revision: release.revision, fields: [], note: reason, at });
+  return transition(ctx, release, { status: 'withdrawn', publishedAt: release.publishedAt ?? release.publishAt, withdrawnAt: at }, now, {
+    event: 'withdrawn',
+    also: (trx) => insertCorrection(trx, { id: randomUUID(), releaseId: release.id, kind: 'withdrawal', revision: release.revision, fields: [], note: reason, at }),
   });
-  return reload(ctx.db, release.id);
 }

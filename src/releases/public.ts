@@ -218,3 +218,30 @@ export async function currentPublicStamp(ctx: AppContext, newsroomId?: string): 
   remembered.set(scope, { counter, stamp });
   return stamp;
 }
+
+/**
+ * What aggregators are told of a release whose publication, correction or withdrawal
+ * they hear of: its newsroom, its pages' languages and titles, and its keywords. Only
+ * of a release that is public or withdrawn (one that was public): undefined for an
+ * embargoed, draft or unknown one.
+ */
+export interface AnnouncedRelease {
+  id: string;
+  newsroomId: string;
+  newsroomSlug: string;
+  pages: { lang: string; title: string }[];
+  keywords: Record<string, string[]>;
+}
+
+export async function announcedRelease(ctx: AppContext, id: string): Promise<AnnouncedRelease | undefined> {
+  const release = await findRelease(ctx.db, id);
+  const status = release && effectiveStatus(release, ctx.clock.now());
+  if (!release || (status !== 'published' && status !== 'withdrawn')) return undefined;
+  return {
+    id: release.id,
+    newsroomId: release.newsroomId,
+    newsroomSlug: release.newsroomSlug,
+    pages: release.translations.map((t) => ({ lang: t.lang, title: t.title })),
+    keywords: release.keywords,
+  };
+}

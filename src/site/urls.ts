@@ -117,6 +117,12 @@ export const frontPageUrl = (base: string) => `${base}/`;
 export const frontPageInUrl = (base: string, lang: string) => `${base}/?lang=${seg(lang)}`;
 export const allFeedUrl = (base: string, format: 'rss.xml' | 'atom.xml' | 'feed.json') => `${base}/${format}`;
 
+/** This service's own WebSub hub, which every feed advertises (rel="hub"). */
+export const websubHubUrl = (base: string) => `${base}/websub`;
+
+/** The IndexNow key file, at the site root as IndexNow asks. */
+export const indexNowKeyUrl = (base: string, key: string) => `${base}/${seg(key)}.txt`;
+
 export const sitemapUrl = (base: string) => `${base}/sitemap.xml`;
 
 /** The site's own stylesheets and images (no third-party request from any page). */

@@ -94,6 +94,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async close() {
       await ctx.publication.queue.obliterate({ force: true }).catch(() => undefined);
       await ctx.deliveries.queue.obliterate({ force: true }).catch(() => undefined);
+      await ctx.aggregators.queue.obliterate({ force: true }).catch(() => undefined);
       await ctx.deliveries.redis.del(`${ctx.config.queuePrefix}:delivery:data-marker`).catch(() => undefined);
       await dropSchema(ctx.store);
       await closeContext(ctx);

@@ -10,8 +10,9 @@ import { isoTime } from '../../lib/time.js';
 import type { Newsroom } from '../../newsrooms/repository.js';
 import { addNewContact, createRelease, updateRelease } from '../../releases/operations.js';
 import type { Release } from '../../releases/repository.js';
+import { requireEditKind } from '../../releases/corrections.js';
 import { createReleaseBody, limits, releaseTypes, updateReleaseBody } from '../../releases/schemas.js';
-import { effectivePublishedAt, effectiveStatus, type ReleaseStatus } from '../../releases/visibility.js';
+import { effectivePublishedAt, effectiveStatus, isPublic, type ReleaseStatus } from '../../releases/visibility.js';
 import { staffFileUrls } from '../../site/urls.js';
 import { contactForm, contactInput } from '../contacts/form.js';
 import { CSRF_FIELD } from '../csrf.js';
@@ -289,11 +290,11 @@ export function editorPages(router: Router, pages: StaffPages): void {
   router.post('/releases/:id', post(async (req, res, session, form) => {
     const { release, newsroom } = await loadRelease(ctx, session, param(req, 'id'));
     const expectedVersion = Number(form.get('version'));
-    const outcome = await attempt(() =>
-      updateRelease(ctx, newsroom, release, parseWith(updateReleaseBody, releaseInput(form, newsroom, langOf(res), release)), {
-        expectedVersion: Number.isInteger(expectedVersion) ? expectedVersion : -1,
-      }),
-    );
+    const outcome = await attempt(() => {
+      const input = parseWith(updateReleaseBody, releaseInput(form, newsroom, langOf(res), release));
+      requireEditKind(input.change, isPublic(release, ctx.clock.now()));
+      return updateRelease(ctx, newsroom, release, input, { expectedVersion: Number.isInteger(expectedVersion) ? expectedVersion : -1 });
+    });
     if (outcome.error) return refusedEdit(req, res, newsroom, release, form, outcome.error);
     res.redirect(303, `/admin/releases/${encodeURIComponent(release.id)}?saved=1`);
   }));

@@ -32,6 +32,8 @@ import { bounces } from './migrations/0027_bounces.js';
 import { releaseCorrections } from './migrations/0029_release_corrections.js';
 import { correctionNotices } from './migrations/0030_correction_notices.js';
 import { brandColour } from './migrations/0021_brand_colour.js';
+import { workerLiveness } from './migrations/0019_worker_liveness.js';
+import { releaseEventsWebsub } from './migrations/0023_release_events_websub.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -216,6 +218,8 @@ export async function migrate(store: Store): Promise<void> {
     '0029_release_corrections': releaseCorrections(store.dialect),
     '0030_correction_notices': correctionNotices(store.dialect),
     '0021_brand_colour': brandColour(store.dialect),
+    '0019_worker_liveness': workerLiveness(store.dialect),
+    '0023_release_events_websub': releaseEventsWebsub(store.dialect),
   };
   // Kysely locks SQLite within this process only: two processes starting on a new file
   // (web and worker) would both migrate. An immediate transaction around the whole run

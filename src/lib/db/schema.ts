@@ -287,6 +287,47 @@ export interface CorrectionNoticeTable {
   updated_at: string;
 }
 
+/** One row per delivery worker process, renewed while it runs (src/delivery/liveness.ts). */
+export interface WorkerLivenessTable {
+  owner: string; // processOwner (src/delivery/policy.ts), as in claimed_by
+  started_at: string;
+  renewed_at: string;
+}
+
+/** The outbox of what aggregators are told: see src/publication/events.ts. */
+export interface ReleaseEventTable {
+  id: string;
+  release_id: string;
+  kind: 'published' | 'corrected' | 'withdrawn';
+  created_at: string;
+  dispatched_at: string | null;
+}
+
+export interface WebsubIntentTable {
+  id: string;
+  mode: 'subscribe' | 'unsubscribe';
+  topic: string;
+  callback: string;
+  lease_seconds: number;
+  secret: string | null;
+  created_at: string;
+}
+
+export interface WebsubSubscriptionTable {
+  id: string;
+  topic: string;
+  callback: string;
+  newsroom_id: string | null;
+  lang: string | null;
+  keyword: string | null;
+  secret: string | null;
+  lease_seconds: number;
+  expires_at: string;
+  created_at: string;
+  /** Distributions that failed for good since the last one that arrived. */
+  failures: Generated<number>;
+}
+
 export interface Database {
   newsrooms: NewsroomTable;
   newsroom_translations: NewsroomTranslationTable;
@@ -312,6 +353,10 @@ export interface Database {
   sign_in_failures: SignInFailureTable;
   release_corrections: ReleaseCorrectionTable;
   correction_notices: CorrectionNoticeTable;
+  worker_liveness: WorkerLivenessTable;
+  release_events: ReleaseEventTable;
+  websub_intents: WebsubIntentTable;
+  websub_subscriptions: WebsubSubscriptionTable;
 }
 
 export type NewsroomRow = Selectable<NewsroomTable>;
