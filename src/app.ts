@@ -21,6 +21,7 @@ import { newsroomRoutes } from './newsrooms/routes.js';
 import { ninjsRoutes } from './ninjs/routes.js';
 import { queueDashboard } from './delivery/dashboard.js';
 import { deliveryRoutes } from './delivery/routes.js';
+import { bounceRoutes } from './bounces/routes.js';
 import { noticeRoutes } from './notices/routes.js';
 import { metricsRoutes } from './delivery/metrics.js';
 import { releaseRoutes } from './releases/routes.js';
@@ -48,6 +49,7 @@ export function apiRoutes(ctx: AppContext): RouteDefinition[] {
     ...releaseRoutes(ctx),
     ...deliveryRoutes(ctx),
     ...advanceRoutes(ctx),
+    ...bounceRoutes(ctx),
     ...noticeRoutes(ctx),
     ...attachmentRoutes(ctx),
     ...fileRoutes(ctx),

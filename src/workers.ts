@@ -1,4 +1,5 @@
 import { startBlobSweeper } from './attachments/blobs.js';
+import { startBounceReceiver } from './bounces/receiver.js';
 import type { AppContext } from './context.js';
 import type { RunningWorker } from './lib/queue.js';
 import { startPublicationWorker } from './publication/worker.js';
@@ -18,6 +19,7 @@ const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [
   startSubscriptionMailWorker,
   startAdvanceWorker,
   startBlobSweeper,
+  startBounceReceiver,
 ];
 
 export async function startWorkers(ctx: AppContext): Promise<RunningWorker[]> {

@@ -503,8 +503,8 @@ describe('delivery counts', () => {
     const events = streamEvents(res.body as string);
     expect(events[0]).toMatchObject({ event: 'state', data: { status: 'published', label: 'Published', version: expect.any(Number) } });
     const counts = events.filter((e) => e.event === 'counts').map((e) => e.data);
-    expect(counts[0]).toEqual({ total: 4, queued: 2, sent: 1, failed: 1, skipped: 0 });
-    expect(counts.at(-1)).toEqual({ total: 4, queued: 0, sent: 3, failed: 1, skipped: 0 });
+    expect(counts[0]).toEqual({ total: 4, queued: 2, sent: 1, failed: 1, skipped: 0, bounced: 0, complained: 0 });
+    expect(counts.at(-1)).toEqual({ total: 4, queued: 0, sent: 3, failed: 1, skipped: 0, bounced: 0, complained: 0 });
     expect(events.at(-1)!.event).toBe('done');
     // Once everything is sent, the page no longer follows it.
     expect((await staff.get(`/admin/releases/${release.id}`)).text).not.toContain('data-live=');
@@ -541,7 +541,7 @@ describe('delivery counts', () => {
     expect(states).toContainEqual(expect.objectContaining({ status: 'published', label: 'Published', when: expect.objectContaining({ label: 'published', at: publishAt }) }));
     // The publication raised the version; nobody edited the release, so the page may take it over.
     expect(states.at(-1)).toMatchObject({ status: 'published', version: version + 1 });
-    expect(events.filter((e) => e.event === 'counts').at(-1)!.data).toEqual({ total: 2, queued: 0, sent: 2, failed: 0, skipped: 0 });
+    expect(events.filter((e) => e.event === 'counts').at(-1)!.data).toEqual({ total: 2, queued: 0, sent: 2, failed: 0, skipped: 0, bounced: 0, complained: 0 });
     expect(events.at(-1)!.event).toBe('done');
   });
 
@@ -591,8 +591,8 @@ describe('delivery view', () => {
     const page = await staff.get(`/admin/releases/${release.id}?lang=en`);
     const text = visibleText(page.text);
     expect(text).toContain('Sending by language');
-    expect(text).toMatch(/Finnish\s*1\s*0\s*1\s*0\s*2/);
-    expect(text).toMatch(/Swedish\s*2\s*0\s*0\s*1\s*3/);
+    expect(text).toMatch(/Finnish\s*1\s*0\s*1\s*0\s*0\s*0\s*2/);
+    expect(text).toMatch(/Swedish\s*2\s*0\s*0\s*1\s*0\s*0\s*3/);
     // Over time, by the second, in the newsroom's zone: in the first, one accepted and one
     // failed (the failure's time is its last change), then one more accepted; in the third,
     // one accepted after retries. Stacked: accepted, after a retry, failed.

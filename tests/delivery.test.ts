@@ -116,8 +116,8 @@ describe('delivery at publication', () => {
     const body = await report(t, newsroom, release.id);
     expect(body).toMatchObject({ total: 4, queued: 0, sent: 4, failed: 0, skipped: 0 });
     expect(body.languages).toEqual({
-      fi: { total: 2, queued: 0, sent: 2, failed: 0, skipped: 0 },
-      sv: { total: 2, queued: 0, sent: 2, failed: 0, skipped: 0 },
+      fi: { total: 2, queued: 0, sent: 2, failed: 0, skipped: 0, bounced: 0, complained: 0 },
+      sv: { total: 2, queued: 0, sent: 2, failed: 0, skipped: 0, bounced: 0, complained: 0 },
     });
     expect(Date.parse(body.lastSentAt)).toBeGreaterThanOrEqual(Date.parse(body.firstSentAt));
 

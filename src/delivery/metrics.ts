@@ -16,6 +16,8 @@ import { withTimeout } from '../lib/queue.js';
 
 const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'newsroom_' });
+/** Other components register their counters here (bounces/metrics.ts). */
+export { registry as metricsRegistry };
 
 export const deliveryMetrics = {
   sent: new Counter({ name: 'newsroom_emails_sent_total', help: 'Release emails accepted by SMTP (this process)', registers: [registry] }),
@@ -46,7 +48,7 @@ const deliveriesGauge = new Gauge({
       .groupBy('status')
       .execute();
     this.reset();
-    for (const status of ['queued', 'sending', 'sent', 'failed', 'skipped']) {
+    for (const status of ['queued', 'sending', 'sent', 'failed', 'skipped', 'bounced', 'complained']) {
       this.set({ status }, Number(rows.find((r) => r.status === status)?.count ?? 0));
     }
   },

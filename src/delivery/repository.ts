@@ -375,7 +375,8 @@ export interface DeliveryReport {
   counts: { status: string; language: string | null; count: number }[];
   firstSentAt: string | null;
   lastSentAt: string | null;
-  failures: { id: string; subscriberId: string; email: string | null; language: string | null; attempts: number; reply: string | null; at: string }[];
+  /** Failed for good, or bounced after the relay accepted (`bounced`; the reply is then the bounce's). */
+  failures: { id: string; subscriberId: string; email: string | null; language: string | null; attempts: number; reply: string | null; bounced: boolean; at: string }[];
   failureCount: number;
 }
 
@@ -404,10 +405,12 @@ export async function deliveryReport(db: Db, releaseId: string, page: { limit: n
         'deliveries.language',
         'deliveries.attempts',
         'deliveries.smtp_response',
+        'deliveries.bounce_reason',
+        'deliveries.status',
         'deliveries.updated_at',
       ])
       .where('deliveries.release_id', '=', releaseId)
-      .where('deliveries.status', '=', 'failed')
+      .where('deliveries.status', 'in', ['failed', 'bounced'])
       .orderBy('deliveries.updated_at')
       .orderBy('deliveries.id')
       .limit(page.limit)
@@ -424,10 +427,11 @@ export async function deliveryReport(db: Db, releaseId: string, page: { limit: n
       email: f.email ?? null,
       language: f.language,
       attempts: Number(f.attempts),
-      reply: f.smtp_response,
+      reply: f.status === 'bounced' ? f.bounce_reason : f.smtp_response,
+      bounced: f.status === 'bounced',
       at: f.updated_at,
     })),
-    failureCount: counts.filter((c) => c.status === 'failed').reduce((sum, c) => sum + Number(c.count), 0),
+    failureCount: counts.filter((c) => c.status === 'failed' || c.status === 'bounced').reduce((sum, c) => sum + Number(c.count), 0),
   };
 }
 

@@ -4,6 +4,7 @@ import { defineRoute, type Principal } from '../lib/routes.js';
 import { getReleaseForStaff } from '../releases/operations.js';
 import { releaseParams } from '../releases/schemas.js';
 import { tally } from './counts.js';
+import { countReleaseBounces } from '../bounces/repository.js';
 import { deliveryReport } from './repository.js';
 
 const counts = z.object({
@@ -12,6 +13,10 @@ const counts = z.object({
   sent: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),
+  /** Of `failed`: came back (DSN, provider event) after the relay accepted them. */
+  bounced: z.number().int(),
+  /** Of `sent`: the recipient marked it as spam. */
+  complained: z.number().int(),
 });
 
 const deliveriesQuery = z.object({
@@ -23,6 +28,8 @@ export const deliveriesResponse = counts.extend({
   /** Of `queued`, those a worker is sending right now. */
   sending: z.number().int(),
   languages: z.record(z.string(), counts),
+  /** Bounces read for this release's emails, by outcome (temporary ones leave the delivery `sent`). */
+  bounces: z.object({ permanent: z.number().int(), transient: z.number().int(), complaint: z.number().int() }),
   firstSentAt: z.string().nullable(),
   lastSentAt: z.string().nullable(),
   failures: z.object({
@@ -37,6 +44,8 @@ export const deliveriesResponse = counts.extend({
         language: z.string().nullable(),
         attempts: z.number().int(),
         smtpResponse: z.string().nullable(),
+        /** Bounced after the relay accepted it: `smtpResponse` is the bounce's diagnostic. */
+        bounced: z.boolean(),
         at: z.string(),
       }),
     ),
@@ -56,7 +65,7 @@ export function deliveryRoutes(ctx: AppContext) {
       responses: { 200: { description: 'Delivery report', schema: deliveriesResponse } },
       load: ({ params, principal }: { params: { id: string }; principal: Principal }) => getReleaseForStaff(ctx, params.id, principal),
       async handle({ loaded: release, query }) {
-        const report = await deliveryReport(ctx.db, release.id, query);
+        const [report, bounces] = await Promise.all([deliveryReport(ctx.db, release.id, query), countReleaseBounces(ctx.db, release.id)]);
         const languages = [...new Set(report.counts.map((c) => c.language ?? 'unknown'))];
         return {
           status: 200,
@@ -66,6 +75,7 @@ export function deliveryRoutes(ctx: AppContext) {
             languages: Object.fromEntries(
               languages.map((lang) => [lang, tally(report.counts.filter((c) => (c.language ?? 'unknown') === lang))]),
             ),
+            bounces: { permanent: bounces.permanent ?? 0, transient: bounces.transient ?? 0, complaint: bounces.complaint ?? 0 },
             firstSentAt: report.firstSentAt,
             lastSentAt: report.lastSentAt,
             failures: {

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { AppContext } from '../context.js';
 import { failureReply, isPermanentFailure, type SentMail } from '../lib/mailer.js';
 import { isoTime } from '../lib/time.js';
+import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import { publicReleaseOrNone } from './fanout.js';
@@ -110,6 +111,8 @@ async function sendOne(
   const links = subscriberLinks(ctx, delivery.subscriberId);
   const { subject, html, text } = personalise(email, links);
   const newsroomName = newsroom.name[delivery.language] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+  // MAIL FROM names the delivery (BOUNCE_DOMAIN set), so that a later bounce finds it.
+  const bounceTo = returnPath(ctx.config, delivery.id);
   try {
     const sent = await ctx.mailer.send({
       from: { name: newsroomName, address: ctx.config.mailFrom },
@@ -122,6 +125,7 @@ async function sendOne(
       date: ctx.clock.now(),
       list: { id: { url: `${newsroom.slug}.${host}`, comment: newsroomName }, unsubscribe: { url: links.unsubscribe } },
       headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      ...(bounceTo ? { envelope: { from: bounceTo, to: delivery.email } } : {}),
       // An invitation's event, for the reader's calendar (the same file as the page's event.ics).
       ...(email.ics ? { attachments: [{ filename: 'event.ics', content: email.ics, contentType: 'text/calendar; charset=utf-8; method=PUBLISH' }] } : {}),
     });

@@ -19,7 +19,7 @@ export type Role = (typeof roles)[number];
 const mailbox = /^[^\s@<>]+@[^\s@<>]+$/;
 
 /** Variables that may instead be read from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['ADMIN_TOKEN', 'SIGNING_SECRET', 'SMTP_URL', 'DKIM_PRIVATE_KEY'] as const;
+export const FILE_VARIABLES = ['ADMIN_TOKEN', 'SIGNING_SECRET', 'SMTP_URL', 'DKIM_PRIVATE_KEY', 'MAILGUN_WEBHOOK_SIGNING_KEY'] as const;
 
 /** A bearer token goes in a header as it is: URL-safe characters only, long and varied enough to guess. */
 const secretToken = (minLength: number) =>
@@ -116,6 +116,11 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(3600),
   TRUST_PROXY: trustProxy.optional(),
   INVITATIONS_PER_DAY: z.coerce.number().int().min(0).max(MAX_INVITATIONS_PER_DAY).default(500),
+  BOUNCE_DOMAIN: z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, 'must be a domain name').optional(),
+  BOUNCE_LOCALPART: z.string().regex(/^[A-Za-z0-9_-]{1,14}$/, 'must be 1 to 14 letters, digits, - or _ (no + or .): with the token it must fit the 64 characters of a local part').default('bounce'),
+  BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  BOUNCE_SMTP_HOST: z.string().min(1).default('0.0.0.0'),
+  MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16, 'must be at least 16 characters (the key Mailgun shows under Webhooks)').optional(),
   OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
   OUTBOUND_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
   // IndexNow's own rule for a key: 8 to 128 of letters, digits and dashes.
@@ -174,6 +179,14 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Addresses a newsroom's staff may invite in 24 hours, unless the admin set the newsroom its own number. */
   readonly invitationsPerDay: number;
+  /**
+   * Bounces (src/bounces/): with a domain, each release email's envelope sender is
+   * `<localPart>+<signed delivery id>@<domain>` (VERP); without, MAIL_FROM as before.
+   * `smtpPort`: the worker's SMTP receiver for that domain, when set.
+   */
+  readonly bounces: { domain: string | undefined; localPart: string; smtpPort: number | undefined; smtpHost: string };
+  /** Mailgun's webhook signing key: POST /api/bounces/mailgun answers only when set. */
+  readonly mailgunSigningKey: string | undefined;
   /** Outbound requests (WebSub callbacks, IndexNow, external hubs) may reach loopback, private and link-local addresses. */
   readonly outboundAllowPrivate: boolean;
   /** First delay before an outbound request that failed is tried again; it doubles with each attempt. */
@@ -273,6 +286,9 @@ export function loadConfig(
     if (missing.length) throw fail(missing.map((name) => `${name}: required when NODE_ENV=production`));
   }
   const dkimParts = [e.DKIM_PRIVATE_KEY, e.DKIM_SELECTOR, e.DKIM_DOMAIN];
+  if (e.BOUNCE_SMTP_PORT !== undefined && !e.BOUNCE_DOMAIN) {
+    throw fail(['BOUNCE_SMTP_PORT: the bounce receiver needs BOUNCE_DOMAIN (the domain it accepts mail for)']);
+  }
   if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
     throw fail(['DKIM_PRIVATE_KEY: DKIM_PRIVATE_KEY, DKIM_SELECTOR and DKIM_DOMAIN go together']);
   }
@@ -317,6 +333,8 @@ export function loadConfig(
     deliveryClaimTimeoutMs: e.DELIVERY_CLAIM_TIMEOUT_S * 1000,
     trustProxy: e.TRUST_PROXY ?? false,
     invitationsPerDay: e.INVITATIONS_PER_DAY,
+    mailgunSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
+    bounces: { domain: e.BOUNCE_DOMAIN?.toLowerCase(), localPart: e.BOUNCE_LOCALPART, smtpPort: e.BOUNCE_SMTP_PORT, smtpHost: e.BOUNCE_SMTP_HOST },
     outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE === 'true',
     outboundRetryDelayMs: e.OUTBOUND_RETRY_DELAY_MS,
     indexNow: e.INDEXNOW_KEY ? { key: e.INDEXNOW_KEY, endpoint: e.INDEXNOW_ENDPOINT } : undefined,

@@ -100,6 +100,7 @@ export const problemCodes = [
   'unprocessable',
   'client-error',
   'busy',
+  'too-many-requests',
   'internal',
   // reasons
   'changed-meanwhile',
@@ -131,6 +132,7 @@ const titles: Record<number, string> = {
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -165,6 +167,7 @@ export const forbidden = (detail = 'This token may not act on this newsroom.') =
 export const notFound = (what: string) => new AppError(404, 'not-found', `${what} not found.`);
 export const conflict = (detail: string, reason?: ProblemReason) => new AppError(409, 'conflict', detail, [], reason);
 export const gone = (detail: string) => new AppError(410, 'gone', detail);
+export const tooManyRequests = (detail: string) => new AppError(429, 'too-many-requests', detail);
 export const payloadTooLarge = (detail: string) => new AppError(413, 'payload-too-large', detail);
 export const unsupportedMediaType = (detail: string, reason?: ProblemReason) =>
   new AppError(415, 'unsupported-media-type', detail, [], reason);

@@ -13,6 +13,8 @@ export interface ReceivedMail {
   mail: ParsedMail;
   /** The message as it came over the wire (what a DKIM verifier reads). */
   raw: Buffer;
+  /** The envelope sender (MAIL FROM), where bounces go. */
+  mailFrom: string;
 }
 
 export type Reply = { code: number; message: string } | undefined;
@@ -76,7 +78,8 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
         if (sink.parse) {
           const raw = Buffer.concat(chunks);
           const mail = await simpleParser(raw);
-          for (const address of to) sink.received.push({ to: address, at, mail, raw });
+          const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+          for (const address of to) sink.received.push({ to: address, at, mail, raw, mailFrom });
         }
         callback(null, 'Ok: queued');
       });

@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { noticeReport } from '../../notices/operations.js';
 import type { AppContext } from '../../context.js';
 import { type DeliveryCounts, deliveryCounts, tally } from '../../delivery/counts.js';
+import { countReleaseBounces } from '../../bounces/repository.js';
 import { deliveryReport, findSendingProgress, type Outcomes, outcomeSpan, outcomesPerInterval, type SendingProgress } from '../../delivery/repository.js';
 import { formatDate, formatTime, t } from '../../lib/i18n.js';
 import { templateBeside } from '../../lib/templates.js';
@@ -63,7 +64,7 @@ export async function readProgress(ctx: AppContext, releaseId: string): Promise<
 
 /** The delivery report's HTML: per language counts, the chart, the latest failures with their SMTP reply. */
 export async function renderDeliveryReport(ctx: AppContext, releaseId: string, newsroom: Newsroom, lang: string): Promise<string> {
-  const report = await deliveryReport(ctx.db, releaseId, { limit: 20, offset: 0 });
+  const [report, bounces] = await Promise.all([deliveryReport(ctx.db, releaseId, { limit: 20, offset: 0 }), countReleaseBounces(ctx.db, releaseId)]);
   const languages = [...new Set(report.counts.map((c) => c.language).filter((l): l is string => !!l))];
   const notices = await noticeReport(ctx, releaseId);
   return reportView({
@@ -71,6 +72,7 @@ export async function renderDeliveryReport(ctx: AppContext, releaseId: string, n
     timezone: newsroom.timezone,
     notices: notices.map((n) => ({ ...n, kind: t(lang, `admin.corrections.kind.${n.kind}`) })),
     languages: languages.map((code) => ({ name: languageName(code, lang), ...tally(report.counts.filter((c) => c.language === code)) })),
+    bounces,
     failures: report.failures,
     failureCount: report.failureCount,
     chart: await outcomeChart(ctx, releaseId, lang, newsroom.timezone),

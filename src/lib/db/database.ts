@@ -30,6 +30,7 @@ import { eventsAndRevisions } from './migrations/0017_events_and_revisions.js';
 import { signInFailures } from './migrations/0018_sign_in_failures.js';
 import { journalists } from './migrations/0025_journalists.js';
 import { advanceAccess } from './migrations/0026_advance_access.js';
+import { bounces } from './migrations/0027_bounces.js';
 import { releaseCorrections } from './migrations/0029_release_corrections.js';
 import { correctionNotices } from './migrations/0030_correction_notices.js';
 import { brandColour } from './migrations/0021_brand_colour.js';
@@ -217,6 +218,7 @@ export async function migrate(store: Store): Promise<void> {
     '0018_sign_in_failures': signInFailures(store.dialect),
     '0025_journalists': journalists(store.dialect),
     '0026_advance_access': advanceAccess(store.dialect),
+    '0027_bounces': bounces(store.dialect),
     '0029_release_corrections': releaseCorrections(store.dialect),
     '0030_correction_notices': correctionNotices(store.dialect),
     '0021_brand_colour': brandColour(store.dialect),

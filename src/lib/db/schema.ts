@@ -141,7 +141,7 @@ export interface DeliveryTable {
   id: string;
   release_id: string;
   subscriber_id: string;
-  status: string; // queued | sending | sent | failed | skipped (see src/delivery/README.md)
+  status: string; // queued | sending | sent | failed | skipped | bounced | complained (see src/delivery/README.md)
   language: string | null;
   email_hash: string | null; // hex SHA-256 of the lower-cased address
   claimed_at: string | null;
@@ -153,6 +153,23 @@ export interface DeliveryTable {
   error: string | null;
   created_at: string;
   updated_at: string;
+  bounced_at: string | null; // 0027: a bounce or complaint came back after the relay accepted
+  bounce_reason: string | null; // 0027
+}
+
+/** 0027: a returned message or provider event (src/bounces/). */
+export interface BounceTable {
+  id: string;
+  received_at: string;
+  source: string; // smtp | mailgun | postmark | sendgrid
+  outcome: string; // permanent | transient | complaint | unmatched | unclassified
+  delivery_id: string | null;
+  subscriber_id: string | null;
+  status: string | null;
+  reason: string | null;
+  subject: string | null;
+  sender: string | null;
+  message: string | null;
 }
 
 export interface FanoutTable {
@@ -380,6 +397,7 @@ export interface Database {
   blobs: BlobTable;
   newsroom_logos: NewsroomLogoTable;
   deliveries: DeliveryTable;
+  bounces: BounceTable;
   fanouts: FanoutTable;
   subscribers: SubscriberTable;
   subscriber_keywords: SubscriberKeywordTable;
