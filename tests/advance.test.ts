@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { addressHash } from '../src/advance/links.js';
 import { startAdvanceWorker, sendDueAdvanceLinks } from '../src/advance/worker.js';
 import { withoutSecrets } from '../src/app.js';
 import type { RunningWorker } from '../src/lib/queue.js';
@@ -125,9 +126,11 @@ describe('advance access', () => {
 
     const log = await t.http.get(`/api/releases/${release.id}/advance-access/log`).set(newsroom.auth).expect(200);
     expect(log.body).toHaveLength(2);
-    const ipHash = createHash('sha256').update('::ffff:127.0.0.1').digest('hex');
+    // Keyed with SIGNING_SECRET: not the plain SHA-256 anyone could match by trying every IPv4 address.
+    const keyed = (address: string) => addressHash(t.ctx.config.signingSecret, address);
     expect(log.body[1]).toMatchObject({ journalist: { id: swedish.id, name: swedish.name, outlet: 'Daily Example' }, language: 'sv', file: null, userAgent: 'ReporterBrowser/1.0' });
-    expect([ipHash, createHash('sha256').update('127.0.0.1').digest('hex')]).toContain(log.body[1].addressHash);
+    expect([keyed('::ffff:127.0.0.1'), keyed('127.0.0.1')]).toContain(log.body[1].addressHash);
+    expect(log.body[1].addressHash).not.toBe(createHash('sha256').update('127.0.0.1').digest('hex'));
     expect(log.body[0]).toMatchObject({ file: { attachmentId: file.id, filename: file.filename } });
     await t.http.get(`/api/releases/${release.id}/advance-access/log`).set(other.auth).expect(403);
     await t.http.get(`/api/releases/${release.id}/advance-access/log`).expect(401);

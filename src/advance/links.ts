@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /*
  * Personal advance links: /advance/<token>. The token is 256 random bits, made when its
@@ -6,6 +6,13 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * A client address as the access log keeps it: an HMAC with SIGNING_SECRET, since a plain
+ * hash of an IPv4 address is undone by trying all 2^32. Equal addresses still compare equal.
+ */
+export const addressHash = (secret: string, address: string) =>
+  createHmac('sha256', secret).update(`access-log:${address}`, 'utf8').digest('hex');
 
 export function newLinkToken(): { token: string; hash: string } {
   const token = randomBytes(32).toString('base64url');

@@ -5,7 +5,7 @@ import { isoTime } from '../lib/time.js';
 import { listJournalists } from '../journalists/repository.js';
 import { findRelease, type Release } from '../releases/repository.js';
 import { advanceLinkView, effectiveStatus } from '../releases/visibility.js';
-import { LINK_TOKEN, sha256Hex } from './links.js';
+import { addressHash, LINK_TOKEN, sha256Hex } from './links.js';
 import {
   addLinks,
   type AdvanceAccess,
@@ -112,7 +112,7 @@ export async function recordOpening(
     lang: opened.lang,
     attachmentId: file?.attachmentId ?? null,
     filename: file?.filename ?? null,
-    ipHash: sha256Hex(client.ip ?? ''),
+    ipHash: addressHash(ctx.config.signingSecret, client.ip ?? ''),
     userAgent: (client.userAgent ?? '').slice(0, 500),
   });
 }
