@@ -50,6 +50,11 @@ const contact = await buildContact(t, home);
 const otherContact = await buildContact(t, other);
 const release = await buildRelease(t, home, { contactIds: [contact.id] });
 const otherRelease = await buildRelease(t, other);
+const accredit = async (slug: string) =>
+  (await api.post(`/api/newsrooms/${slug}/journalists`).set(t.admin)
+    .send({ name: 'Liisa Toimittaja', outlet: 'Päivän Sanomat', email: `liisa-${slug}@example.org`, languages: ['fi'] }).expect(201)).body as { id: string };
+const journalist = await accredit(home.slug);
+const otherJournalist = await accredit(other.slug);
 
 async function mintToken(slug: string, name: string) {
   const res = await api.post(`/api/newsrooms/${slug}/tokens`).set(t.admin).send({ name }).expect(201);
@@ -134,6 +139,7 @@ const realValues: Record<string, string> = {
   releases: release.id,
   contacts: contact.id,
   tokens: spareToken.id,
+  journalists: journalist.id,
 };
 /** The same resource kinds in the other newsroom: a newsroom token must not reach them. */
 const foreignValues: Record<string, string> = {
@@ -141,6 +147,7 @@ const foreignValues: Record<string, string> = {
   releases: otherRelease.id,
   contacts: otherContact.id,
   tokens: otherSpareToken.id,
+  journalists: otherJournalist.id,
 };
 const realValue = (path: string, param: string) => realValues[ownerOf(path, param)] ?? UNKNOWN_ID;
 
@@ -785,9 +792,11 @@ describe('the API document', () => {
 
   it('answers GET operations with 200 for the real ids (so hostile ones are the reason for every refusal)', async () => {
     const withFixtures = operations.filter((o) => o.pathParams.every((param) => realValues[ownerOf(o.path, param)]));
+    // The fixture release is a draft: it has no advance access to show (a 404 the API documents).
+    const absent = new Set(['GET /api/releases/{id}/advance-access']);
     for (const op of withFixtures.filter((o) => o.method === 'get')) {
       const res = await api.get(fillPath(op.path)).set(auth.admin);
-      expect([op.label, res.status]).toEqual([op.label, 200]);
+      expect([op.label, res.status]).toEqual([op.label, absent.has(op.label) ? 404 : 200]);
     }
   });
 });
