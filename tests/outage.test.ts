@@ -20,6 +20,9 @@ interface Relay {
   restore(): Promise<void>;
 }
 
+/** Every relay made, closed after each test so that nothing keeps the test process alive. */
+const relays: Relay[] = [];
+
 async function relayTo(host: string, upstreamPort: number): Promise<Relay> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -34,7 +37,7 @@ async function relayTo(host: string, upstreamPort: number): Promise<Relay> {
   const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   await listen(0);
   const port = (server.address() as net.AddressInfo).port;
-  return {
+  const relay: Relay = {
     port,
     cut: () =>
       new Promise<void>((resolve) => {
@@ -43,12 +46,15 @@ async function relayTo(host: string, upstreamPort: number): Promise<Relay> {
       }),
     restore: () => listen(port),
   };
+  relays.push(relay);
+  return relay;
 }
 
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close().catch(() => undefined);
   t = undefined;
+  await Promise.all(relays.splice(0).map((relay) => relay.cut()));
 });
 
 const expectOutageAnswer = (res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }) => {
