@@ -167,6 +167,12 @@ export interface ClaimedDelivery {
  * Claims the given deliveries that are still queued (queued -> sending). A delivery
  * another process claimed, or that was sent, is left out: it is never sent again here.
  */
+/** The address and status of each subscriber a claim names, by id: one read for a whole batch. */
+export async function subscribersById(db: Db, ids: string[]) {
+  const subscribers = await db.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(subscribers.map((s) => [s.id, s]));
+}
+
 export async function claimDeliveries(db: Db, ids: string[], owner: string, now: string): Promise<ClaimedDelivery[]> {
   if (!ids.length) return [];
   const claimed = await db
@@ -177,12 +183,7 @@ export async function claimDeliveries(db: Db, ids: string[], owner: string, now:
     .returning(['id', 'subscriber_id', 'language', 'attempts'])
     .execute();
   if (!claimed.length) return [];
-  const subscribers = await db
-    .selectFrom('subscribers')
-    .select(['id', 'email', 'status'])
-    .where('id', 'in', [...new Set(claimed.map((c) => c.subscriber_id))])
-    .execute();
-  const byId = new Map(subscribers.map((s) => [s.id, s]));
+  const byId = await subscribersById(db, claimed.map((c) => c.subscriber_id));
   return claimed.map((c) => ({
     id: c.id,
     subscriberId: c.subscriber_id,

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../lib/db/database.js';
+import { subscribersById } from '../delivery/repository.js';
 
 /*
  * Correction notices: who is told of a correction or withdrawal, and whether they were.
@@ -68,12 +69,7 @@ export async function claimNotices(db: Db, correctionId: string, deliveryIds: st
     .returning(['delivery_id', 'subscriber_id', 'language', 'attempts'])
     .execute();
   if (!claimed.length) return [];
-  const subscribers = await db
-    .selectFrom('subscribers')
-    .select(['id', 'email', 'status'])
-    .where('id', 'in', [...new Set(claimed.map((c) => c.subscriber_id))])
-    .execute();
-  const byId = new Map(subscribers.map((s) => [s.id, s]));
+  const byId = await subscribersById(db, claimed.map((c) => c.subscriber_id));
   return claimed.map((c) => ({
     deliveryId: c.delivery_id,
     subscriberId: c.subscriber_id,
