@@ -517,7 +517,8 @@ describe('delivery counts', () => {
   it('follow a scheduled release into publication: the status switches, then the counts come', async () => {
     const staff = await signedIn();
     const release = await buildRelease(t, newsroom);
-    const publishAt = new Date(Date.now() + 1500).toISOString();
+    // Far enough ahead that a loaded CI machine still shows it scheduled.
+    const publishAt = new Date(Date.now() + 4000).toISOString();
     await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
     const page = await staff.get(`/admin/releases/${release.id}?lang=en`);
     expect(visibleText(page.text)).toMatch(/Scheduled\s+to be published .* \(Europe\/Helsinki\)/);
@@ -532,7 +533,7 @@ describe('delivery counts', () => {
       const at = new Date().toISOString();
       await t.ctx.db.insertInto('deliveries').values([0, 1].map((i) => ({ id: `l-${release.id}-${i}`, release_id: release.id, subscriber_id: `s-${i}`, status: 'sent', sent_at: at, created_at: at, updated_at: at }))).execute();
       await t.ctx.db.updateTable('releases').set({ status: 'published', published_at: publishAt, version: version + 1, announced_at: at }).where('id', '=', release.id).execute();
-    }, 2500);
+    }, Date.parse(publishAt) - Date.now() + 500);
     const res = await readStream(staff, live);
     clearTimeout(work);
     const events = streamEvents(res.body as string);

@@ -36,16 +36,17 @@ describe('the publication worker (real Redis, BullMQ delayed jobs)', () => {
 
   it('records a scheduled release as published when its job fires', async () => {
     const release = await buildRelease(t, newsroom);
-    const publishAt = new Date(Date.now() + 1500).toISOString();
+    // Far enough ahead that a loaded CI machine still sees it scheduled before the job fires.
+    const publishAt = new Date(Date.now() + 5000).toISOString();
     await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt }).expect(200);
     expect((await storedStatus(release.id)).status).toBe('scheduled');
 
     const job = await t.ctx.publication.queue.getJob(publishJobId(release.id, publishAt));
     expect(job?.data).toEqual({ releaseId: release.id });
 
-    const after = await until(() => storedStatus(release.id), (row) => row.status === 'published');
+    const after = await until(() => storedStatus(release.id), (row) => row.status === 'published', 20_000);
     expect(after).toEqual({ status: 'published', published_at: publishAt });
-  });
+  }, 40_000);
 
   it('rebuilds lost jobs from the database', async () => {
     const release = await buildRelease(t, newsroom);
@@ -62,13 +63,14 @@ describe('the publication worker (real Redis, BullMQ delayed jobs)', () => {
 
   it('leaves a moved release alone when its old job fires', async () => {
     const release = await buildRelease(t, newsroom);
-    const soon = new Date(Date.now() + 800).toISOString();
+    const soon = new Date(Date.now() + 5000).toISOString();
     const later = new Date(Date.now() + 3_600_000).toISOString();
     await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: soon }).expect(200);
     await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: later }).expect(200);
     expect(await t.ctx.publication.queue.getJob(publishJobId(release.id, soon))).toBeUndefined();
 
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Wait past the old time: the old job (had it survived) would have fired by then.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(soon) - Date.now()) + 1500));
     expect(await storedStatus(release.id)).toEqual({ status: 'scheduled', published_at: null });
-  });
+  }, 40_000);
 });
