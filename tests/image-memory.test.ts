@@ -68,7 +68,7 @@ describe('the image limiter (issue 14)', () => {
     decodeLoad.peak = { running: 0, reserved: 0 };
     const res = await t.http.post(`/api/releases/${release.id}/attachments`).set(newsroom.auth).attach('file', png, 'large.png');
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ path: 'file', message: expect.stringMatching(/would take about \d+ MB to decode; at most 512 MB are taken/) }]);
+    expect(res.body.errors).toEqual([{ path: 'file', message: expect.stringMatching(/would take about \d+ MB to decode; at most 384 MB are taken/) }]);
     // Only its header was read.
     expect(decodeLoad.peak.reserved).toBe(IMAGE_MEMORY_BUDGET / 2);
   }, 60_000);

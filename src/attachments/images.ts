@@ -17,7 +17,7 @@ const MB = 1024 * 1024;
  * The memory all image decodes under way may take together, as decodeMemory reckons it
  * from each image's header; an image that alone would need more is refused (422).
  */
-export const IMAGE_MEMORY_BUDGET = 512 * MB;
+export const IMAGE_MEMORY_BUDGET = 384 * MB;
 
 /**
  * What any decode reserves at least: half the budget, so that at most two run at once.
