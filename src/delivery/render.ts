@@ -145,24 +145,3 @@ export async function renderEmailPreview(ctx: AppContext, release: Release, news
 export async function warmUpRenderer(): Promise<void> {
   await mjml2html('<mjml><mj-body><mj-section><mj-column><mj-text>.</mj-text><mj-image src="https://x/y.png" /><mj-divider /></mj-column></mj-section></mj-body></mjml>');
 }
-
-/**
- * The rendered emails of the releases being sent, per worker process (a restart renders
- * again). Concurrent jobs of one release share one rendering.
- */
-export class RenderCache {
-  private readonly entries = new Map<string, Promise<RenderedEmail>>();
-  constructor(private readonly limit = 32) {}
-
-  get(key: string, render: () => Promise<RenderedEmail>): Promise<RenderedEmail> {
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = render();
-      entry.catch(() => this.entries.delete(key));
-      this.entries.set(key, entry);
-      // Oldest out: only the releases being sent right now matter.
-      if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
-    }
-    return entry;
-  }
-}

@@ -9,7 +9,8 @@ import { publicReleaseOrNone } from './fanout.js';
 import { subscriberLinks } from '../subscriptions/links.js';
 import { deliveryMetrics } from './metrics.js';
 import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
-import { type RenderCache, personalise, renderReleaseEmail } from './render.js';
+import { composeTemplate, type MessageCache, messageFor } from './message.js';
+import { renderReleaseEmail } from './render.js';
 import {
   type ClaimedDelivery,
   claimDeliveries,
@@ -30,7 +31,7 @@ import { sendJobs, type SendJob } from './queue.js';
 /** The host of PUBLIC_URL: Message-IDs and the List-Id live under it. */
 const hostOf = (publicUrl: string) => new URL(publicUrl).hostname;
 
-export async function processSendJob(ctx: AppContext, cache: RenderCache, job: Job<SendJob>): Promise<void> {
+export async function processSendJob(ctx: AppContext, cache: MessageCache, job: Job<SendJob>): Promise<void> {
   const { releaseId, deliveryIds } = job.data ?? {};
   if (typeof releaseId !== 'string' || !Array.isArray(deliveryIds)) return;
 
@@ -99,36 +100,34 @@ async function recordOutcomes(ctx: AppContext, releaseId: string, outcomes: Outc
 
 async function sendOne(
   ctx: AppContext,
-  cache: RenderCache,
+  cache: MessageCache,
   release: PublicRelease,
   newsroom: Newsroom,
   delivery: ClaimedDelivery,
 ): Promise<Outcome> {
   const host = hostOf(ctx.config.publicUrl);
-  const email = await cache.get(`${release.id}|${delivery.language}|${release.version}`, () =>
-    renderReleaseEmail(ctx, release, newsroom, delivery.language),
-  );
-  const links = subscriberLinks(ctx, delivery.subscriberId);
-  const { subject, html, text } = personalise(email, links);
   const newsroomName = newsroom.name[delivery.language] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
-  // MAIL FROM names the delivery (BOUNCE_DOMAIN set), so that a later bounce finds it.
-  const bounceTo = returnPath(ctx.config, delivery.id);
+  // Built once per release, language and version; each recipient gets a copy of its bytes with their slots filled.
+  const template = await cache.get(`${release.id}|${delivery.language}|${release.version}`, async () =>
+    composeTemplate(await renderReleaseEmail(ctx, release, newsroom, delivery.language), {
+      fromName: newsroomName,
+      fromAddress: ctx.config.mailFrom,
+      host,
+      listId: { url: `${newsroom.slug}.${host}`, comment: newsroomName },
+    }),
+  );
+  let raw: Buffer;
   try {
-    const sent = await ctx.mailer.send({
-      from: { name: newsroomName, address: ctx.config.mailFrom },
-      to: delivery.email,
-      subject,
-      html,
-      text,
-      // One Message-ID per delivery: a copy sent again after a crash is recognisably the same message.
-      messageId: `<${delivery.id}@${host}>`,
-      date: ctx.clock.now(),
-      list: { id: { url: `${newsroom.slug}.${host}`, comment: newsroomName }, unsubscribe: { url: links.unsubscribe } },
-      headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-      ...(bounceTo ? { envelope: { from: bounceTo, to: delivery.email } } : {}),
-      // An invitation's event, for the reader's calendar (the same file as the page's event.ics).
-      ...(email.ics ? { attachments: [{ filename: 'event.ics', content: email.ics, contentType: 'text/calendar; charset=utf-8; method=PUBLISH' }] } : {}),
-    });
+    // One Message-ID per delivery: a copy sent again after a crash is recognisably the same message.
+    raw = messageFor(template, { address: delivery.email, messageIdLocal: delivery.id, date: ctx.clock.now(), links: subscriberLinks(ctx, delivery.subscriberId) });
+  } catch (error) {
+    // An address that cannot stand in a header never will.
+    return { kind: 'failed', delivery, reply: (error as Error).message };
+  }
+  // MAIL FROM names the delivery (BOUNCE_DOMAIN set), so that a later bounce finds it.
+  const envelope = { from: returnPath(ctx.config, delivery.id) ?? ctx.config.mailFrom, to: delivery.email };
+  try {
+    const sent = await ctx.mailer.sendRaw({ raw, envelope, messageId: `<${delivery.id}@${host}>` });
     return { kind: 'sent', delivery, sent };
   } catch (error) {
     return { kind: isPermanentFailure(error) ? 'failed' : 'retry', delivery, reply: failureReply(error) };

@@ -14,7 +14,8 @@ import {
   sendLimiter,
 } from './policy.js';
 import { DELIVERY_QUEUE, sendJobs, type SendJob } from './queue.js';
-import { RenderCache, warmUpRenderer } from './render.js';
+import { MessageCache } from './message.js';
+import { warmUpRenderer } from './render.js';
 import { deadOwners, forgetDeadOwners, markStopped, releaseClaims, renewLiveness, takeOverFanouts } from './repository.js';
 import { processSendJob } from './send.js';
 import { recoverNotices } from '../notices/operations.js';
@@ -82,7 +83,7 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
   // Alive before anything is claimed: a claim by an owner without a row waits for the claim timeout.
   await renewLiveness(ctx.db, ctx.store.dialect, processOwner);
   await warmUpRenderer();
-  const cache = new RenderCache();
+  const cache = new MessageCache();
   const limiter = sendLimiter(ctx.config);
   const worker = startQueueWorker<SendJob>(DELIVERY_QUEUE, ctx.queueSettings, (job) =>
     // Correction notices ride this queue (and its send rate): see src/notices/.

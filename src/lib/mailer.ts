@@ -14,8 +14,17 @@ export interface SentMail {
   response: string;
 }
 
+/** A message already built (MIME bytes), with its envelope; its Message-ID is known to the caller. */
+export interface RawMail {
+  raw: Buffer;
+  envelope: { from: string; to: string };
+  messageId: string;
+}
+
 export interface Mailer {
   send(message: SendMailOptions): Promise<SentMail>;
+  /** Sends ready bytes: nothing is composed; DKIM (when set) signs them as they are. */
+  sendRaw(message: RawMail): Promise<SentMail>;
   close(): void;
 }
 
@@ -47,7 +56,7 @@ export const dkimOptions = (dkim: MailerSettings['dkim']) =>
 export const headerText = (text: string) => text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replace(/ {2,}/g, ' ').trim();
 
 /** The message with its free-text headers (subject, display names, the List-Id comment) made one line. */
-function withHeaderText(message: SendMailOptions): SendMailOptions {
+export function withHeaderText(message: SendMailOptions): SendMailOptions {
   const { subject, from, list } = message;
   const listId = list?.id;
   return {
@@ -93,21 +102,32 @@ export function createMailer(settings: MailerSettings): Mailer {
         const info = await transport.sendMail(withHeaderText(message));
         return { messageId: info.messageId, response: info.response };
       },
+      async sendRaw({ raw, envelope, messageId }) {
+        const info = await transport.sendMail({ raw, envelope });
+        return { messageId, response: info.response };
+      },
       close: () => transport.close(),
     };
   }
 
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...(dkim ? { dkim } : {}) } as never);
+  const writeOut = async (message: Buffer) => {
+    await mkdir(settings.outboxDir, { recursive: true });
+    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;
+    const file = path.join(settings.outboxDir, name);
+    // Written aside, then renamed: whoever watches the folder never reads half a message.
+    await writeFile(`${file}.part`, message);
+    await rename(`${file}.part`, file);
+    return `written to ${file}`;
+  };
   return {
     async send(message) {
       const info = await transport.sendMail(withHeaderText(message));
-      await mkdir(settings.outboxDir, { recursive: true });
-      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`;
-      const file = path.join(settings.outboxDir, name);
-      // Written aside, then renamed: whoever watches the folder never reads half a message.
-      await writeFile(`${file}.part`, info.message as Buffer);
-      await rename(`${file}.part`, file);
-      return { messageId: info.messageId, response: `written to ${file}` };
+      return { messageId: info.messageId, response: await writeOut(info.message as Buffer) };
+    },
+    async sendRaw({ raw, envelope, messageId }) {
+      const info = await transport.sendMail({ raw, envelope });
+      return { messageId, response: await writeOut(info.message as Buffer) };
     },
     close: () => transport.close(),
   };
