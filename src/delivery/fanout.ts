@@ -6,6 +6,7 @@ import { getPublicRelease, type PublicRelease } from '../releases/public.js';
 import { FIRST_PAGE, PAGE, processOwner, sendBatchSize } from './policy.js';
 import {
   advanceFanout,
+  type Audience,
   audiencePage,
   claimAnnouncements,
   finishFanout,
@@ -18,7 +19,8 @@ import { dispatchEvents } from '../aggregators/dispatch.js';
 
 /*
  * The fan-out: once a release is announced, one delivery row per subscriber who gets it,
- * written page by page (keyset on the subscriber id), with their send jobs queued as
+ * written page by page (keyset on the subscriber id, from a start point of the release's
+ * own: see audienceInReleaseOrder), with their send jobs queued as
  * each page is written. The fanouts row records the cursor, so a fan-out cut off by a
  * crash is resumed (see worker.ts, recoverDeliveries); the unique (release, subscriber) makes any
  * repetition harmless.
@@ -51,11 +53,46 @@ export async function announceAndDeliver(ctx: AppContext, releaseId?: string): P
   const announced = await claimAnnouncements(ctx.db, isoTime(ctx.clock.now()), processOwner, releaseId);
   // WebSub and IndexNow first: their jobs are few and quick to queue, the fan-out may be long.
   if (announced.length) await dispatchEvents(ctx).catch((err) => ctx.logger.error({ err }, 'release events not dispatched; the sweep tries again'));
-  for (const id of announced) {
-    ctx.logger.info({ releaseId: id }, 'release announced: delivery starts');
-    await fanOut(ctx, id, null);
-  }
+  // Side by side: one large audience must not hold up the start of another release's.
+  await Promise.all(
+    announced.map((id) => {
+      ctx.logger.info({ releaseId: id }, 'release announced: delivery starts');
+      return fanOut(ctx, id, null);
+    }),
+  );
   return announced;
+}
+
+/**
+ * The queue priority of the send jobs of a fan-out's n-th page: n (BullMQ runs lower
+ * first, FIFO within one). Pages of releases fanned out at once take turns, and the first
+ * page of a release that starts later goes before the rest of one already under way.
+ * Jobs without priority (retries, recovery) go before all of these.
+ */
+const fanoutPriority = (pageNumber: number) => Math.min(pageNumber, 2_000_000);
+
+/**
+ * Where a release's fan-out starts among the subscriber ids (as a UUID): a point of its
+ * own, derived from the release id, so that each release reaches a different part of the
+ * audience first and nobody is always among the last.
+ */
+export function fanoutStart(releaseId: string): string {
+  const hex = createHash('sha256').update(`fanout-start\0${releaseId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The next page of a release's audience after `after` (the last id written; null at the
+ * start), in the release's order: the ids after its start point, then, wrapping round,
+ * those up to it. Both laps page by the primary key; the cursor alone tells which lap it
+ * is in (subscriber ids are lower-case UUIDs, ordered alike here and by the database).
+ */
+export async function audienceInReleaseOrder(ctx: Pick<AppContext, 'db'>, audience: Audience, releaseId: string, after: string | null, limit: number): Promise<Recipient[]> {
+  const start = fanoutStart(releaseId);
+  if (after !== null && after <= start) return audiencePage(ctx.db, audience, { after, upTo: start }, limit);
+  const firstLap = await audiencePage(ctx.db, audience, { after: after ?? start, upTo: null }, limit);
+  if (firstLap.length === limit) return firstLap;
+  return [...firstLap, ...(await audiencePage(ctx.db, audience, { after: null, upTo: start }, limit - firstLap.length))];
 }
 
 /** Writes the deliveries of a release from `cursor` on and queues their send jobs. */
@@ -72,9 +109,10 @@ export async function fanOut(ctx: AppContext, releaseId: string, cursor: string 
   };
   const batch = sendBatchSize(ctx.config);
   let written = 0;
-  let after = cursor;
-  for (let limit = FIRST_PAGE; ; limit = PAGE) {
-    const page: Recipient[] = await audiencePage(ctx.db, audience, after, limit);
+  // A fan-out taken over before its first page was written resumes with the cursor '': from the start.
+  let after = cursor || null;
+  for (let limit = FIRST_PAGE, pageNumber = 1; ; limit = PAGE, pageNumber++) {
+    const page = await audienceInReleaseOrder(ctx, audience, releaseId, after, limit);
     if (!page.length) break;
     const now = isoTime(ctx.clock.now());
     const ids = await insertDeliveries(
@@ -88,7 +126,7 @@ export async function fanOut(ctx: AppContext, releaseId: string, cursor: string 
       })),
       now,
     );
-    await ctx.deliveries.addBulk(sendJobs(releaseId, ids, batch, 'send'));
+    await ctx.deliveries.addBulk(sendJobs(releaseId, ids, batch, 'send', { priority: fanoutPriority(pageNumber) }));
     written += ids.length;
     after = page[page.length - 1]!.id;
     // Another process took the fan-out over (this one was taken for dead): it goes on from here.

@@ -101,11 +101,17 @@ export interface Recipient {
   languages: string[];
 }
 
+/** A range of subscriber ids: after `after` (from the first when null), up to and including `upTo` (to the last when null). */
+export interface IdRange {
+  after: string | null;
+  upTo: string | null;
+}
+
 /**
- * One page (keyset by id) of the confirmed subscribers who get the release: those
- * without keywords, and those with a keyword the release carries.
+ * One page (keyset by id, within `range`) of the confirmed subscribers who get the
+ * release: those without keywords, and those with a keyword the release carries.
  */
-export async function audiencePage(db: Db, audience: Audience, after: string | null, limit: number): Promise<Recipient[]> {
+export async function audiencePage(db: Db, audience: Audience, range: IdRange, limit: number): Promise<Recipient[]> {
   let query = db
     .selectFrom('subscribers')
     .select(['id', 'email_key', 'languages'])
@@ -119,7 +125,8 @@ export async function audiencePage(db: Db, audience: Audience, after: string | n
         ? eb.or([none, eb.exists(keywordsOf().where('subscriber_keywords.keyword_key', 'in', audience.keywordKeys))])
         : none;
     });
-  if (after !== null) query = query.where('id', '>', after);
+  if (range.after !== null) query = query.where('id', '>', range.after);
+  if (range.upTo !== null) query = query.where('id', '<=', range.upTo);
   const rows = await query.orderBy('id').limit(limit).execute();
   return rows.map((r) => ({ id: r.id, emailKey: r.email_key, languages: JSON.parse(r.languages) as string[] }));
 }
