@@ -46,3 +46,13 @@ export function sendJobs(
   }
   return jobs;
 }
+
+/** A send job without deliveries: builds a scheduled release's emails shortly before its time (send.ts). */
+export const PREPARE_JOB = 'prepare';
+
+/** The prepare job of a release due at `publishAt`: one per release and time, however often asked. */
+export const prepareJob = (releaseId: string, publishAt: string) => ({
+  name: PREPARE_JOB,
+  data: { releaseId, deliveryIds: [] } satisfies SendJob,
+  opts: { jobId: `prepare-${releaseId}-${Date.parse(publishAt)}`, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },
+});

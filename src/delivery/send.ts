@@ -4,12 +4,12 @@ import { failureReply, isPermanentFailure, type SentMail } from '../lib/mailer.j
 import { isoTime } from '../lib/time.js';
 import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
-import type { PublicRelease } from '../releases/public.js';
+import { type PublicRelease, releaseAtPublication } from '../releases/public.js';
 import { publicReleaseOrNone } from './fanout.js';
 import { subscriberLinks } from '../subscriptions/links.js';
 import { deliveryMetrics } from './metrics.js';
 import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
-import { composeTemplate, type MessageCache, messageFor } from './message.js';
+import { composeTemplate, type MessageCache, messageFor, type MessageTemplate } from './message.js';
 import { renderReleaseEmail } from './render.js';
 import {
   type ClaimedDelivery,
@@ -98,6 +98,33 @@ async function recordOutcomes(ctx: AppContext, releaseId: string, outcomes: Outc
   }
 }
 
+/** A release's email in one language, built once per release, language and version; each recipient gets a copy of its bytes with their slots filled. */
+function messageTemplate(ctx: AppContext, cache: MessageCache, release: PublicRelease, newsroom: Newsroom, lang: string): Promise<MessageTemplate> {
+  const host = hostOf(ctx.config.publicUrl);
+  const newsroomName = newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+  return cache.get(`${release.id}|${lang}|${release.version}`, async () =>
+    composeTemplate(await renderReleaseEmail(ctx, release, newsroom, lang), {
+      fromName: newsroomName,
+      fromAddress: ctx.config.mailFrom,
+      host,
+      listId: { url: `${newsroom.slug}.${host}`, comment: newsroomName },
+    }),
+  );
+}
+
+/**
+ * Builds a scheduled release's emails in every language shortly before its time, so that
+ * the first send jobs find them ready (kept in this process only; an edit meanwhile makes
+ * another version, built when sent). Nothing is sent or written.
+ */
+export async function processPrepareJob(ctx: AppContext, cache: MessageCache, job: Job<SendJob>): Promise<number> {
+  const release = typeof job.data?.releaseId === 'string' ? await releaseAtPublication(ctx, job.data.releaseId) : undefined;
+  const newsroom = release && (await findNewsroomById(ctx.db, release.newsroomId));
+  if (!release || !newsroom) return 0;
+  await Promise.all(release.translations.map((tr) => messageTemplate(ctx, cache, release, newsroom, tr.lang)));
+  return release.translations.length;
+}
+
 async function sendOne(
   ctx: AppContext,
   cache: MessageCache,
@@ -106,16 +133,7 @@ async function sendOne(
   delivery: ClaimedDelivery,
 ): Promise<Outcome> {
   const host = hostOf(ctx.config.publicUrl);
-  const newsroomName = newsroom.name[delivery.language] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
-  // Built once per release, language and version; each recipient gets a copy of its bytes with their slots filled.
-  const template = await cache.get(`${release.id}|${delivery.language}|${release.version}`, async () =>
-    composeTemplate(await renderReleaseEmail(ctx, release, newsroom, delivery.language), {
-      fromName: newsroomName,
-      fromAddress: ctx.config.mailFrom,
-      host,
-      listId: { url: `${newsroom.slug}.${host}`, comment: newsroomName },
-    }),
-  );
+  const template = await messageTemplate(ctx, cache, release, newsroom, delivery.language);
   let raw: Buffer;
   try {
     // One Message-ID per delivery: a copy sent again after a crash is recognisably the same message.

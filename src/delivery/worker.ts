@@ -13,11 +13,11 @@ import {
   sendBatchSize,
   sendLimiter,
 } from './policy.js';
-import { DELIVERY_QUEUE, sendJobs, type SendJob } from './queue.js';
+import { DELIVERY_QUEUE, PREPARE_JOB, sendJobs, type SendJob } from './queue.js';
 import { MessageCache } from './message.js';
 import { warmUpRenderer } from './render.js';
 import { deadOwners, forgetDeadOwners, markStopped, releaseClaims, renewLiveness, takeOverFanouts } from './repository.js';
-import { processSendJob } from './send.js';
+import { processPrepareJob, processSendJob } from './send.js';
 import { recoverNotices } from '../notices/operations.js';
 import { NOTICE_JOB, type NoticeJob, processNoticeJob } from '../notices/send.js';
 
@@ -87,7 +87,11 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
   const limiter = sendLimiter(ctx.config);
   const worker = startQueueWorker<SendJob>(DELIVERY_QUEUE, ctx.queueSettings, (job) =>
     // Correction notices ride this queue (and its send rate): see src/notices/.
-    job.name === NOTICE_JOB ? processNoticeJob(ctx, job as Job<NoticeJob>) : processSendJob(ctx, cache, job), {
+    job.name === NOTICE_JOB
+      ? processNoticeJob(ctx, job as Job<NoticeJob>)
+      : job.name === PREPARE_JOB
+        ? processPrepareJob(ctx, cache, job)
+        : processSendJob(ctx, cache, job), {
     concurrency: SEND_CONCURRENCY,
     ...(limiter ? { limiter } : {}),
   });

@@ -5,6 +5,7 @@ import { isoTime } from '../lib/time.js';
 import { markDuePublished, scheduledReleases } from '../releases/repository.js';
 import { PUBLICATION_QUEUE, type PublishJob } from './queue.js';
 import { announceAndDeliver } from '../delivery/fanout.js';
+import { prepareJob } from '../delivery/queue.js';
 
 /**
  * The sweep reads only the database, so publication is recorded and announced even with
@@ -23,6 +24,16 @@ export async function completeDuePublications(ctx: AppContext, releaseId?: strin
   if (ids.length) ctx.logger.info({ releaseIds: ids }, 'releases published');
   await announceAndDeliver(ctx, releaseId);
   return ids;
+}
+
+/** How long before its time a scheduled release's emails are built (delivery/send.ts, processPrepareJob). */
+const PREPARE_AHEAD_MS = 5_000;
+
+/** Asks the delivery worker to build the emails of the releases due within PREPARE_AHEAD_MS (once each: the job id). */
+async function prepareDueSoon(ctx: AppContext): Promise<void> {
+  const now = ctx.clock.now().getTime();
+  const soon = (await scheduledReleases(ctx.db, isoTime(new Date(now)))).filter((r) => Date.parse(r.publish_at) - now <= PREPARE_AHEAD_MS);
+  if (soon.length) await ctx.deliveries.addBulk(soon.map((r) => prepareJob(r.id, r.publish_at)));
 }
 
 /** Puts a delayed job in Redis for every scheduled release: Redis may have lost them. */
@@ -46,7 +57,10 @@ export async function startPublicationWorker(ctx: AppContext): Promise<RunningWo
   );
 
   const sweep = () =>
-    completeDuePublications(ctx).catch((err) => logger.error({ err }, 'publication sweep failed'));
+    Promise.all([
+      completeDuePublications(ctx).catch((err) => logger.error({ err }, 'publication sweep failed')),
+      prepareDueSoon(ctx).catch((err) => logger.error({ err }, 'could not ask for the emails of releases due soon')),
+    ]);
   const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
   await sweep();
 

@@ -43,6 +43,19 @@ export async function getPublicRelease(ctx: AppContext, id: string): Promise<Pub
 }
 
 /**
+ * A scheduled release as the public will see it at its publication time, for work done
+ * ahead of it (the delivery worker builds its email a few seconds early); never to be
+ * shown before. Its version is then one more (markDuePublished counts the publication).
+ * Undefined for a release not scheduled.
+ */
+export async function releaseAtPublication(ctx: AppContext, id: string): Promise<PublicRelease | undefined> {
+  const release = await findRelease(ctx.db, id);
+  if (!release || release.status !== 'scheduled' || release.publishAt === null) return undefined;
+  const at = new Date(release.publishAt);
+  return effectiveStatus(release, at) === 'published' ? { ...asPublic(release, at), version: release.version + 1 } : undefined;
+}
+
+/**
  * What the public may still know of a withdrawn release: that it was withdrawn, when, in
  * which newsroom and languages, and at which revision (for the 410 page and the canceled
  * ninjs). Undefined for a release in any other state.

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { audienceInReleaseOrder, fanoutStart } from '../src/delivery/fanout.js';
+import { MessageCache } from '../src/delivery/message.js';
+import { processPrepareJob } from '../src/delivery/send.js';
 import { startDeliveryWorker } from '../src/delivery/worker.js';
+import type { Job } from 'bullmq';
 import type { RunningWorker } from '../src/lib/queue.js';
+import type { SendJob } from '../src/delivery/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, buildRelease } from './support/factories.js';
@@ -10,9 +14,10 @@ import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
 import { insertSubscribers, newsroomId } from './support/subscribers.js';
 
 /*
- * The order of a fan-out: each release reaches its audience from a start point of its
- * own (nobody is always last), and releases fanned out at once take turns, so that a
- * large audience does not hold up another newsroom's first email.
+ * The order and timing of a fan-out: each release reaches its audience from a start point
+ * of its own (nobody is always last); releases fanned out at once take turns, so that a
+ * large audience does not hold up another newsroom's first email; a scheduled release's
+ * emails are built before its time.
  */
 
 let t: TestApp;
@@ -92,4 +97,27 @@ describe('two releases of two newsrooms at the same time', () => {
     // Each recipient exactly once.
     expect(new Set(arrived).size).toBe(arrived.length);
   }, 90_000);
+});
+
+describe('a scheduled release', () => {
+  it('has its emails built before its time, in each language, under the version it is sent as', async () => {
+    const room = await buildNewsroom(t);
+    const subscribers = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, room.slug), [{ languages: ['fi'] }]);
+    const release = await buildRelease(t, room);
+    const prepare = (cache: MessageCache) => processPrepareJob(t.ctx, cache, { data: { releaseId: release.id, deliveryIds: [] } } as unknown as Job<SendJob>);
+    // A draft is not prepared: nothing says it will be public.
+    expect(await prepare(new MessageCache())).toBe(0);
+
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(room.auth).send({ publishAt: new Date(Date.now() + 8000).toISOString() }).expect(200);
+    const cache = new MessageCache();
+    const languages = ['fi', 'sv'];
+    expect(await prepare(cache)).toBe(languages.length);
+
+    // Sent as the version publication gives it: the key the send jobs look up is the one prepared.
+    expect(await until(() => sink.received.some((m) => m.to === subscribers[0]!.email.toLowerCase()), 30_000)).toBe(true);
+    const { version } = await t.ctx.db.selectFrom('releases').select('version').where('id', '=', release.id).executeTakeFirstOrThrow();
+    for (const lang of languages) {
+      await expect(cache.get(`${release.id}|${lang}|${version}`, () => Promise.reject(new Error('not prepared')))).resolves.toHaveProperty('pieces');
+    }
+  }, 40_000);
 });
