@@ -1,5 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { createMailer } from '../src/lib/mailer.js';
 import { composeTemplate, messageFor } from '../src/delivery/message.js';
 import type { RenderedEmail } from '../src/delivery/render.js';
 
@@ -61,5 +64,51 @@ describe('a release message built once and filled per recipient', () => {
     const mail = await simpleParser(messageFor(template, { address: 'b@example.org', messageIdLocal: 'y', date, links: linksOf(3) }));
     expect(mail.headers.get('bcc')).toBeUndefined();
     expect(mail.to).toMatchObject({ value: [{ address: 'b@example.org' }] });
+  });
+});
+
+describe('the SMTP pool warmed before a release is due', () => {
+  it('opens its connections ahead, and the messages then sent open no more', async () => {
+    let connections = 0;
+    let messages = 0;
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onConnect: (_session, callback) => {
+        connections++;
+        callback();
+      },
+      onData: (stream, _session, callback) => {
+        stream.resume();
+        stream.on('end', () => {
+          messages++;
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, outboxDir: '/nonexistent', poolSize: 3 });
+    try {
+      expect(await mailer.warm()).toBe(3);
+      expect(connections).toBe(3);
+      // Already open: warming again opens nothing.
+      expect(await mailer.warm()).toBe(0);
+      const template = await composeTemplate(email, headers);
+      await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((n) =>
+          mailer.sendRaw({
+            raw: messageFor(template, { address: `reader${n}@example.org`, messageIdLocal: `d${n}`, date: new Date(), links: linksOf(n) }),
+            envelope: { from: 'bounces@example.test', to: `reader${n}@example.org` },
+            messageId: `<d${n}@news.example.test>`,
+          }),
+        ),
+      );
+      expect(messages).toBe(6);
+      expect(connections).toBe(3);
+    } finally {
+      mailer.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -113,15 +113,23 @@ function messageTemplate(ctx: AppContext, cache: MessageCache, release: PublicRe
 }
 
 /**
- * Builds a scheduled release's emails in every language shortly before its time, so that
- * the first send jobs find them ready (kept in this process only; an edit meanwhile makes
+ * Builds a scheduled release's emails in every language shortly before its time, and opens
+ * the SMTP pool's connections, so that the first send jobs find them ready (kept in this process only; an edit meanwhile makes
  * another version, built when sent). Nothing is sent or written.
  */
 export async function processPrepareJob(ctx: AppContext, cache: MessageCache, job: Job<SendJob>): Promise<number> {
   const release = typeof job.data?.releaseId === 'string' ? await releaseAtPublication(ctx, job.data.releaseId) : undefined;
   const newsroom = release && (await findNewsroomById(ctx.db, release.newsroomId));
   if (!release || !newsroom) return 0;
-  await Promise.all(release.translations.map((tr) => messageTemplate(ctx, cache, release, newsroom, tr.lang)));
+  const [opened] = await Promise.all([
+    // The SMTP connections too: the first send of the release then needs no handshake.
+    ctx.mailer.warm().catch((err) => {
+      ctx.logger.warn({ err }, 'could not open SMTP connections ahead');
+      return 0;
+    }),
+    ...release.translations.map((tr) => messageTemplate(ctx, cache, release, newsroom, tr.lang)),
+  ]);
+  ctx.logger.info({ releaseId: release.id, languages: release.translations.length, connectionsOpened: opened }, 'emails of a release due soon built');
   return release.translations.length;
 }
 

@@ -25,6 +25,8 @@ export interface Mailer {
   send(message: SendMailOptions): Promise<SentMail>;
   /** Sends ready bytes: nothing is composed; DKIM (when set) signs them as they are. */
   sendRaw(message: RawMail): Promise<SentMail>;
+  /** Opens the SMTP pool's connections ahead of a burst (a release due); returns how many were opened. */
+  warm(): Promise<number>;
   close(): void;
 }
 
@@ -82,6 +84,38 @@ export function isPermanentFailure(error: unknown): boolean {
 export const failureReply = (error: unknown): string =>
   (error as { response?: string }).response ?? (error as Error).message ?? String(error);
 
+/** What of nodemailer's pool `warm` uses: not in its types, so looked for before use. */
+interface PoolInternals {
+  _connections?: unknown[];
+  _createConnection?: () => { connect(callback: (err?: Error) => void): void };
+}
+
+/** A connection attempt that neither connects nor fails in this time counts as not opened. */
+const WARM_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens the pool's missing connections now. nodemailer opens one only when a message
+ * waits for it, so the first messages of a release would each wait for a TCP (and TLS)
+ * handshake; the pool's own connection objects are made and connected here instead, and
+ * its next messages find them open. Without those internals (another nodemailer), nothing.
+ */
+async function warmPool(pool: PoolInternals, size: number): Promise<number> {
+  const create = pool._createConnection?.bind(pool);
+  if (!create || !Array.isArray(pool._connections)) return 0;
+  const opened = await Promise.all(
+    Array.from({ length: Math.max(0, size - pool._connections.length) }, () =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), WARM_TIMEOUT_MS);
+        create().connect((err) => {
+          clearTimeout(timer);
+          resolve(!err);
+        });
+      }),
+    ),
+  );
+  return opened.filter(Boolean).length;
+}
+
 export function createMailer(settings: MailerSettings): Mailer {
   const dkim = dkimOptions(settings.dkim);
   if (settings.smtpUrl) {
@@ -106,6 +140,7 @@ export function createMailer(settings: MailerSettings): Mailer {
         const info = await transport.sendMail({ raw, envelope });
         return { messageId, response: info.response };
       },
+      warm: () => warmPool((transport as unknown as { transporter: PoolInternals }).transporter, settings.poolSize ?? 5),
       close: () => transport.close(),
     };
   }
@@ -129,6 +164,8 @@ export function createMailer(settings: MailerSettings): Mailer {
       const info = await transport.sendMail({ raw, envelope });
       return { messageId, response: await writeOut(info.message as Buffer) };
     },
+    // Files need no connection.
+    warm: async () => 0,
     close: () => transport.close(),
   };
 }
