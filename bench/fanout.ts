@@ -6,6 +6,7 @@
  * publishAt is given as the median and the worst of them.
  *
  *   npm run bench:fanout -- --subscribers 20000 --runs 5
+ *   npm run bench:fanout -- --subscribers 20000 --runs 5 --dkim   # the worker and the raw baseline DKIM-sign (RSA 2048)
  *   npm run bench:fanout -- --subscribers 100000
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:fanout -- --subscribers 10000
  *   npm run bench:fanout -- --subscribers 10000 --worker-heap-mb 128   # the worker with --max-old-space-size
@@ -16,7 +17,7 @@
  * of the same size sending the same message to the same sink.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,8 @@ const SUBSCRIBERS = arg('subscribers', 10_000);
 const POOL = arg('pool', 5);
 const BARE_MESSAGES = Math.min(SUBSCRIBERS, arg('bare', 20_000));
 const RUNS = arg('runs', 5);
+const DKIM = process.argv.includes('--dkim');
+const dkimKey = DKIM ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() : undefined;
 // V8 grows its heap lazily up to a limit sized from the machine's memory (or the container's).
 const WORKER_HEAP_MB = arg('worker-heap-mb', 0);
 const ADMIN = 'bench-admin-token-0123456789abcdef';
@@ -62,6 +65,7 @@ const env = {
   PUBLIC_URL: 'https://news.example.test',
   LOG_LEVEL: 'silent',
   QUEUE_PREFIX: `bench-fanout-${process.pid}`,
+  ...(dkimKey ? { DKIM_PRIVATE_KEY: dkimKey.replace(/\n/g, '\\n'), DKIM_SELECTOR: 'bench', DKIM_DOMAIN: 'news.example.test' } : {}),
 };
 const config = loadConfig(env);
 const ctx = await createContext(config, { logger: pino({ level: 'silent' }), databaseSchema: schema });
@@ -158,8 +162,9 @@ const rendered = await renderReleaseEmail(ctx, publicRelease, newsroom, 'fi');
 const email = personalise(rendered, subscriberLinks(ctx, randomUUID()));
 const bareHeaders = { fromName: 'Länsi-Esimerkki', fromAddress: config.mailFrom, host: 'news.example.test', listId: { url: `${slug}.news.example.test`, comment: 'Länsi-Esimerkki' } };
 
-async function bareRate(send: (transport: ReturnType<typeof nodemailer.createTransport>, i: number) => Promise<unknown>): Promise<number> {
-  const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: POOL, maxMessages: Infinity } as never);
+async function bareRate(send: (transport: ReturnType<typeof nodemailer.createTransport>, i: number) => Promise<unknown>, signed = false): Promise<number> {
+  const dkim = signed && dkimKey ? { dkim: { domainName: 'news.example.test', keySelector: 'bench', privateKey: dkimKey } } : {};
+  const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: POOL, maxMessages: Infinity, ...dkim } as never);
   const count = sink.count;
   const start = Date.now();
   await Promise.all(Array.from({ length: BARE_MESSAGES }, (_, i) => send(bare, i)));
@@ -180,9 +185,12 @@ const composedRate = await bareRate((bare, i) =>
 );
 // One message built beforehand, the same bytes to every address: no work per message but SMTP.
 const ready = messageFor(await composeTemplate(rendered, bareHeaders), { address: 'bare@bench.example', messageIdLocal: randomUUID(), date: new Date(), links: subscriberLinks(ctx, randomUUID()) });
-const rawRate = await bareRate((bare, i) => bare.sendMail({ raw: ready, envelope: { from: config.mailFrom, to: `bare${i}@bench.example` } }));
+const sendReady = (bare: ReturnType<typeof nodemailer.createTransport>, i: number) => bare.sendMail({ raw: ready, envelope: { from: config.mailFrom, to: `bare${i}@bench.example` } });
+const rawRate = await bareRate(sendReady);
+// What signing costs: the same ready bytes, DKIM-signed per message.
+const signedRate = DKIM ? await bareRate(sendReady, true) : undefined;
 
-console.log(`\nsubscribers ${SUBSCRIBERS}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}`);
+console.log(`\nsubscribers ${SUBSCRIBERS}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}, DKIM ${DKIM ? 'on (service and the signed baseline)' : 'off'}`);
 console.table({
   [`first message after publishAt, median of ${runs.length} (s)`]: median(firsts).toFixed(3),
   [`first message after publishAt, worst of ${runs.length} (s)`]: Math.max(...firsts).toFixed(3),
@@ -190,6 +198,7 @@ console.table({
   [`service messages/s (median of ${runs.length})`]: serviceRate.toFixed(0),
   [`bare pool composing each message, messages/s (${BARE_MESSAGES})`]: composedRate.toFixed(0),
   [`bare pool sending ready raw bytes, messages/s (${BARE_MESSAGES})`]: rawRate.toFixed(0),
+  ...(signedRate ? { [`bare pool sending ready raw bytes DKIM-signed, messages/s (${BARE_MESSAGES})`]: signedRate.toFixed(0), 'DKIM-signed / unsigned raw': (signedRate / rawRate).toFixed(2) } : {}),
   'service / bare composing': (serviceRate / composedRate).toFixed(2),
   'service / bare raw': (serviceRate / rawRate).toFixed(2),
   'worker peak RSS (MB)': servicePeak.toFixed(0),
