@@ -12,17 +12,17 @@
  *   npm run bench:fanout -- --subscribers 10000 --worker-heap-mb 128   # the worker with --max-old-space-size
  *
  * The web side runs in this process; the worker is a real process (`dist/main.js
- * --role=worker`, built first), whose peak RSS (VmHWM) is reported. Both send over SMTP to an
- * smtp-server sink in this process on loopback. The baseline is a bare nodemailer pool
- * of the same size sending the same message to the same sink.
+ * --role=worker`, built first), whose peak RSS (VmHWM) is reported. It sends over SMTP to an
+ * smtp-server sink in this process on loopback. The baselines are bare nodemailer pools of
+ * the same size in processes of their own (bench/bare-pool.ts), as the worker is, sending
+ * the same message to the same sink.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
 import { subscriberLinks } from '../src/subscriptions/links.js';
@@ -162,33 +162,37 @@ const rendered = await renderReleaseEmail(ctx, publicRelease, newsroom, 'fi');
 const email = personalise(rendered, subscriberLinks(ctx, randomUUID()));
 const bareHeaders = { fromName: 'Länsi-Esimerkki', fromAddress: config.mailFrom, host: 'news.example.test', listId: { url: `${slug}.news.example.test`, comment: 'Länsi-Esimerkki' } };
 
-async function bareRate(send: (transport: ReturnType<typeof nodemailer.createTransport>, i: number) => Promise<unknown>, signed = false): Promise<number> {
-  const dkim = signed && dkimKey ? { dkim: { domainName: 'news.example.test', keySelector: 'bench', privateKey: dkimKey } } : {};
-  const bare = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: POOL, maxMessages: Infinity, ...dkim } as never);
-  const count = sink.count;
-  const start = Date.now();
-  await Promise.all(Array.from({ length: BARE_MESSAGES }, (_, i) => send(bare, i)));
-  bare.close();
-  return (sink.count - count) / ((Date.now() - start) / 1000);
+/** A bare pool in its own process (bench/bare-pool.ts), as the worker is: the sink here has this process to itself. */
+async function bareRate(mode: 'composed' | 'raw', message: string, signed = false): Promise<number> {
+  const dkim = signed && dkimKey ? { domainName: 'news.example.test', keySelector: 'bench', privateKey: dkimKey } : undefined;
+  const settings = { sinkUrl: sink.url, pool: POOL, count: BARE_MESSAGES, mode, message, from: config.mailFrom, ...(dkim ? { dkim } : {}) };
+  // Asynchronously: the sink answering it lives in this process.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-pool.ts', JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`bare pool (${mode}) stopped with ${String(code)}`);
+  return (JSON.parse(out) as { rate: number }).rate;
 }
-const composedRate = await bareRate((bare, i) =>
-  bare.sendMail({
+const composedFile = path.join(dir, 'composed.json');
+writeFileSync(
+  composedFile,
+  JSON.stringify({
     from: { name: 'Länsi-Esimerkki', address: config.mailFrom },
-    to: `bare${i}@bench.example`,
     subject: email.subject,
     html: email.html,
     text: email.text,
-    messageId: `<${randomUUID()}@news.example.test>`,
     list: { id: { url: `${slug}.news.example.test`, comment: 'Länsi-Esimerkki' }, unsubscribe: { url: 'https://news.example.test/unsubscribe/x' } },
     headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
   }),
 );
+const composedRate = await bareRate('composed', composedFile);
 // One message built beforehand, the same bytes to every address: no work per message but SMTP.
-const ready = messageFor(await composeTemplate(rendered, bareHeaders), { address: 'bare@bench.example', messageIdLocal: randomUUID(), date: new Date(), links: subscriberLinks(ctx, randomUUID()) });
-const sendReady = (bare: ReturnType<typeof nodemailer.createTransport>, i: number) => bare.sendMail({ raw: ready, envelope: { from: config.mailFrom, to: `bare${i}@bench.example` } });
-const rawRate = await bareRate(sendReady);
+const readyFile = path.join(dir, 'ready.eml');
+writeFileSync(readyFile, messageFor(await composeTemplate(rendered, bareHeaders), { address: 'bare@bench.example', messageIdLocal: randomUUID(), date: new Date(), links: subscriberLinks(ctx, randomUUID()) }));
+const rawRate = await bareRate('raw', readyFile);
 // What signing costs: the same ready bytes, DKIM-signed per message.
-const signedRate = DKIM ? await bareRate(sendReady, true) : undefined;
+const signedRate = DKIM ? await bareRate('raw', readyFile, true) : undefined;
 
 console.log(`\nsubscribers ${SUBSCRIBERS}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}, DKIM ${DKIM ? 'on (service and the signed baseline)' : 'off'}`);
 console.table({
