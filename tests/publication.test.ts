@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunningWorker } from '../src/lib/queue.js';
-import { publishJobId } from '../src/publication/queue.js';
+import { EARLY_MS, publishJobId } from '../src/publication/queue.js';
 import { reconcilePublicationJobs, startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
@@ -42,7 +42,14 @@ describe('the publication worker (real Redis, BullMQ delayed jobs)', () => {
     expect((await storedStatus(release.id)).status).toBe('scheduled');
 
     const job = await t.ctx.publication.queue.getJob(publishJobId(release.id, publishAt));
-    expect(job?.data).toEqual({ releaseId: release.id });
+    expect(job?.data).toEqual({ releaseId: release.id, publishAt });
+    // The job fires early (a delayed job comes out of Redis late), then waits for the time in the process.
+    expect(job!.opts.delay).toBeLessThanOrEqual(5000 - EARLY_MS);
+
+    // Fired, not yet due: still scheduled (when this read is before the time on a loaded machine).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(publishAt) - 200 - Date.now())));
+    const justBefore = await storedStatus(release.id);
+    expect(Date.now() < Date.parse(publishAt) ? justBefore.status : 'scheduled').toBe('scheduled');
 
     const after = await until(() => storedStatus(release.id), (row) => row.status === 'published', 20_000);
     expect(after).toEqual({ status: 'published', published_at: publishAt });
@@ -57,7 +64,7 @@ describe('the publication worker (real Redis, BullMQ delayed jobs)', () => {
 
     expect(await reconcilePublicationJobs(t.ctx)).toBeGreaterThanOrEqual(1);
     const job = await t.ctx.publication.queue.getJob(publishJobId(release.id, publishAt));
-    expect(job?.data).toEqual({ releaseId: release.id });
+    expect(job?.data).toEqual({ releaseId: release.id, publishAt });
     expect(job!.opts.delay).toBeGreaterThan(3_500_000);
   });
 

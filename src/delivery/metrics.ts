@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { defineRoute } from '../lib/routes.js';
@@ -89,7 +90,7 @@ const queueJobs = new Gauge({
     this.reset();
     queueAge.reset();
     try {
-      for (const queue of [ctx.deliveries.queue, ctx.publication.queue]) {
+      for (const queue of [ctx.deliveries.queue, ctx.publication.queue] as Queue[]) {
         const counts = await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), 1000);
         for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
         const [oldest] = await withTimeout(queue.getJobs(['waiting', 'prioritized'], -1, -1, false), 1000);

@@ -4,7 +4,15 @@ export const PUBLICATION_QUEUE = 'publication';
 
 export interface PublishJob {
   releaseId: string;
+  /** The time it is due at: the job fires up to EARLY_MS before and waits for it in the process (worker.ts). */
+  publishAt?: string;
 }
+
+/**
+ * A delayed job comes out of Redis up to a tenth of a second late; one that fires this
+ * much early and waits for the time with a timer starts the release on the millisecond.
+ */
+export const EARLY_MS = 500;
 
 /**
  * Delayed jobs that record scheduled releases as published at their time. They are
@@ -33,10 +41,10 @@ export function createPublicationQueue(settings: QueueSettings): PublicationQueu
     schedule: (releaseId, publishAt) =>
       jobs.add(
         'publish',
-        { releaseId },
+        { releaseId, publishAt },
         {
           jobId: publishJobId(releaseId, publishAt),
-          delay: Math.max(0, Date.parse(publishAt) - Date.now()),
+          delay: Math.max(0, Date.parse(publishAt) - EARLY_MS - Date.now()),
           attempts: 5,
           backoff: { type: 'exponential', delay: 1000 },
           removeOnComplete: 1000,

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { type RunningWorker, startQueueWorker } from '../lib/queue.js';
 import { isoTime } from '../lib/time.js';
 import { markDuePublished, scheduledReleases } from '../releases/repository.js';
-import { PUBLICATION_QUEUE, type PublishJob } from './queue.js';
+import { EARLY_MS, PUBLICATION_QUEUE, type PublishJob } from './queue.js';
 import { announceAndDeliver } from '../delivery/fanout.js';
 import { prepareJob } from '../delivery/queue.js';
 
@@ -51,6 +51,9 @@ export async function startPublicationWorker(ctx: AppContext): Promise<RunningWo
     async (job: Job<PublishJob>) => {
       // A job of another shape (an older version's) has nothing to tell: the sweep covers it.
       if (typeof job.data?.releaseId !== 'string') return [];
+      // Fired early on purpose (queue.ts, EARLY_MS): the rest of the wait is a timer's, exact.
+      const early = typeof job.data.publishAt === 'string' ? Date.parse(job.data.publishAt) - ctx.clock.now().getTime() : 0;
+      if (early > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(early, 2 * EARLY_MS)));
       return completeDuePublications(ctx, job.data.releaseId);
     },
     { concurrency: 4 },
