@@ -113,9 +113,10 @@ function messageTemplate(ctx: AppContext, cache: MessageCache, release: PublicRe
 }
 
 /**
- * Builds a scheduled release's emails in every language shortly before its time, and opens
- * the SMTP pool's connections, so that the first send jobs find them ready (kept in this process only; an edit meanwhile makes
- * another version, built when sent). Nothing is sent or written.
+ * Builds a scheduled release's emails in every language shortly before its time, and
+ * opens the SMTP pool's connections, so that the first send jobs find both ready. Kept in
+ * this process only; an edit meanwhile makes another version, built when sent. Nothing is
+ * sent or written.
  */
 export async function processPrepareJob(ctx: AppContext, cache: MessageCache, job: Job<SendJob>): Promise<number> {
   const release = typeof job.data?.releaseId === 'string' ? await releaseAtPublication(ctx, job.data.releaseId) : undefined;
