@@ -30,3 +30,6 @@ export const WEBHOOK_MAX_AGE_S = 600;
  * MAX_BOUNCE_BYTES, longer as a JSON string), read only once its credentials passed.
  */
 export const WEBHOOK_BODY_LIMITS = { ses: 512 * 1024, sendgrid: 1024 * 1024, postmark: 3 * MAX_BOUNCE_BYTES };
+
+/** The bounce mailbox: messages read in one poll at most (the rest wait for the next). */
+export const MAX_MAILBOX_MESSAGES_PER_POLL = 500;
