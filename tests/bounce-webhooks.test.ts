@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestApp } from './support/app.js';
+import { ADMIN_TOKEN, startTestApp } from './support/app.js';
 import { fixture, publishTo, type Running, start } from './support/bounces.js';
 import { insertSubscribers, type SubscriberFixture } from './support/subscribers.js';
 
@@ -319,6 +319,10 @@ describe('the SendGrid Event Webhook', () => {
     expect(await deliveryStatus(r, bouncing!.delivery.id)).toBe('bounced');
     expect(await deliveryStatus(r, complaining!.delivery.id)).toBe('complained');
     expect(await subscriberStatus(r, complaining!.reader)).toBe('unsubscribed');
+
+    const metrics = (await r.t.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200)).text;
+    expect(metrics).toMatch(/newsroom_bounces_total\{source="sendgrid",outcome="permanent"\} [1-9]/);
+    expect(metrics).toMatch(/newsroom_bounces_total\{source="sendgrid",outcome="complaint"\} [1-9]/);
   });
 });
 
