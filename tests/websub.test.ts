@@ -149,6 +149,18 @@ describe('subscription requests (verification of intent)', () => {
     expect(lease).toBeLessThanOrEqual(7200_000);
   });
 
+  it('renews a subscription asked again before its lease ends: one subscription, the new lease (websub.rocks hub test 103)', async () => {
+    const topic = `${base}/${newsroom.slug}/sv/rss.xml`;
+    const callback = `${origin}/cb/renew`;
+    await hubPost({ 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.callback': callback, 'hub.lease_seconds': '3600' }).expect(202);
+    const [first] = await until(() => subscriptionRows(callback), (r) => r.length === 1);
+    await hubPost({ 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.callback': callback, 'hub.lease_seconds': '86400' }).expect(202);
+    const renewed = await until(() => subscriptionRows(callback), (r) => r[0]?.lease_seconds === 86400);
+    expect(renewed).toHaveLength(1);
+    expect(Date.parse(renewed[0]!.expires_at)).toBeGreaterThan(Date.parse(first!.expires_at) + 80_000_000);
+    expect(received.filter((r) => r.path === '/cb/renew' && r.method === 'GET').map((r) => r.query.get('hub.lease_seconds'))).toEqual(['3600', '86400']);
+  });
+
   it('keeps no subscription when the callback does not echo the challenge', async () => {
     behaviour.set('/cb/refuses', 'refuse');
     await hubPost({ 'hub.mode': 'subscribe', 'hub.topic': `${base}/rss.xml`, 'hub.callback': `${origin}/cb/refuses` }).expect(202);
