@@ -28,19 +28,7 @@ export function createAdvanceQueue(settings: QueueSettings): AdvanceQueue {
   return {
     queue: jobs.queue,
     // A job whose time was moved is left behind harmlessly: it finds nothing due, or sends early what is due anyway.
-    schedule: (releaseId, opensAt) =>
-      jobs.add(
-        'open',
-        { releaseId },
-        {
-          jobId: advanceJobId(releaseId, opensAt),
-          delay: Math.max(0, Date.parse(opensAt) - Date.now()),
-          attempts: 5,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: 1000,
-          removeOnFail: 5000,
-        },
-      ),
+    schedule: (releaseId, opensAt) => jobs.addAt('open', { releaseId }, advanceJobId(releaseId, opensAt), opensAt),
     onReady: jobs.onReady,
     isReady: jobs.isReady,
     close: jobs.close,
