@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { WEBHOOK_REQUESTS_PER_MINUTE } from '../src/bounces/policy.js';
 import { ADMIN_TOKEN, startTestApp } from './support/app.js';
 import { fixture, publishTo, type Running, start } from './support/bounces.js';
 import { insertSubscribers, type SubscriberFixture } from './support/subscribers.js';
@@ -32,6 +33,15 @@ const subscriberStatus = (r: Running, s: SubscriberFixture) =>
   r.t.ctx.db.selectFrom('subscribers').select('status').where('id', '=', s.id).executeTakeFirstOrThrow().then((row) => row.status);
 const bounceCount = (r: Running) =>
   r.t.ctx.db.selectFrom('bounces').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow().then((row) => Number(row.n));
+
+/** The warnings the app logs from now on (its logger otherwise silent). */
+function capturedWarnings(r: Running): string[] {
+  const warnings: string[] = [];
+  const logger = Object.create(r.t.ctx.logger) as typeof r.t.ctx.logger;
+  logger.warn = ((_fields: object, message: string) => void warnings.push(message)) as typeof logger.warn;
+  r.t.ctx.logger = logger;
+  return warnings;
+}
 
 describe('the Amazon SES webhook (SNS)', () => {
   const topic = 'arn:aws:sns:eu-west-1:123456789012:newsroom-ses-events';
@@ -163,6 +173,7 @@ describe('the Amazon SES webhook (SNS)', () => {
   it('refuses an altered, unsigned or foreign-topic message, and a certificate from anywhere but SNS, changing nothing', async () => {
     const [s] = await sent(r, 1);
     const before = await bounceCount(r);
+    const warnings = capturedWarnings(r);
     const good = snsMessage({ Type: 'Notification', Message: sesBounce(s!) });
     await post({ ...good, Message: sesBounce({ ...s!, returnPath: 'bounce@bounces.example.test' }) }).expect(401);
     const { Signature: _, ...unsigned } = good;
@@ -175,6 +186,7 @@ describe('the Amazon SES webhook (SNS)', () => {
     await post(snsMessage({ Type: 'Notification', Message: sesBounce(s!), TopicArn: 'arn:aws:sns:eu-west-1:999999999999:someone-elses' })).expect(403);
     expect(await deliveryStatus(r, s!.delivery.id)).toBe('sent');
     expect(await bounceCount(r)).toBe(before);
+    expect(warnings.filter((w) => w.startsWith('ses webhook refused'))).toHaveLength(6);
     // And the good one still counts.
     expect((await post(good).expect(200)).body).toEqual({ result: 'recorded' });
   });
@@ -229,8 +241,10 @@ describe('the Postmark webhook', () => {
   it('marks a hard bounce bounced and a spam complaint complained, with the credentials; refuses others, changing nothing', async () => {
     const [bouncing, complaining] = await sent(r, 2);
     const before = await bounceCount(r);
+    const warnings = capturedWarnings(r);
     await post(bounce(bouncing!), null).expect(401);
     await post(bounce(bouncing!), `${user}:wrong-password-0123456789`).expect(401);
+    expect(warnings.filter((w) => w.startsWith('postmark webhook refused'))).toHaveLength(2);
     expect(await deliveryStatus(r, bouncing!.delivery.id)).toBe('sent');
     expect(await bounceCount(r)).toBe(before);
 
@@ -299,6 +313,7 @@ describe('the SendGrid Event Webhook', () => {
       event(complaining!, { event: 'spamreport' }),
     ];
     const before = await bounceCount(r);
+    const warnings = capturedWarnings(r);
     const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
     await post(batch, other).expect(401);
     await r.t.http.post('/api/bounces/sendgrid').set('Content-Type', 'application/json').send(JSON.stringify(batch)).expect(401);
@@ -314,6 +329,7 @@ describe('the SendGrid Event Webhook', () => {
       .expect(401);
     expect(await bounceCount(r)).toBe(before);
     expect(await deliveryStatus(r, bouncing!.delivery.id)).toBe('sent');
+    expect(warnings.filter((w) => w.startsWith('sendgrid webhook refused'))).toHaveLength(3);
 
     expect((await post(batch).expect(200)).body).toEqual({ results: ['ignored', 'recorded', 'recorded'] });
     expect(await deliveryStatus(r, bouncing!.delivery.id)).toBe('bounced');
@@ -324,6 +340,30 @@ describe('the SendGrid Event Webhook', () => {
     expect(metrics).toMatch(/newsroom_bounces_total\{source="sendgrid",outcome="permanent"\} [1-9]/);
     expect(metrics).toMatch(/newsroom_bounces_total\{source="sendgrid",outcome="complaint"\} [1-9]/);
   });
+});
+
+describe('the webhooks together', () => {
+  let r: Running;
+  beforeAll(async () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    r = await start({
+      SES_SNS_TOPIC_ARNS: 'arn:aws:sns:eu-west-1:123456789012:newsroom-ses-events',
+      POSTMARK_WEBHOOK_USER: 'postmark',
+      POSTMARK_WEBHOOK_PASSWORD: 'pm-0123456789abcdef0123',
+      SENDGRID_WEBHOOK_PUBLIC_KEY: key,
+    });
+  });
+  afterAll(() => r.close());
+
+  it('answer 429 to a client calling them too often, counted across them, signed or not', async () => {
+    const paths = ['/api/bounces/ses', '/api/bounces/postmark', '/api/bounces/sendgrid'];
+    const call = async (i: number) => (await r.t.http.post(paths[i % 3]!).set('Content-Type', 'application/json').send('[]')).status;
+    const statuses: number[] = [];
+    for (let i = 0; i < WEBHOOK_REQUESTS_PER_MINUTE; i += 50) statuses.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => call(i + j)))));
+    // SES: a list is no SNS message (400); Postmark and SendGrid: no credentials, no signature (401).
+    expect(new Set(statuses)).toEqual(new Set([400, 401]));
+    expect(await Promise.all(paths.map((_, i) => call(i)))).toEqual([429, 429, 429]);
+  }, 90_000);
 });
 
 describe('the provider webhook settings', () => {
