@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ImapFlow } from 'imapflow';
 import { pollBounceMailbox, startBounceMailbox } from '../src/bounces/mailbox.js';
+import { MAX_BOUNCE_BYTES, MAX_KEPT_CHARS } from '../src/bounces/policy.js';
 import { fixture, publishTo, type Running, start } from './support/bounces.js';
 import { type Dovecot, startDovecot } from './support/dovecot.js';
 import { until } from './support/smtp.js';
@@ -73,6 +74,17 @@ describe('the bounce mailbox, deleting what it read', () => {
     expect(await countIn('INBOX')).toBe(0);
     // Nothing more the next time.
     expect(await pollBounceMailbox(r.t.ctx)).toEqual({ read: 0, failed: 0 });
+  });
+
+  it('reads a message past the size limit no further, keeps its start as unclassified, and deletes it', async () => {
+    const [s] = await sentToTwo(r);
+    const huge = fixture('postfix-user-unknown.eml', s!.values) + 'x'.repeat(MAX_BOUNCE_BYTES);
+    await withMailbox((client) => client.append('INBOX', huge));
+    expect(await pollBounceMailbox(r.t.ctx)).toEqual({ read: 1, failed: 0 });
+    expect(await statusOf(r, s!.delivery.id)).toBe('sent');
+    const kept = await r.t.ctx.db.selectFrom('bounces').select('message').where('outcome', '=', 'unclassified').where('source', '=', 'imap').where('message', 'like', '%Undelivered Mail%').executeTakeFirstOrThrow();
+    expect(kept.message!.length).toBe(MAX_KEPT_CHARS);
+    expect(await countIn('INBOX')).toBe(0);
   });
 });
 

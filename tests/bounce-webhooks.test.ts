@@ -184,6 +184,10 @@ describe('the Amazon SES webhook (SNS)', () => {
       expect(fetched).not.toContain(url);
     }
     await post(snsMessage({ Type: 'Notification', Message: sesBounce(s!), TopicArn: 'arn:aws:sns:eu-west-1:999999999999:someone-elses' })).expect(403);
+    // A certificate of SNS that cannot be had now: 503, so that SNS tries again.
+    const unreachable = 'https://sns.eu-north-1.amazonaws.com/SimpleNotificationService-0.pem';
+    await post(snsMessage({ Type: 'Notification', Message: sesBounce(s!), SigningCertURL: unreachable })).expect(503);
+    expect(fetched).toContain(unreachable);
     expect(await deliveryStatus(r, s!.delivery.id)).toBe('sent');
     expect(await bounceCount(r)).toBe(before);
     expect(warnings.filter((w) => w.startsWith('ses webhook refused'))).toHaveLength(6);
