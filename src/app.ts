@@ -16,6 +16,7 @@ import { healthRoutes } from './health/routes.js';
 import { notFoundHandler, problemHandler } from './lib/errors.js';
 import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, type RouteDefinition, routesHandler } from './lib/routes.js';
+import { journalistPages } from './journalists/pages.js';
 import { journalistRoutes } from './journalists/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
 import { ninjsRoutes } from './ninjs/routes.js';
@@ -99,6 +100,7 @@ export function buildApp(ctx: AppContext): Express {
   ];
   const document = buildOpenApiDocument(routes, ctx.config.publicUrl);
   app.use(subscriptionPages(ctx)); // HTML pages, and the subscribe form's post, before the JSON routes
+  app.use(journalistPages(ctx));
   app.use(routesHandler(routes, bearerAuthenticator(ctx)));
   app.use(queueDashboard(ctx));
   app.use('/admin', adminRoutes(ctx));
