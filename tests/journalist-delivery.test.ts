@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ParsedMail } from 'mailparser';
 import { startDeliveryWorker } from '../src/delivery/worker.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
@@ -37,7 +38,7 @@ afterAll(async () => {
 });
 
 const mailsTo = (address: string) => sink.received.filter((m) => m.to === address.toLowerCase());
-const header = (mail: { headerLines: { key: string; line: string }[] }, name: string) =>
+const header = (mail: ParsedMail, name: string) =>
   mail.headerLines.find((h) => h.key === name)?.line.replace(/\r?\n\s+/g, ' ') ?? '';
 
 let counter = 0;
