@@ -4,6 +4,8 @@ export const ADVANCE_QUEUE = 'advance';
 
 export interface AdvanceJob {
   releaseId: string;
+  /** Jobs named `update`: the advance update whose emails to send (advance/updates.ts). */
+  updateId?: string;
 }
 
 /**
@@ -15,6 +17,8 @@ export interface AdvanceQueue {
   readonly queue: BestEffortQueue<AdvanceJob>['queue'];
   /** Best effort: with Redis away this logs and returns. */
   schedule(releaseId: string, opensAt: string): Promise<void>;
+  /** Sends an advance update's emails now (best effort too: the sweep sends what Redis lost). */
+  sendUpdate(releaseId: string, updateId: string): Promise<void>;
   onReady(listener: () => void): void;
   isReady(): boolean;
   close(): Promise<void>;
@@ -40,6 +44,12 @@ export function createAdvanceQueue(settings: QueueSettings): AdvanceQueue {
           removeOnComplete: 1000,
           removeOnFail: 5000,
         },
+      ),
+    sendUpdate: (releaseId, updateId) =>
+      jobs.add(
+        'update',
+        { releaseId, updateId },
+        { jobId: `update-${updateId}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },
       ),
     onReady: jobs.onReady,
     isReady: jobs.isReady,
