@@ -249,25 +249,29 @@ export async function listOpenings(db: Db, releaseId: string, limit: number, off
     .execute();
 }
 
-/**
- * Records an edit of a scheduled release to tell the journalists holding live links of
- * (sent, not revoked nor failed, their journalist active, the release's access not taken
- * back), one row each to send. Returns its id; undefined, and nothing written, when no
- * link is live. Called in the edit's transaction.
- */
-export async function insertAdvanceUpdate(db: Db, update: { id: string; releaseId: string; fields: string[]; now: string }): Promise<string | undefined> {
-  const live = await db
+/** The release's links that open it now: sent, not revoked nor failed, their journalist active, the access not taken back. */
+export async function liveLinkIds(db: Db, releaseId: string): Promise<{ id: string }[]> {
+  return db
     .selectFrom('advance_links')
     .innerJoin('journalists', 'journalists.id', 'advance_links.journalist_id')
     .innerJoin('advance_access', 'advance_access.release_id', 'advance_links.release_id')
     .select('advance_links.id')
-    .where('advance_links.release_id', '=', update.releaseId)
+    .where('advance_links.release_id', '=', releaseId)
     .where('advance_links.sent_at', 'is not', null)
     .where('advance_links.revoked_at', 'is', null)
     .where('advance_links.failed_at', 'is', null)
     .where('journalists.status', '=', 'active')
     .where('advance_access.revoked_at', 'is', null)
     .execute();
+}
+
+/**
+ * Records an edit of a scheduled release to tell the journalists holding live links of,
+ * one row each to send. Returns its id; undefined, and nothing written, when no
+ * link is live. Called in the edit's transaction.
+ */
+export async function insertAdvanceUpdate(db: Db, update: { id: string; releaseId: string; fields: string[]; now: string }): Promise<string | undefined> {
+  const live = await liveLinkIds(db, update.releaseId);
   if (!live.length) return undefined;
   await db.insertInto('advance_updates').values({ id: update.id, release_id: update.releaseId, fields: JSON.stringify(update.fields), created_at: update.now }).execute();
   await db
