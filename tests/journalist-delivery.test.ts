@@ -6,6 +6,7 @@ import { startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
+import { StaffClient } from './support/staff.js';
 import { insertSubscribers, newsroomId } from './support/subscribers.js';
 
 /*
@@ -113,6 +114,10 @@ describe('release emails to accredited journalists', () => {
     expect(done.text).toContain('Inga fler pressmeddelanden');
     const after = (await t.http.get(`/api/newsrooms/${newsroom.slug}/journalists/${swedish.id}`).set(newsroom.auth).expect(200)).body;
     expect(after).toMatchObject({ status: 'active', releaseEmails: false, unsubscribedAt: expect.any(String) });
+    // Staff see it on the journalists page.
+    const staff = new StaffClient(t);
+    await staff.signIn(newsroom.token);
+    expect((await staff.get('/admin/journalists?lang=en')).text).toContain('No release emails (they unsubscribed):');
     // A staff edit does not undo it.
     await t.http.patch(`/api/newsrooms/${newsroom.slug}/journalists/${swedish.id}`).set(newsroom.auth).send({ note: 'radio' }).expect(200);
 
@@ -141,5 +146,18 @@ describe('release emails to accredited journalists', () => {
     const notice = mailsTo(journalist.email)[1]!.mail;
     expect(notice.subject).toBe('Korjaus: Uusi kirjasto avataan');
     expect(header(notice, 'list-unsubscribe')).toContain('/unsubscribe/journalist/');
+  });
+
+  it("names a journalist whose address refused the release in the delivery report", async () => {
+    const refusing = await accredit();
+    sink.reply = (to) => (to === refusing.email.toLowerCase() ? { code: 550, message: '5.1.1 No such user' } : undefined);
+    try {
+      const active = (await t.http.get(`/api/newsrooms/${newsroom.slug}/journalists?status=active`).set(newsroom.auth).expect(200)).body as any[];
+      const release = await publishAndDeliver(active.filter((j) => j.releaseEmails).length);
+      const report = (await t.http.get(`/api/releases/${release.id}/deliveries`).set(newsroom.auth).expect(200)).body;
+      expect(report.failures.items).toEqual([expect.objectContaining({ subscriberId: refusing.id, email: refusing.email })]);
+    } finally {
+      sink.reply = () => undefined;
+    }
   });
 });

@@ -412,10 +412,12 @@ export async function deliveryReport(db: Db, releaseId: string, page: { limit: n
     db
       .selectFrom('deliveries')
       .leftJoin('subscribers', 'subscribers.id', 'deliveries.subscriber_id')
-      .select([
+      // A journalist's delivery (delivery/journalists.ts) names the journalist.
+      .leftJoin('journalists', 'journalists.id', 'deliveries.subscriber_id')
+      .select((eb) => [
         'deliveries.id',
         'deliveries.subscriber_id',
-        'subscribers.email',
+        eb.fn.coalesce('subscribers.email', 'journalists.email').as('email'),
         'deliveries.language',
         'deliveries.attempts',
         'deliveries.smtp_response',
