@@ -96,7 +96,12 @@ export async function fanOut(ctx: AppContext, releaseId: string, cursor: string 
     if (!(await advanceFanout(ctx.db, releaseId, processOwner, after, now))) return;
     if (page.length < limit) break;
   }
-  const journalists = await insertJournalistDeliveries(ctx.db, { id: releaseId, newsroomId: release.newsroomId, languages: releaseLanguages }, isoTime(ctx.clock.now()));
+  // Last, the accredited journalists who are not subscribers (journalists.ts).
+  const journalists = await insertJournalistDeliveries(
+    ctx.db,
+    { id: releaseId, newsroomId: release.newsroomId, languages: releaseLanguages },
+    isoTime(ctx.clock.now()),
+  );
   await ctx.deliveries.addBulk(sendJobs(releaseId, journalists, batch, 'send'));
   written += journalists.length;
   if (cursor !== null) await requeueRelease(ctx, releaseId);
