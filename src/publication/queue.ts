@@ -30,19 +30,7 @@ export function createPublicationQueue(settings: QueueSettings): PublicationQueu
   const jobs = createBestEffortQueue<PublishJob>(PUBLICATION_QUEUE, settings);
   return {
     queue: jobs.queue,
-    schedule: (releaseId, publishAt) =>
-      jobs.add(
-        'publish',
-        { releaseId },
-        {
-          jobId: publishJobId(releaseId, publishAt),
-          delay: Math.max(0, Date.parse(publishAt) - Date.now()),
-          attempts: 5,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: 1000,
-          removeOnFail: 5000,
-        },
-      ),
+    schedule: (releaseId, publishAt) => jobs.addAt('publish', { releaseId }, publishJobId(releaseId, publishAt), publishAt),
     // A job left behind is harmless: it finds the release not due and does nothing.
     unschedule: (releaseId, publishAt) => jobs.remove(publishJobId(releaseId, publishAt)),
     onReady: jobs.onReady,
