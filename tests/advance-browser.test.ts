@@ -9,6 +9,7 @@ import { startDeliveryWorker } from '../src/delivery/worker.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { accessibilityViolations } from './support/axe.js';
 import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
 import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
 import { insertSubscribers, newsroomId } from './support/subscribers.js';
@@ -68,6 +69,9 @@ afterAll(async () => {
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+/** axe-core on the page as it is: no violation of any level. */
+const expectAccessible = async (page: Page, name: string) =>
+  expect({ page: name, violations: await accessibilityViolations(page) }).toEqual({ page: name, violations: [] });
 const JOURNALIST = 'anna.reporter@example.net';
 const mailsTo = (address: string) => sink.received.filter((m) => m.to === address);
 
@@ -105,6 +109,7 @@ describe('advance access in Chromium', () => {
     expect(await until(() => mailsTo(JOURNALIST).length === 1, 20_000)).toBe(true);
     await staff.reload();
     await staff.getByText('Sent, live').waitFor();
+    await expectAccessible(staff, 'advance access page');
     await shot(staff, '01-advance-given');
 
     // The journalist opens their personal link: the release under the embargo banner, in Swedish.
@@ -120,6 +125,7 @@ describe('advance access in Chromium', () => {
     await expect(banner.isVisible()).resolves.toBe(true);
     await expect(banner.innerText()).resolves.toContain('EMBARGO – får publiceras');
     await expect(reader.locator('h1').innerText()).resolves.toBe('Nytt bibliotek öppnas');
+    await expectAccessible(reader, 'personal link');
     await shot(reader, '02-personal-link');
 
     // Staff see who opened it.
@@ -133,6 +139,7 @@ describe('advance access in Chromium', () => {
     await staff.goto(`${base}/admin/releases/${release.id}`);
     await staff.locator('#f-translations-fi-lead').fill('Kaupunki avaa uuden kirjaston toukokuussa.');
     await staff.getByLabel(/^Email the journalists holding advance links \(1\)/).check();
+    await expectAccessible(staff, 'editor with the updated-before-publication checkbox');
     await staff.getByRole('button', { name: 'Save', exact: true }).click();
     await staff.getByText('Saved.').waitFor();
     expect(await until(() => mailsTo(JOURNALIST).length === 2, 20_000)).toBe(true);
@@ -146,7 +153,14 @@ describe('advance access in Chromium', () => {
     await staff.getByRole('link', { name: 'Publish now…' }).click();
     await staff.getByRole('button', { name: 'Publish now' }).click();
     expect(await until(() => mailsTo(JOURNALIST).length === 3 && mailsTo('lukija@example.fi').length === 1, 30_000)).toBe(true);
-    expect(mailsTo(JOURNALIST)[2]!.mail.subject).toBe('Nytt bibliotek öppnas');
+    const releaseEmail = mailsTo(JOURNALIST)[2]!.mail;
+    expect(releaseEmail.subject).toBe('Nytt bibliotek öppnas');
+    // The journalist's own unsubscribe page (it stops the release emails, not the accreditation).
+    const unsubscribe = /<(http:\/\/127\.0\.0\.1:\d+\/unsubscribe\/journalist\/[^>]+)>/.exec(releaseEmail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line ?? '')?.[1];
+    expect(unsubscribe).toBeDefined();
+    await reader.goto(unsubscribe!);
+    await expect(reader.locator('h1').innerText()).resolves.toBe('Sluta få pressmeddelanden');
+    await expectAccessible(reader, 'journalist unsubscribe page');
     // The personal link now leads to the public page.
     await reader.goto(link);
     expect(reader.url()).toContain(`/${newsroom.slug}/sv/${release.id}/`);
