@@ -33,7 +33,7 @@ import { indexNowRoutes } from './indexnow/routes.js';
 import { websubRoutes } from './websub/routes.js';
 
 /** Links that are their own credential (confirmation, preferences, unsubscribe, advance access) never reach the log. */
-const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/|\/advance\/)[^/?#]+/;
+const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/(?:journalist\/)?|\/advance\/)[^/?#]+/;
 export const withoutSecrets = (url: string) => url.replace(SECRET_PATH, '$1[redacted]');
 
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ParsedMail } from 'mailparser';
+import { withoutSecrets } from '../src/app.js';
 import { startDeliveryWorker } from '../src/delivery/worker.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
@@ -98,6 +99,8 @@ describe('release emails to accredited journalists', () => {
     expect(unsubscribeUrl).toBeDefined();
     expect(toSwedish.text).toContain(unsubscribeUrl);
     const path = new URL(unsubscribeUrl!).pathname;
+    // The link is its own credential: never in the request log.
+    expect(withoutSecrets(path)).toBe('/unsubscribe/journalist/[redacted]');
 
     // A token of another kind or a forged one names nobody.
     await t.http.get(`/unsubscribe/journalist/${reader!.id}.AAAA`).expect(404);
