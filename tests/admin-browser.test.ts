@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
 import { buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
+import { accessibilityViolations } from './support/axe.js';
 import { fixture } from './support/bounces.js';
 import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
 import { insertSubscribers, newsroomId } from './support/subscribers.js';
@@ -26,8 +26,6 @@ import { insertSubscribers, newsroomId } from './support/subscribers.js';
  * under test-artifacts/admin/.
  */
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const artifacts = path.join(process.cwd(), 'test-artifacts', 'admin', process.env.TEST_DATABASE ?? 'sqlite');
 mkdirSync(artifacts, { recursive: true });
 
@@ -78,14 +76,7 @@ afterAll(async () => {
 
 /** axe-core on the page as it is: no violation at all. */
 async function checkAccessibility(page: Page, name: string): Promise<void> {
-  // Evaluated through the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    type Axe = { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-    const result = await (globalThis as unknown as { axe: Axe }).axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
+  expect({ page: name, violations: await accessibilityViolations(page) }).toEqual({ page: name, violations: [] });
 }
 
 /** Nothing on the page is wider than the window: it never scrolls sideways. */

@@ -6,7 +6,7 @@ import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import type { PublicRelease } from '../releases/public.js';
 import { publicReleaseOrNone } from './fanout.js';
-import { subscriberLinks } from '../subscriptions/links.js';
+import { recipientLinks } from './journalists.js';
 import { deliveryMetrics } from './metrics.js';
 import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
 import { type RenderCache, personalise, renderReleaseEmail } from './render.js';
@@ -108,7 +108,7 @@ async function sendOne(
   const email = await cache.get(`${release.id}|${delivery.language}|${release.version}`, () =>
     renderReleaseEmail(ctx, release, newsroom, delivery.language),
   );
-  const links = subscriberLinks(ctx, delivery.subscriberId);
+  const links = recipientLinks(ctx, delivery);
   const { subject, html, text } = personalise(email, links);
   const newsroomName = newsroom.name[delivery.language] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
   // MAIL FROM names the delivery (BOUNCE_DOMAIN set), so that a later bounce finds it.
