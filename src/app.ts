@@ -16,6 +16,7 @@ import { healthRoutes } from './health/routes.js';
 import { notFoundHandler, problemHandler } from './lib/errors.js';
 import { buildOpenApiDocument } from './lib/openapi.js';
 import { defineRoute, type RouteDefinition, routesHandler } from './lib/routes.js';
+import { journalistPages } from './journalists/pages.js';
 import { journalistRoutes } from './journalists/routes.js';
 import { newsroomRoutes } from './newsrooms/routes.js';
 import { ninjsRoutes } from './ninjs/routes.js';
@@ -32,7 +33,7 @@ import { indexNowRoutes } from './indexnow/routes.js';
 import { websubRoutes } from './websub/routes.js';
 
 /** Links that are their own credential (confirmation, preferences, unsubscribe, advance access) never reach the log. */
-const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/|\/advance\/)[^/?#]+/;
+const SECRET_PATH = /^(\/subscriptions\/(?:confirm|preferences)\/|\/unsubscribe\/(?:journalist\/)?|\/advance\/)[^/?#]+/;
 export const withoutSecrets = (url: string) => url.replace(SECRET_PATH, '$1[redacted]');
 
 /** Request ids from a proxy are kept when they look like ids, so logs can be joined. */
@@ -99,6 +100,7 @@ export function buildApp(ctx: AppContext): Express {
   ];
   const document = buildOpenApiDocument(routes, ctx.config.publicUrl);
   app.use(subscriptionPages(ctx)); // HTML pages, and the subscribe form's post, before the JSON routes
+  app.use(journalistPages(ctx));
   app.use(routesHandler(routes, bearerAuthenticator(ctx)));
   app.use(queueDashboard(ctx));
   app.use('/admin', adminRoutes(ctx));

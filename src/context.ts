@@ -10,6 +10,7 @@ import type { FileStore } from './attachments/storage.js';
 import type { SubscriptionMailQueue } from './subscriptions/mail.js';
 import type { AdvanceQueue } from './advance/queue.js';
 import type { AggregatorQueue } from './aggregators/queue.js';
+import type { SnsFetch } from './bounces/sns.js';
 
 /** What every component's operations get: built once at start (see main.ts). */
 export interface AppContext {
@@ -31,4 +32,6 @@ export interface AppContext {
   /** WebSub and IndexNow jobs (ids only; release_events and the websub tables are the truth). */
   aggregators: AggregatorQueue;
   mailer: Mailer;
+  /** HTTPS GETs of Amazon SNS (signing certificates, subscription confirmations); tests put their own here. */
+  snsFetch: SnsFetch;
 }

@@ -1,3 +1,4 @@
+import { fetchFromSns } from './bounces/sns.js';
 import { openFileStore } from './attachments/storage.js';
 import type { Config } from './lib/config.js';
 import type { AppContext } from './context.js';
@@ -46,6 +47,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     deliveries: createDeliveryQueue(queueSettings),
     advance: createAdvanceQueue(queueSettings),
     aggregators: createAggregatorQueue(queueSettings),
+    snsFetch: fetchFromSns,
   };
 }
 

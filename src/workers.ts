@@ -1,4 +1,5 @@
 import { startBlobSweeper } from './attachments/blobs.js';
+import { startBounceMailbox } from './bounces/mailbox.js';
 import { startBounceReceiver } from './bounces/receiver.js';
 import type { AppContext } from './context.js';
 import type { RunningWorker } from './lib/queue.js';
@@ -20,6 +21,7 @@ const workerStarters: ((ctx: AppContext) => Promise<RunningWorker>)[] = [
   startAdvanceWorker,
   startBlobSweeper,
   startBounceReceiver,
+  startBounceMailbox,
 ];
 
 export async function startWorkers(ctx: AppContext): Promise<RunningWorker[]> {

@@ -85,6 +85,46 @@ describe('staff app: journalists and advance access', () => {
     expect((await staff.get(`/admin/releases/${release.id}/advance`)).text).toContain('All revoked');
   });
 
+  it('offers the editor of a scheduled release with live links to tell their journalists of the edit, and tells them once', async () => {
+    const journalist = (await t.http.post(`/api/newsrooms/${newsroom.slug}/journalists`).set(newsroom.auth).send({ name: 'Told One', email: 'told@example.net' }).expect(201)).body;
+    const release = await buildRelease(t, newsroom);
+    await t.http.post(`/api/releases/${release.id}/schedule`).set(newsroom.auth).send({ publishAt: '2031-01-01T10:00:00+02:00' }).expect(200);
+    // No link out yet: nothing to offer.
+    expect((await staff.get(`/admin/releases/${release.id}?lang=en`)).text).not.toContain('name="notifyJournalists"');
+    await t.http.put(`/api/releases/${release.id}/advance-access`).set(newsroom.auth).send({ journalists: [journalist.id] }).expect(200);
+    await sendDueAdvanceLinks(t.ctx);
+    const mails = () => sink.received.filter((m) => m.to === 'told@example.net');
+    expect(mails()).toHaveLength(1);
+
+    const editor = await staff.get(`/admin/releases/${release.id}?lang=en`);
+    expect(editor.text).toContain('name="notifyJournalists"');
+    expect(editor.text).toContain('Email the journalists holding advance links (1)');
+    const version = /name="version" value="(\d+)"/.exec(editor.text)![1]!;
+    const form = (version: string, title: string, notify: Record<string, string>) => ({
+      version,
+      type: 'press-release',
+      'translations.fi.title': title,
+      'translations.fi.lead': 'Kaupunki avaa uuden kirjaston.',
+      'translations.fi.body': 'Kirjasto avataan **maanantaina**.',
+      'translations.sv.title': 'Nytt bibliotek öppnas',
+      'translations.sv.lead': 'Staden öppnar ett nytt bibliotek.',
+      'translations.sv.body': 'Biblioteket öppnas **på måndag**.',
+      ...notify,
+    });
+    // Not ticked: nobody is told.
+    expect((await staff.post(`/admin/releases/${release.id}`, form(version, 'Kirjasto avataan', {}))).status).toBe(303);
+    await sendDueAdvanceLinks(t.ctx);
+    expect(mails()).toHaveLength(1);
+    const next = /name="version" value="(\d+)"/.exec((await staff.get(`/admin/releases/${release.id}`)).text)![1]!;
+    expect((await staff.post(`/admin/releases/${release.id}`, form(next, 'Kirjasto avataan maanantaina', { notifyJournalists: 'yes' }))).status).toBe(303);
+    await sendDueAdvanceLinks(t.ctx);
+    await sendDueAdvanceLinks(t.ctx);
+    expect(mails()).toHaveLength(2);
+    expect(mails()[1]!.mail.subject).toMatch(/^Päivitetty ennen julkaisua – EMBARGO – julkaisuvapaa .+: Kirjasto avataan maanantaina$/);
+    expect(mails()[1]!.mail.text).toContain(' * Otsikko (FI)');
+    expect((await t.http.get(`/api/releases/${release.id}/advance-access`).set(newsroom.auth)).body.updates).toHaveLength(1);
+  });
+
   it("refuses another newsroom's release", async () => {
     const other = await buildNewsroom(t);
     const theirs = await buildRelease(t, other);

@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
@@ -7,11 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { instantToZoned } from '../src/admin/zoned.js';
+import { handleReturnedMessage } from '../src/bounces/process.js';
 import { startDeliveryWorker } from '../src/delivery/worker.js';
 import type { RunningWorker } from '../src/lib/queue.js';
 import { startPublicationWorker } from '../src/publication/worker.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app.js';
 import { buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
+import { accessibilityViolations } from './support/axe.js';
+import { fixture } from './support/bounces.js';
 import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
 import { insertSubscribers, newsroomId } from './support/subscribers.js';
 
@@ -24,8 +26,6 @@ import { insertSubscribers, newsroomId } from './support/subscribers.js';
  * under test-artifacts/admin/.
  */
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const artifacts = path.join(process.cwd(), 'test-artifacts', 'admin', process.env.TEST_DATABASE ?? 'sqlite');
 mkdirSync(artifacts, { recursive: true });
 
@@ -76,14 +76,7 @@ afterAll(async () => {
 
 /** axe-core on the page as it is: no violation at all. */
 async function checkAccessibility(page: Page, name: string): Promise<void> {
-  // Evaluated through the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    type Axe = { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> };
-    const result = await (globalThis as unknown as { axe: Axe }).axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
+  expect({ page: name, violations: await accessibilityViolations(page) }).toEqual({ page: name, violations: [] });
 }
 
 /** Nothing on the page is wider than the window: it never scrolls sideways. */
@@ -386,6 +379,20 @@ describe('staff app in Chromium', () => {
     }, 40_000);
     expect(delivered).toBe(true);
 
+    // A bounce after acceptance with a long reason, and a returned message that is no report, with long lines.
+    const bounced = await t.ctx.db
+      .selectFrom('deliveries')
+      .innerJoin('subscribers', 'subscribers.id', 'deliveries.subscriber_id')
+      .select(['deliveries.message_id', 'subscribers.id', 'subscribers.email'])
+      .where('deliveries.release_id', '=', published.id)
+      .where('subscribers.email', '=', 'lukija-a@pohjois.example')
+      .executeTakeFirstOrThrow();
+    const dsn = fixture('exim-unrouteable.eml', { returnPath: 'news@example.test', recipient: bounced.email, messageId: bounced.message_id! })
+      .replace(/Diagnostic-Code: [^\r]*/, `Diagnostic-Code: smtp; 550 5.1.1 <${bounced.email}>: ${longWord.repeat(4)} https://pohjois.example/${'ohje/'.repeat(20)}`);
+    expect(await handleReturnedMessage(t.ctx, 'smtp', Buffer.from(dsn))).toBe('recorded');
+    const autoReply = `From: lukija@pohjois.example\r\nSubject: ${longWord.repeat(3)}\r\n\r\n${'Poissa toimistolta. '.repeat(20)}\r\n${'x'.repeat(300)}\r\n`;
+    expect(await handleReturnedMessage(t.ctx, 'smtp', Buffer.from(autoReply))).toBe('unclassified');
+
     const staffPages: [string, string][] = [
       ['releases', '/admin/releases'],
       ['editor-new', '/admin/releases/new'],
@@ -394,6 +401,7 @@ describe('staff app in Chromium', () => {
       ['withdraw-confirm', `/admin/releases/${published.id}/withdraw`],
       ['contacts', '/admin/contacts'],
       ['subscribers', '/admin/subscribers'],
+      ['bounce-history', `/admin/subscribers/${bounced.id}/bounces`],
       ['settings', '/admin/settings'],
     ];
     for (const [width, height] of [
@@ -450,6 +458,14 @@ describe('staff app in Chromium', () => {
       if (width !== 320) {
         await checkAccessibility(admin, `newsrooms at ${width} px`);
         await shot(admin, `w${width}-newsrooms`);
+      }
+      // The returned messages that named no delivery, the message opened.
+      await admin.goto(`${base}/admin/bounces`);
+      await admin.locator('.kept-bounce summary').first().click();
+      await checkNoSidewaysScroll(admin, `bounces at ${width} px`);
+      if (width !== 320) {
+        await checkAccessibility(admin, `bounces at ${width} px`);
+        await shot(admin, `w${width}-bounces`);
       }
       await adminContext.close();
       expect(errors).toEqual([]);

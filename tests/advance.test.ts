@@ -142,6 +142,33 @@ describe('advance access', () => {
     await t.http.get(fileUrl).expect(302);
   });
 
+  it("switches the page's language through the link, logs each opening in its language, and leads to that language's public page after", async () => {
+    const journalist = await accredit(newsroom, { languages: ['sv'] });
+    const release = await scheduledRelease(newsroom, 2 * HOUR);
+    await t.http.put(`/api/releases/${release.id}/advance-access`).set(newsroom.auth).send({ journalists: [journalist.id] }).expect(200);
+    await sendDueAdvanceLinks(t.ctx);
+    const link = linkIn(mailsTo(journalist.email)[0]!.mail.text!);
+    const swedish = await t.http.get(link).expect(200);
+    expect(swedish.text).toContain('Nytt bibliotek öppnas');
+    // The language switch stays behind the link (the public page answers 404 until the publication time).
+    const switchTo = /<a href="([^"]+)" hreflang="fi"/.exec(swedish.text)?.[1]?.replace(/&#x3D;/g, '=');
+    expect(switchTo).toBe(`${link}?lang=fi`);
+    const nav = /<nav class="languages"[\s\S]*?<\/nav>/.exec(swedish.text)![0];
+    expect(nav).not.toContain(`/${newsroom.slug}/`);
+    const finnish = await t.http.get(switchTo!).expect(200);
+    expect(finnish.text).toContain('Uusi kirjasto avataan');
+    expect(finnish.text).toContain('EMBARGO – julkaisuvapaa');
+    expect(finnish.headers['x-robots-tag']).toBe('noindex');
+    // A language the release lacks: the link's own.
+    expect((await t.http.get(`${link}?lang=de`).expect(200)).text).toContain('Nytt bibliotek öppnas');
+    const log = await t.http.get(`/api/releases/${release.id}/advance-access/log`).set(newsroom.auth).expect(200);
+    expect(log.body.map((o: any) => o.language)).toEqual(['sv', 'fi', 'sv']);
+
+    t.clock.advance(2 * HOUR + 1000);
+    const after = await t.http.get(switchTo!).expect(302);
+    expect(after.headers.location).toBe(`https://news.example.test/${newsroom.slug}/fi/${release.id}/uusi-kirjasto-avataan`);
+  });
+
   it('kills a link when it is revoked, all are revoked, or its journalist is suspended or removed', async () => {
     const [a, b, c, d] = [await accredit(newsroom), await accredit(newsroom), await accredit(newsroom), await accredit(newsroom)];
     const release = await scheduledRelease(newsroom, 2 * HOUR);

@@ -1,19 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
-import { startBounceReceiver } from '../src/bounces/receiver.js';
 import { checkReturnPath, returnPath } from '../src/bounces/return-path.js';
 import { MAX_BOUNCE_BYTES, RECEIVER_CONNECTIONS_PER_MINUTE, WEBHOOK_REQUESTS_PER_MINUTE } from '../src/bounces/policy.js';
 import { renderDeliveryReport } from '../src/admin/releases/deliveries.js';
 import { findNewsroomById } from '../src/newsrooms/repository.js';
-import { startDeliveryWorker } from '../src/delivery/worker.js';
-import type { RunningWorker } from '../src/lib/queue.js';
-import { startPublicationWorker } from '../src/publication/worker.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
-import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
+import { startTestApp } from './support/app.js';
+import { fixture, publishTo, type Running, start } from './support/bounces.js';
+import { buildNewsroom, type NewsroomFixture } from './support/factories.js';
 import { insertSubscribers, newsroomId, type SubscriberFixture } from './support/subscribers.js';
 
 /*
@@ -56,51 +51,6 @@ describe('the return path of a delivery (VERP)', () => {
   });
 });
 
-interface Running {
-  t: TestApp;
-  sink: SmtpSink;
-  newsroom: NewsroomFixture;
-  roomId: string;
-  workers: RunningWorker[];
-  close(): Promise<void>;
-}
-
-async function start(env: Record<string, string> = {}): Promise<Running & { receiverPort: number | undefined }> {
-  const sink = await startSmtpSink();
-  const t = await startTestApp({ SMTP_URL: sink.url, MAIL_FROM: 'news@example.test', ...env });
-  const receiver = await startBounceReceiver(t.ctx);
-  const workers = [await startDeliveryWorker(t.ctx), await startPublicationWorker(t.ctx), receiver];
-  const newsroom = await buildNewsroom(t);
-  return {
-    receiverPort: receiver.port,
-    t,
-    sink,
-    newsroom,
-    roomId: await newsroomId(t.ctx.db, newsroom.slug),
-    workers,
-    async close() {
-      for (const w of workers) await w.close();
-      await t.close();
-      await sink.close();
-    },
-  };
-}
-
-/** Publishes a release of the newsroom (by default the running one) and waits until each subscriber's email is sent. */
-async function publishTo(r: Running, subscribers: SubscriberFixture[], newsroom = r.newsroom) {
-  const release = await buildRelease(r.t, newsroom);
-  await r.t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
-  const sent = () =>
-    r.t.ctx.db
-      .selectFrom('deliveries')
-      .select(['id', 'subscriber_id', 'message_id'])
-      .where('release_id', '=', release.id)
-      .where('status', '=', 'sent')
-      .execute();
-  expect(await until(async () => (await sent()).length >= subscribers.length)).toBe(true);
-  return { release, deliveries: await sent() };
-}
-
 describe('release emails with BOUNCE_DOMAIN set', () => {
   let r: Running;
   beforeAll(async () => {
@@ -130,14 +80,6 @@ describe('release emails without BOUNCE_DOMAIN', () => {
     expect(r.sink.received.find((m) => m.to === reader!.email)!.mailFrom).toBe('news@example.test');
   });
 });
-
-/** A fixture under tests/fixtures/bounces with a real delivery's values filled in. */
-const fixture = (name: string, values: { returnPath: string; recipient: string; messageId: string }) =>
-  readFileSync(new URL(`./fixtures/bounces/${name}`, import.meta.url), 'utf8')
-    .replaceAll('{{RETURN_PATH}}', values.returnPath)
-    .replaceAll('{{RECIPIENT}}', values.recipient)
-    .replaceAll('{{MESSAGE_ID}}', values.messageId.replace(/^<|>$/g, ''))
-    .replace(/\r?\n/g, '\r\n');
 
 /** A real SMTP session to the bounce receiver, as a remote mail system returning a message (MAIL FROM:<>). */
 async function returnToReceiver(port: number, to: string, raw: string | Buffer) {

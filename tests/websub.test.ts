@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pubsubhubbub, { type Distribution } from 'pubsubhubbub';
 import { startAggregatorWorker } from '../src/aggregators/worker.js';
 import { loadConfig } from '../src/lib/config.js';
 import { OutboundError, outboundRequest } from '../src/lib/outbound.js';
@@ -148,6 +149,18 @@ describe('subscription requests (verification of intent)', () => {
     expect(lease).toBeLessThanOrEqual(7200_000);
   });
 
+  it('renews a subscription asked again before its lease ends: one subscription, the new lease (websub.rocks hub test 103)', async () => {
+    const topic = `${base}/${newsroom.slug}/sv/rss.xml`;
+    const callback = `${origin}/cb/renew`;
+    await hubPost({ 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.callback': callback, 'hub.lease_seconds': '3600' }).expect(202);
+    const [first] = await until(() => subscriptionRows(callback), (r) => r.length === 1);
+    await hubPost({ 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.callback': callback, 'hub.lease_seconds': '86400' }).expect(202);
+    const renewed = await until(() => subscriptionRows(callback), (r) => r[0]?.lease_seconds === 86400);
+    expect(renewed).toHaveLength(1);
+    expect(Date.parse(renewed[0]!.expires_at)).toBeGreaterThan(Date.parse(first!.expires_at) + 80_000_000);
+    expect(received.filter((r) => r.path === '/cb/renew' && r.method === 'GET').map((r) => r.query.get('hub.lease_seconds'))).toEqual(['3600', '86400']);
+  });
+
   it('keeps no subscription when the callback does not echo the challenge', async () => {
     behaviour.set('/cb/refuses', 'refuse');
     await hubPost({ 'hub.mode': 'subscribe', 'hub.topic': `${base}/rss.xml`, 'hub.callback': `${origin}/cb/refuses` }).expect(202);
@@ -266,6 +279,47 @@ describe('content distribution and IndexNow at publication', () => {
     const [submitted] = await until(() => indexNowFor(release.id), (s) => s.length > 0);
     expect(submitted!.at).toBeGreaterThanOrEqual(publishAt);
   });
+});
+
+describe('a WebSub subscriber written elsewhere (the npm package pubsubhubbub)', () => {
+  it('subscribes, is verified, gets the feed signed at publication and unsubscribes', async () => {
+    const hubServer = http.createServer(t.app);
+    await new Promise<void>((resolve) => hubServer.listen(0, '127.0.0.1', resolve));
+    const hub = `http://127.0.0.1:${(hubServer.address() as AddressInfo).port}/websub`;
+    const subscriber = pubsubhubbub.createServer({ secret: 'third-party-secret' });
+    await new Promise((resolve) => {
+      subscriber.once('listen', resolve);
+      subscriber.listen(0, '127.0.0.1');
+    });
+    subscriber.callbackUrl = `http://127.0.0.1:${(subscriber.server.address() as AddressInfo).port}/pubsub`;
+    const next = <T>(event: string) => new Promise<T>((resolve) => subscriber.once(event, resolve));
+    try {
+      const topic = `${base}/${newsroom.slug}/fi/rss.xml`;
+      const verified = next<{ topic: string }>('subscribe');
+      await new Promise<void>((resolve, reject) => subscriber.subscribe(topic, hub, (error) => (error ? reject(error) : resolve())));
+      expect((await verified).topic).toBe(topic);
+
+      // The package sends the hub HMAC-SHA1(secret, topic) as hub.secret but checks
+      // signatures with the secret itself; given what it sent, its own check passes.
+      subscriber.secret = createHmac('sha1', 'third-party-secret').update(topic).digest('hex');
+      const distributed = next<Distribution>('feed');
+      const release = await buildRelease(t, newsroom, { translations: { fi: { title: 'Tilaaja muualta', lead: 'Ingressi.', body: 'Teksti.' } }, keywords: {} });
+      await t.http.post(`/api/releases/${release.id}/publish`).set(newsroom.auth).expect(200);
+      const feed = await distributed;
+      expect(feed.topic).toBe(topic);
+      expect(feed.headers['x-hub-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+      expect(feed.feed.toString('utf8')).toContain('Tilaaja muualta');
+
+      const left = next<{ topic: string }>('unsubscribe');
+      await new Promise<void>((resolve, reject) => subscriber.unsubscribe(topic, hub, (error) => (error ? reject(error) : resolve())));
+      expect((await left).topic).toBe(topic);
+      expect(await until(() => t.ctx.db.selectFrom('websub_subscriptions').selectAll().where('topic', '=', topic).where('callback', 'like', `${subscriber.callbackUrl}%`).execute(), (rows) => rows.length === 0)).toEqual([]);
+    } finally {
+      subscriber.server.close();
+      hubServer.closeAllConnections();
+      hubServer.close();
+    }
+  }, 30_000);
 });
 
 describe('delivery failures, and jobs rebuilt from the database', () => {

@@ -20,6 +20,7 @@ import { settingsPages } from './settings/settings.js';
 import { signInPages } from './sign-in/sign-in.js';
 import { staffPages } from './staff.js';
 import { subscriberPages } from './subscribers/subscribers.js';
+import { bouncePages } from './bounces/bounces.js';
 import { chooseLanguage, LANG_COOKIE, langOf, problemText } from './views.js';
 
 /*
@@ -59,6 +60,7 @@ export function adminRoutes(ctx: AppContext): Router {
     advancePages,
     subscriberPages,
     settingsPages,
+    bouncePages,
   ]) {
     addPages(router, pages);
   }

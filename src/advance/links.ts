@@ -26,6 +26,9 @@ const seg = encodeURIComponent;
 
 export const advanceLinkUrl = (base: string, token: string) => `${base}/advance/${seg(token)}`;
 
+/** The page behind a link in another language of the release (its language switch). */
+export const advanceLinkInLanguage = (token: string, lang: string) => `/advance/${seg(token)}?lang=${seg(lang)}`;
+
 /** Where the page behind a link links its files: through the link, so that they answer before publication and are logged. */
 export const advanceFileUrls = (token: string) => ({
   file: (attachmentId: string, filename: string) => `/advance/${seg(token)}/files/${seg(attachmentId)}/${seg(filename)}`,

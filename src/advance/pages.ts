@@ -7,7 +7,7 @@ import { renderGone, renderNotFound } from '../site/pages.js';
 import { pagePolicy, renderReleasePreview, sendReleasePreview } from '../site/routes.js';
 import { attachmentUrl, attachmentRenditionUrl, releasePageUrl } from '../site/urls.js';
 import { embargoTexts } from './mail.js';
-import { advanceFileUrls } from './links.js';
+import { advanceFileUrls, advanceLinkInLanguage } from './links.js';
 import { type OpenedLink, openAdvanceLink, recordOpening } from './operations.js';
 
 /*
@@ -46,20 +46,25 @@ export function advancePages(ctx: AppContext): Router {
   }
 
   router.get('/advance/:token', async (req, res) => {
-    const opened = await openAdvanceLink(ctx, String(req.params.token));
+    const token = String(req.params.token);
+    const opened = await openAdvanceLink(ctx, token);
     if (await answeredWithout(res, opened)) return;
+    if (opened.view !== 'public' && opened.view !== 'embargoed') return;
+    // Another language of the release (its language switch, ?lang=), else the link's own.
+    const asked = typeof req.query.lang === 'string' ? req.query.lang : undefined;
+    const lang = asked && opened.release.translations.some((x) => x.lang === asked) ? asked : opened.lang;
     if (opened.view === 'public') {
-      const title = opened.release.translations.find((x) => x.lang === opened.lang)!.title;
-      return res.redirect(302, releasePageUrl(base, opened.release.newsroomSlug, opened.lang, opened.release.id, title));
+      const title = opened.release.translations.find((x) => x.lang === lang)!.title;
+      return res.redirect(302, releasePageUrl(base, opened.release.newsroomSlug, lang, opened.release.id, title));
     }
-    if (opened.view !== 'embargoed') return;
     const newsroom = (await findNewsroomById(ctx.db, opened.release.newsroomId))!;
-    const embargoNotice = t(opened.lang, 'site.advance.banner', embargoTexts(opened.lang, opened.release.publishAt!, newsroom.timezone));
-    const html = await renderReleasePreview(ctx, opened.release, opened.lang, {
-      fileUrls: advanceFileUrls(String(req.params.token)),
+    const embargoNotice = t(lang, 'site.advance.banner', embargoTexts(lang, opened.release.publishAt!, newsroom.timezone));
+    const html = await renderReleasePreview(ctx, opened.release, lang, {
+      fileUrls: advanceFileUrls(token),
       embargoNotice,
+      languageUrl: (other) => advanceLinkInLanguage(token, other),
     });
-    await recordOpening(ctx, opened, client(req));
+    await recordOpening(ctx, { ...opened, lang }, client(req));
     sendReleasePreview(ctx, res, html);
   });
 

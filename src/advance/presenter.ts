@@ -1,5 +1,5 @@
 import type { AdvanceLinkRow } from '../lib/db/schema.js';
-import type { AdvanceAccess, listOpenings } from './repository.js';
+import type { AdvanceAccess, listAdvanceUpdates, listOpenings } from './repository.js';
 
 export const linkStatus = (link: AdvanceLinkRow) =>
   link.revoked_at ? 'revoked' : link.failed_at ? 'failed' : link.sent_at ? 'sent' : 'pending';
@@ -16,13 +16,19 @@ export function presentLink(link: AdvanceLinkRow) {
   } as const;
 }
 
-export function presentAdvanceAccess(base: string, access: AdvanceAccess, links: readonly AdvanceLinkRow[]) {
+export function presentAdvanceAccess(
+  base: string,
+  access: AdvanceAccess,
+  links: readonly AdvanceLinkRow[],
+  updates: Awaited<ReturnType<typeof listAdvanceUpdates>>,
+) {
   return {
     release: access.releaseId,
     opensAt: access.opensAt,
     audience: access.audience,
     revokedAt: access.revokedAt,
     links: links.map(presentLink),
+    updates,
     log: `${base}/api/releases/${encodeURIComponent(access.releaseId)}/advance-access/log`,
   };
 }

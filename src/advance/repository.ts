@@ -248,3 +248,134 @@ export async function listOpenings(db: Db, releaseId: string, limit: number, off
     .offset(offset)
     .execute();
 }
+
+/** The release's links that open it now: sent, not revoked nor failed, their journalist active, the access not taken back. */
+export async function liveLinkIds(db: Db, releaseId: string): Promise<{ id: string }[]> {
+  return db
+    .selectFrom('advance_links')
+    .innerJoin('journalists', 'journalists.id', 'advance_links.journalist_id')
+    .innerJoin('advance_access', 'advance_access.release_id', 'advance_links.release_id')
+    .select('advance_links.id')
+    .where('advance_links.release_id', '=', releaseId)
+    .where('advance_links.sent_at', 'is not', null)
+    .where('advance_links.revoked_at', 'is', null)
+    .where('advance_links.failed_at', 'is', null)
+    .where('journalists.status', '=', 'active')
+    .where('advance_access.revoked_at', 'is', null)
+    .execute();
+}
+
+/**
+ * Records an edit of a scheduled release to tell the journalists holding live links of,
+ * one row each to send. Returns its id; undefined, and nothing written, when no
+ * link is live. Called in the edit's transaction.
+ */
+export async function insertAdvanceUpdate(db: Db, update: { id: string; releaseId: string; fields: string[]; now: string }): Promise<string | undefined> {
+  const live = await liveLinkIds(db, update.releaseId);
+  if (!live.length) return undefined;
+  await db.insertInto('advance_updates').values({ id: update.id, release_id: update.releaseId, fields: JSON.stringify(update.fields), created_at: update.now }).execute();
+  await db
+    .insertInto('advance_update_emails')
+    .values(live.map((l) => ({ update_id: update.id, link_id: l.id, status: 'queued', claimed_at: null, sent_at: null, failure: null })))
+    .execute();
+  return update.id;
+}
+
+export async function findAdvanceUpdate(db: Db, id: string) {
+  const row = await db.selectFrom('advance_updates').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && { id: row.id, releaseId: row.release_id, fields: JSON.parse(row.fields) as string[], createdAt: row.created_at };
+}
+
+/** Updates with emails still to send (queued, or claimed by a worker that died: before `staleBefore`). */
+export async function dueAdvanceUpdates(db: Db, staleBefore: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('advance_update_emails')
+    .select('update_id')
+    .distinct()
+    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'sending'), eb('claimed_at', '<', staleBefore)])]))
+    .execute();
+  return rows.map((r) => r.update_id);
+}
+
+/** Claims one update email (queued, or a stale claim): only one worker wins it. */
+export async function claimUpdateEmail(db: Db, updateId: string, linkId: string, now: string, staleBefore: string): Promise<boolean> {
+  const result = await db
+    .updateTable('advance_update_emails')
+    .set({ status: 'sending', claimed_at: now })
+    .where('update_id', '=', updateId)
+    .where('link_id', '=', linkId)
+    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'sending'), eb('claimed_at', '<', staleBefore)])]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The update's emails still to send, with their link and whether it is live. */
+export async function pendingUpdateEmails(db: Db, updateId: string, staleBefore: string) {
+  return db
+    .selectFrom('advance_update_emails')
+    .innerJoin('advance_links', 'advance_links.id', 'advance_update_emails.link_id')
+    .leftJoin('journalists', 'journalists.id', 'advance_links.journalist_id')
+    .leftJoin('advance_access', 'advance_access.release_id', 'advance_links.release_id')
+    .select([
+      'advance_update_emails.link_id',
+      'advance_links.lang',
+      'advance_links.revoked_at',
+      'advance_links.journalist_id',
+      'journalists.email',
+      'journalists.status as journalist_status',
+      'advance_access.revoked_at as access_revoked_at',
+    ])
+    .where('advance_update_emails.update_id', '=', updateId)
+    .where((eb) =>
+      eb.or([
+        eb('advance_update_emails.status', '=', 'queued'),
+        eb.and([eb('advance_update_emails.status', '=', 'sending'), eb('advance_update_emails.claimed_at', '<', staleBefore)]),
+      ]),
+    )
+    .execute();
+}
+
+export async function settleUpdateEmail(
+  db: Db,
+  updateId: string,
+  linkId: string,
+  outcome: { status: 'sent' | 'failed' | 'skipped' | 'queued'; at: string; failure?: string },
+): Promise<void> {
+  await db
+    .updateTable('advance_update_emails')
+    .set({
+      status: outcome.status,
+      claimed_at: null,
+      ...(outcome.status === 'sent' ? { sent_at: outcome.at } : {}),
+      failure: outcome.failure ?? null,
+    })
+    .where('update_id', '=', updateId)
+    .where('link_id', '=', linkId)
+    .execute();
+}
+
+/** The release's advance updates, newest first, with how many of their emails are in each state. */
+export async function listAdvanceUpdates(db: Db, releaseId: string) {
+  const [updates, counts] = await Promise.all([
+    db.selectFrom('advance_updates').selectAll().where('release_id', '=', releaseId).orderBy('created_at', 'desc').orderBy('id').execute(),
+    db
+      .selectFrom('advance_update_emails')
+      .innerJoin('advance_updates', 'advance_updates.id', 'advance_update_emails.update_id')
+      .select((eb) => ['advance_update_emails.update_id', 'advance_update_emails.status', eb.fn.countAll<number>().as('count')])
+      .where('advance_updates.release_id', '=', releaseId)
+      .groupBy(['advance_update_emails.update_id', 'advance_update_emails.status'])
+      .execute(),
+  ]);
+  return updates.map((u) => {
+    const of = (status: string) => Number(counts.find((c) => c.update_id === u.id && c.status === status)?.count ?? 0);
+    return {
+      id: u.id,
+      at: u.created_at,
+      fields: JSON.parse(u.fields) as string[],
+      queued: of('queued') + of('sending'),
+      sent: of('sent'),
+      failed: of('failed'),
+      skipped: of('skipped'),
+    };
+  });
+}

@@ -4,7 +4,7 @@ import { defineRoute } from '../lib/routes.js';
 import { getReleaseForStaff } from '../releases/operations.js';
 import { getAdvanceAccess, giveAdvanceAccess, revokeAdvanceAccess, revokeAdvanceLink } from './operations.js';
 import { presentAdvanceAccess, presentOpening } from './presenter.js';
-import { listLinks, listOpenings } from './repository.js';
+import { listAdvanceUpdates, listLinks, listOpenings } from './repository.js';
 import { advanceAccessResponse, giveAdvanceAccessBody, linkParams, logQuery, openingResponse, releaseParams } from './schemas.js';
 
 /** Advance access of a release and its access log: staff of its newsroom only. */
@@ -14,7 +14,7 @@ export function advanceRoutes(ctx: AppContext) {
   const loadRelease = ({ params, principal }: { params: { id: string }; principal: Parameters<typeof getReleaseForStaff>[2] }) =>
     getReleaseForStaff(ctx, params.id, principal);
   const present = async (access: Awaited<ReturnType<typeof getAdvanceAccess>>) =>
-    presentAdvanceAccess(base, access, await listLinks(ctx.db, access.releaseId));
+    presentAdvanceAccess(base, access, await listLinks(ctx.db, access.releaseId), await listAdvanceUpdates(ctx.db, access.releaseId));
 
   return [
     defineRoute({

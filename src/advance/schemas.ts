@@ -36,6 +36,18 @@ export const advanceAccessResponse = z.object({
   audience: z.enum(['all', 'chosen']),
   revokedAt: z.string().nullable(),
   links: z.array(linkResponse),
+  /** "Updated before publication" emails (PATCH /api/releases/:id with notifyJournalists), newest first. */
+  updates: z.array(
+    z.object({
+      id: z.string(),
+      at: z.string(),
+      fields: z.array(z.string()),
+      queued: z.number(),
+      sent: z.number(),
+      failed: z.number(),
+      skipped: z.number(),
+    }),
+  ),
   /** Where staff read who opened what. */
   log: z.string(),
 });

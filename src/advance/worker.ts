@@ -5,15 +5,16 @@ import { isoTime } from '../lib/time.js';
 import { sendAdvanceLinks } from './mail.js';
 import { ADVANCE_QUEUE, type AdvanceJob } from './queue.js';
 import { dueAdvanceReleases, upcomingAdvanceAccess } from './repository.js';
+import { sendAdvanceUpdate, sendDueAdvanceUpdates } from './updates.js';
 
 /** How late a link can leave when Redis lost its delayed job. */
 const SWEEP_EVERY_MS = 5_000;
 
-/** Sends the links of every release whose advance access is open and not all sent (the sweep). */
+/** Sends the links of every release whose advance access is open and not all sent, and the update emails still to send (the sweep). */
 export async function sendDueAdvanceLinks(ctx: AppContext): Promise<number> {
   let sent = 0;
   for (const releaseId of await dueAdvanceReleases(ctx.db, isoTime(ctx.clock.now()))) sent += await sendAdvanceLinks(ctx, releaseId);
-  return sent;
+  return sent + (await sendDueAdvanceUpdates(ctx));
 }
 
 /** Puts a delayed job in Redis for every advance access still to open: Redis may have lost them. */
@@ -28,7 +29,10 @@ export async function startAdvanceWorker(ctx: AppContext): Promise<RunningWorker
   const worker = startQueueWorker<AdvanceJob>(
     ADVANCE_QUEUE,
     ctx.queueSettings,
-    async (job: Job<AdvanceJob>) => (typeof job.data?.releaseId === 'string' ? sendAdvanceLinks(ctx, job.data.releaseId) : 0),
+    async (job: Job<AdvanceJob>) => {
+      if (job.name === 'update') return typeof job.data?.updateId === 'string' ? sendAdvanceUpdate(ctx, job.data.updateId) : 0;
+      return typeof job.data?.releaseId === 'string' ? sendAdvanceLinks(ctx, job.data.releaseId) : 0;
+    },
     { concurrency: 2 },
   );
   const sweep = () => sendDueAdvanceLinks(ctx).catch((err) => logger.error({ err }, 'advance link sweep failed'));

@@ -23,3 +23,13 @@ export const RECEIVER_MAX_CLIENTS = 50;
 /** Provider webhooks: calls one client address may make a minute, and how old a signed event may be. */
 export const WEBHOOK_REQUESTS_PER_MINUTE = 600;
 export const WEBHOOK_MAX_AGE_S = 600;
+
+/**
+ * Webhook bodies read at most: an SNS message is at most 256 KB; SendGrid posts batches
+ * of up to 768 KB; a Postmark bounce may carry the returned message (up to
+ * MAX_BOUNCE_BYTES, longer as a JSON string), read only once its credentials passed.
+ */
+export const WEBHOOK_BODY_LIMITS = { ses: 512 * 1024, sendgrid: 1024 * 1024, postmark: 3 * MAX_BOUNCE_BYTES };
+
+/** The bounce mailbox: messages read in one poll at most (the rest wait for the next). */
+export const MAX_MAILBOX_MESSAGES_PER_POLL = 500;

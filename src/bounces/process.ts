@@ -17,14 +17,14 @@ import {
 import { checkReturnPath } from './return-path.js';
 
 /*
- * Every way a bounce comes in (the SMTP receiver, provider webhooks) ends here, as a
+ * Every way a bounce comes in (the SMTP receiver, the IMAP mailbox, provider webhooks) ends here, as a
  * returned message or as an event: find the delivery it is about, then record it once.
  * The delivery is found by the signed return path (VERP); failing that, by the original
  * Message-ID, and then only if the bounce names the same recipient. A return path at our
  * domain with a bad signature is forged: it changes nothing and is logged.
  */
 
-export type Source = 'smtp' | 'mailgun' | 'postmark' | 'sendgrid';
+export type Source = 'smtp' | 'imap' | 'mailgun' | 'ses' | 'postmark' | 'sendgrid';
 
 export interface BounceEvent {
   source: Source;

@@ -107,3 +107,121 @@ export async function countReleaseBounces(db: Db, releaseId: string): Promise<Re
     .execute();
   return Object.fromEntries(rows.map((r) => [r.outcome, Number(r.count)]));
 }
+
+export interface BounceListItem {
+  id: string;
+  receivedAt: string;
+  source: string;
+  outcome: BounceRow['outcome'];
+  status: string | null;
+  reason: string | null;
+  subject: string | null;
+  /** The subscriber's address now (null: erased, or no delivery named). */
+  email: string | null;
+  releaseId: string | null;
+}
+
+const bounceList = (db: Db) =>
+  db
+    .selectFrom('bounces')
+    .leftJoin('deliveries', 'deliveries.id', 'bounces.delivery_id')
+    .leftJoin('subscribers', 'subscribers.id', 'bounces.subscriber_id')
+    .select([
+      'bounces.id',
+      'bounces.received_at',
+      'bounces.source',
+      'bounces.outcome',
+      'bounces.status',
+      'bounces.reason',
+      'bounces.subject',
+      'subscribers.email',
+      'deliveries.release_id',
+    ])
+    .orderBy('bounces.received_at', 'desc')
+    .orderBy('bounces.id');
+
+const toListItem = (row: {
+  id: string;
+  received_at: unknown;
+  source: string;
+  outcome: string;
+  status: string | null;
+  reason: string | null;
+  subject: string | null;
+  email: string | null;
+  release_id: string | null;
+}): BounceListItem => ({
+  id: row.id,
+  receivedAt: new Date(row.received_at as string).toISOString(),
+  source: row.source,
+  outcome: row.outcome as BounceRow['outcome'],
+  status: row.status,
+  reason: row.reason,
+  subject: row.subject,
+  email: row.email,
+  releaseId: row.release_id,
+});
+
+/** The latest bounces and complaints of one release's deliveries (the delivery report). */
+export async function listReleaseBounces(db: Db, releaseId: string, limit: number): Promise<BounceListItem[]> {
+  return (await bounceList(db).where('deliveries.release_id', '=', releaseId).limit(limit).execute()).map(toListItem);
+}
+
+/** One subscriber's bounces and complaints, latest first. */
+export async function listSubscriberBounces(db: Db, subscriberId: string, limit: number): Promise<BounceListItem[]> {
+  return (await bounceList(db).where('bounces.subscriber_id', '=', subscriberId).limit(limit).execute()).map(toListItem);
+}
+
+/** Bounces and complaints per subscriber, for a page of subscribers. */
+export async function countSubscriberBounces(db: Db, subscriberIds: string[]): Promise<Map<string, number>> {
+  if (!subscriberIds.length) return new Map();
+  const rows = await db
+    .selectFrom('bounces')
+    .select((eb) => ['subscriber_id', eb.fn.countAll<number>().as('count')])
+    .where('subscriber_id', 'in', subscriberIds)
+    .groupBy('subscriber_id')
+    .execute();
+  return new Map(rows.map((r) => [r.subscriber_id!, Number(r.count)]));
+}
+
+export interface KeptBounce {
+  id: string;
+  receivedAt: string;
+  source: string;
+  outcome: 'unmatched' | 'unclassified';
+  status: string | null;
+  reason: string | null;
+  subject: string | null;
+  sender: string | null;
+  /** The message as text (unclassified only), shortened; hostile: shown escaped, never rendered. */
+  message: string | null;
+}
+
+/** What came back but names no delivery or could not be read, latest first, for staff to look at. */
+export async function listKeptBounces(db: Db, page: { limit: number; offset: number }): Promise<{ items: KeptBounce[]; total: number }> {
+  const kept = db.selectFrom('bounces').where('outcome', 'in', ['unmatched', 'unclassified']);
+  const [rows, count] = await Promise.all([
+    kept
+      .select(['id', 'received_at', 'source', 'outcome', 'status', 'reason', 'subject', 'sender', 'message'])
+      .orderBy('received_at', 'desc')
+      .orderBy('id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    kept.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    total: Number(count.n),
+    items: rows.map((row) => ({
+      id: row.id,
+      receivedAt: new Date(row.received_at as unknown as string).toISOString(),
+      source: row.source,
+      outcome: row.outcome as KeptBounce['outcome'],
+      status: row.status,
+      reason: row.reason,
+      subject: row.subject,
+      sender: row.sender,
+      message: row.message,
+    })),
+  };
+}

@@ -15,6 +15,7 @@ import {
   type Recipient,
 } from './repository.js';
 import { sendJobs } from './queue.js';
+import { insertJournalistDeliveries } from './journalists.js';
 import { dispatchEvents } from '../aggregators/dispatch.js';
 
 /*
@@ -133,6 +134,14 @@ export async function fanOut(ctx: AppContext, releaseId: string, cursor: string 
     if (!(await advanceFanout(ctx.db, releaseId, processOwner, after, now))) return;
     if (page.length < limit) break;
   }
+  // Last, the accredited journalists who are not subscribers (journalists.ts).
+  const journalists = await insertJournalistDeliveries(
+    ctx.db,
+    { id: releaseId, newsroomId: release.newsroomId, languages: releaseLanguages },
+    isoTime(ctx.clock.now()),
+  );
+  await ctx.deliveries.addBulk(sendJobs(releaseId, journalists, batch, 'send'));
+  written += journalists.length;
   if (cursor !== null) await requeueRelease(ctx, releaseId);
   await finishFanout(ctx.db, releaseId, processOwner, isoTime(ctx.clock.now()));
   ctx.logger.info({ releaseId, deliveries: written }, 'fan-out done');

@@ -168,18 +168,30 @@ export interface ClaimedDelivery {
   attempts: number;
   email: string;
   subscriberStatus: string;
+  /** The recipient is an accredited journalist (src/delivery/journalists.ts), not a subscriber. */
+  journalist: boolean;
+}
+
+/**
+ * The address and status of each recipient a claim names, by id: one read of each table
+ * for a whole batch. A journalist who still takes release emails counts as confirmed.
+ */
+export async function recipientsById(db: Db, ids: string[]) {
+  const unique = [...new Set(ids)];
+  const [subscribers, journalists] = await Promise.all([
+    db.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', 'in', unique).execute(),
+    db.selectFrom('journalists').select(['id', 'email', 'status', 'unsubscribed_at']).where('id', 'in', unique).execute(),
+  ]);
+  return new Map<string, { email: string; status: string; journalist: boolean }>([
+    ...subscribers.map((s) => [s.id, { email: s.email, status: s.status, journalist: false }] as const),
+    ...journalists.map((j) => [j.id, { email: j.email, status: j.status === 'active' && !j.unsubscribed_at ? 'confirmed' : 'unsubscribed', journalist: true }] as const),
+  ]);
 }
 
 /**
  * Claims the given deliveries that are still queued (queued -> sending). A delivery
  * another process claimed, or that was sent, is left out: it is never sent again here.
  */
-/** The address and status of each subscriber a claim names, by id: one read for a whole batch. */
-export async function subscribersById(db: Db, ids: string[]) {
-  const subscribers = await db.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', 'in', [...new Set(ids)]).execute();
-  return new Map(subscribers.map((s) => [s.id, s]));
-}
-
 export async function claimDeliveries(db: Db, ids: string[], owner: string, now: string): Promise<ClaimedDelivery[]> {
   if (!ids.length) return [];
   const claimed = await db
@@ -190,7 +202,7 @@ export async function claimDeliveries(db: Db, ids: string[], owner: string, now:
     .returning(['id', 'subscriber_id', 'language', 'attempts'])
     .execute();
   if (!claimed.length) return [];
-  const byId = await subscribersById(db, claimed.map((c) => c.subscriber_id));
+  const byId = await recipientsById(db, claimed.map((c) => c.subscriber_id));
   return claimed.map((c) => ({
     id: c.id,
     subscriberId: c.subscriber_id,
@@ -198,6 +210,7 @@ export async function claimDeliveries(db: Db, ids: string[], owner: string, now:
     attempts: Number(c.attempts),
     email: byId.get(c.subscriber_id)?.email ?? '',
     subscriberStatus: byId.get(c.subscriber_id)?.status ?? 'erased',
+    journalist: byId.get(c.subscriber_id)?.journalist ?? false,
   }));
 }
 
@@ -406,10 +419,12 @@ export async function deliveryReport(db: Db, releaseId: string, page: { limit: n
     db
       .selectFrom('deliveries')
       .leftJoin('subscribers', 'subscribers.id', 'deliveries.subscriber_id')
-      .select([
+      // A journalist's delivery (delivery/journalists.ts) names the journalist.
+      .leftJoin('journalists', 'journalists.id', 'deliveries.subscriber_id')
+      .select((eb) => [
         'deliveries.id',
         'deliveries.subscriber_id',
-        'subscribers.email',
+        eb.fn.coalesce('subscribers.email', 'journalists.email').as('email'),
         'deliveries.language',
         'deliveries.attempts',
         'deliveries.smtp_response',

@@ -6,7 +6,7 @@ import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import { type PublicRelease, releaseAtPublication } from '../releases/public.js';
 import { publicReleaseOrNone } from './fanout.js';
-import { subscriberLinks } from '../subscriptions/links.js';
+import { recipientLinks } from './journalists.js';
 import { deliveryMetrics } from './metrics.js';
 import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
 import { composeTemplate, type MessageCache, messageFor, type MessageTemplate } from './message.js';
@@ -146,7 +146,7 @@ async function sendOne(
   let raw: Buffer;
   try {
     // One Message-ID per delivery: a copy sent again after a crash is recognisably the same message.
-    raw = messageFor(template, { address: delivery.email, messageIdLocal: delivery.id, date: ctx.clock.now(), links: subscriberLinks(ctx, delivery.subscriberId) });
+    raw = messageFor(template, { address: delivery.email, messageIdLocal: delivery.id, date: ctx.clock.now(), links: recipientLinks(ctx, delivery) });
   } catch (error) {
     // An address that cannot stand in a header never will.
     return { kind: 'failed', delivery, reply: (error as Error).message };

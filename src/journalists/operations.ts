@@ -33,6 +33,7 @@ export async function createJournalist(ctx: AppContext, newsroom: Newsroom, inpu
     status: 'active',
     createdAt: now,
     updatedAt: now,
+    unsubscribedAt: null,
   };
   await insertJournalist(ctx.db, journalist);
   return journalist;

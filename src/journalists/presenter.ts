@@ -10,6 +10,8 @@ export function presentJournalist(journalist: Journalist, newsroomSlug: string) 
     languages: journalist.languages,
     note: journalist.note,
     status: journalist.status,
+    releaseEmails: journalist.unsubscribedAt === null,
+    unsubscribedAt: journalist.unsubscribedAt,
     createdAt: journalist.createdAt,
     updatedAt: journalist.updatedAt,
   };

@@ -13,6 +13,8 @@ export interface Journalist {
   status: JournalistStatus;
   createdAt: string;
   updatedAt: string;
+  /** When they stopped the release emails by the link in one; they stay accredited. */
+  unsubscribedAt: string | null;
 }
 
 export const toJournalist = (row: JournalistRow): Journalist => ({
@@ -26,6 +28,7 @@ export const toJournalist = (row: JournalistRow): Journalist => ({
   status: row.status as JournalistStatus,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  unsubscribedAt: row.unsubscribed_at,
 });
 
 const toRow = (j: Journalist): JournalistRow => ({
@@ -40,6 +43,7 @@ const toRow = (j: Journalist): JournalistRow => ({
   status: j.status,
   created_at: j.createdAt,
   updated_at: j.updatedAt,
+  unsubscribed_at: j.unsubscribedAt,
 });
 
 export async function insertJournalist(db: Db, journalist: Journalist): Promise<void> {
@@ -47,8 +51,14 @@ export async function insertJournalist(db: Db, journalist: Journalist): Promise<
 }
 
 export async function updateJournalistRow(db: Db, journalist: Journalist): Promise<void> {
-  const { id, newsroom_id: _n, created_at: _c, ...changes } = toRow(journalist);
+  // The unsubscription is the journalist's own, written only by markJournalistUnsubscribed.
+  const { id, newsroom_id: _n, created_at: _c, unsubscribed_at: _u, ...changes } = toRow(journalist);
   await db.updateTable('journalists').set(changes).where('id', '=', id).execute();
+}
+
+/** From the link in a release email: no more release emails (the accreditation stays). */
+export async function markJournalistUnsubscribed(db: Db, id: string, now: string): Promise<void> {
+  await db.updateTable('journalists').set({ unsubscribed_at: now }).where('id', '=', id).where('unsubscribed_at', 'is', null).execute();
 }
 
 export async function deleteJournalistRow(db: Db, id: string): Promise<void> {

@@ -40,6 +40,8 @@ export const journalistResponse = z.object({
   languages: z.array(z.string()),
   note: z.string(),
   status: z.enum(journalistStatuses),
+  releaseEmails: z.boolean().describe('Gets the release email at publication (unless a confirmed subscriber, who gets it as one): false once they used its unsubscribe link'),
+  unsubscribedAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,15 @@ export type Role = (typeof roles)[number];
 const mailbox = /^[^\s@<>]+@[^\s@<>]+$/;
 
 /** Variables that may instead be read from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['ADMIN_TOKEN', 'SIGNING_SECRET', 'SMTP_URL', 'DKIM_PRIVATE_KEY', 'MAILGUN_WEBHOOK_SIGNING_KEY'] as const;
+export const FILE_VARIABLES = [
+  'ADMIN_TOKEN',
+  'SIGNING_SECRET',
+  'SMTP_URL',
+  'DKIM_PRIVATE_KEY',
+  'MAILGUN_WEBHOOK_SIGNING_KEY',
+  'POSTMARK_WEBHOOK_PASSWORD',
+  'BOUNCE_IMAP_URL',
+] as const;
 
 /** A bearer token goes in a header as it is: URL-safe characters only, long and varied enough to guess. */
 const secretToken = (minLength: number) =>
@@ -121,6 +129,26 @@ const envSchema = z.object({
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BOUNCE_SMTP_HOST: z.string().min(1).default('0.0.0.0'),
   MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(16, 'must be at least 16 characters (the key Mailgun shows under Webhooks)').optional(),
+  SES_SNS_TOPIC_ARNS: z
+    .string()
+    .transform((s) => s.split(',').map((arn) => arn.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'must be SNS topic ARNs (arn:aws:sns:<region>:<account>:<name>), comma-separated')))
+    .optional(),
+  POSTMARK_WEBHOOK_USER: z.string().regex(/^[^:\s]{1,200}$/, 'must be 1 to 200 characters without : or spaces').optional(),
+  POSTMARK_WEBHOOK_PASSWORD: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 16`)').max(200).optional(),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z
+    .string()
+    .refine((value) => {
+      try {
+        return createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType === 'ec';
+      } catch {
+        return false;
+      }
+    }, 'must be the verification key SendGrid shows for its signed Event Webhook (base64, an EC public key)')
+    .optional(),
+  BOUNCE_IMAP_URL: urlWithScheme('imap', 'imaps').optional(),
+  BOUNCE_IMAP_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  BOUNCE_IMAP_MOVE_TO: z.string().min(1).max(200).optional(),
   OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
   OUTBOUND_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
   // IndexNow's own rule for a key: 8 to 128 of letters, digits and dashes.
@@ -187,6 +215,21 @@ export interface Config {
   readonly bounces: { domain: string | undefined; localPart: string; smtpPort: number | undefined; smtpHost: string };
   /** Mailgun's webhook signing key: POST /api/bounces/mailgun answers only when set. */
   readonly mailgunSigningKey: string | undefined;
+  /**
+   * The other providers' webhooks, each answering only when set: the SNS topics whose
+   * SES notifications are read, Postmark's basic auth credentials, SendGrid's public key
+   * (base64 DER).
+   */
+  readonly bounceWebhooks: {
+    sesTopicArns: string[];
+    postmark: { user: string; password: string } | undefined;
+    sendgridPublicKey: string | undefined;
+  };
+  /**
+   * The bounce mailbox the worker reads over IMAP (imap:// or imaps://user:password@host/mailbox),
+   * every intervalMs; read messages are moved to moveTo, or deleted.
+   */
+  readonly bounceImap: { url: string; intervalMs: number; moveTo: string | undefined } | undefined;
   /** Outbound requests (WebSub callbacks, IndexNow, external hubs) may reach loopback, private and link-local addresses. */
   readonly outboundAllowPrivate: boolean;
   /** First delay before an outbound request that failed is tried again; it doubles with each attempt. */
@@ -289,6 +332,9 @@ export function loadConfig(
   if (e.BOUNCE_SMTP_PORT !== undefined && !e.BOUNCE_DOMAIN) {
     throw fail(['BOUNCE_SMTP_PORT: the bounce receiver needs BOUNCE_DOMAIN (the domain it accepts mail for)']);
   }
+  if (!e.POSTMARK_WEBHOOK_USER !== !e.POSTMARK_WEBHOOK_PASSWORD) {
+    throw fail(['POSTMARK_WEBHOOK_USER: POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD go together']);
+  }
   if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
     throw fail(['DKIM_PRIVATE_KEY: DKIM_PRIVATE_KEY, DKIM_SELECTOR and DKIM_DOMAIN go together']);
   }
@@ -334,6 +380,12 @@ export function loadConfig(
     trustProxy: e.TRUST_PROXY ?? false,
     invitationsPerDay: e.INVITATIONS_PER_DAY,
     mailgunSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
+    bounceWebhooks: {
+      sesTopicArns: e.SES_SNS_TOPIC_ARNS ?? [],
+      postmark: e.POSTMARK_WEBHOOK_USER && e.POSTMARK_WEBHOOK_PASSWORD ? { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD } : undefined,
+      sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+    },
+    bounceImap: e.BOUNCE_IMAP_URL ? { url: e.BOUNCE_IMAP_URL, intervalMs: e.BOUNCE_IMAP_INTERVAL_S * 1000, moveTo: e.BOUNCE_IMAP_MOVE_TO } : undefined,
     bounces: { domain: e.BOUNCE_DOMAIN?.toLowerCase(), localPart: e.BOUNCE_LOCALPART, smtpPort: e.BOUNCE_SMTP_PORT, smtpHost: e.BOUNCE_SMTP_HOST },
     outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE === 'true',
     outboundRetryDelayMs: e.OUTBOUND_RETRY_DELAY_MS,

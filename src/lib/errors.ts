@@ -63,6 +63,7 @@ export const fieldErrorCodes = [
   'unknown_journalist',
   'change_required',
   'change_not_published',
+  'notify_not_scheduled',
   'note_missing',
   'not_release_language',
   'hex_colour',

@@ -43,6 +43,11 @@ export interface BestEffortQueue<T> {
   /** The producer's own connection (fails fast), for a component's own keys next to its queue. */
   readonly redis: Redis;
   add(name: string, data: T, options: JobsOptions & { jobId: string }): Promise<void>;
+  /**
+   * A job that runs at `at` (at once if that is past), tried 5 times with exponential
+   * back-off. The job id names the thing and the time, so adding it again is a no-op.
+   */
+  addAt(name: string, data: T, jobId: string, at: string): Promise<void>;
   addBulk(jobs: { name: string; data: T; opts: JobsOptions & { jobId: string } }[]): Promise<void>;
   remove(jobId: string): Promise<void>;
   /** Calls back each time the connection to Redis is (re-)established. */
@@ -67,11 +72,22 @@ export function createBestEffortQueue<T>(name: string, settings: QueueSettings):
     }
   }
 
+  const add: BestEffortQueue<T>['add'] = (jobName, data, options) =>
+    attempt('queue a job', { jobId: options.jobId }, () => queue.add(jobName as never, data as never, options));
+
   return {
     queue,
     redis: connection,
-    add: (jobName, data, options) =>
-      attempt('queue a job', { jobId: options.jobId }, () => queue.add(jobName as never, data as never, options)),
+    add,
+    addAt: (jobName, data, jobId, at) =>
+      add(jobName, data, {
+        jobId,
+        delay: Math.max(0, Date.parse(at) - Date.now()),
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      }),
     addBulk: (jobs) =>
       jobs.length === 0
         ? Promise.resolve()

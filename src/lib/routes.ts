@@ -86,6 +86,11 @@ export interface RouteDefinition<
   /** The OpenAPI operationId; derived from the method and path when not given. */
   operationId?: string;
   /**
+   * A public route whose Authorization header is the handler's to check (a provider's
+   * basic auth credentials), not a bearer token.
+   */
+  ownAuthorization?: boolean;
+  /**
    * Loads and authorizes the resource the path names, before the body is read: a client
    * learns it may not act here (404, 403) before it learns what is wrong with its body.
    */
@@ -114,7 +119,7 @@ export type Authenticate = (req: Request) => Promise<Principal | undefined>;
 export function mountRoutes(router: Router, routes: readonly RouteDefinition[], authenticate: Authenticate): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response) => {
-      const principal = await authenticate(req);
+      const principal = route.ownAuthorization && route.access === 'public' ? undefined : await authenticate(req);
       if (route.access !== 'public' && !principal) throw unauthorized();
       if (route.access === 'admin' && principal?.kind !== 'admin') {
         throw forbidden('Only the service admin token may do this.');
@@ -211,14 +216,27 @@ async function readJson(req: Request, limit: number): Promise<unknown> {
   // UTF-8 only, as the contract says: the decoder would turn other bytes into U+FFFD unseen.
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
   if (charset !== undefined && charset.toLowerCase() !== 'utf-8') throw unsupportedMediaType('Only UTF-8 JSON is accepted.');
+  return jsonOf(bytes);
+}
+
+/** Bytes as JSON, checked (UTF-8, shape) before JSON.parse; none at all is `{}`. */
+function jsonOf(bytes: Buffer, listAllowed = false): unknown {
   if (!isUtf8(bytes)) throw badRequest('The request body is not valid UTF-8.');
   if (bytes.length === 0) return {};
-  checkJsonShape(bytes);
+  checkJsonShape(bytes, JSON_BOUNDS, listAllowed);
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
     throw badRequest('The request body is not valid JSON.');
   }
+}
+
+/**
+ * A JSON body a handler read itself (a webhook whose signature covers the exact bytes),
+ * checked and validated as a route's `body` is; a list too, when the schema takes one.
+ */
+export function parseJsonBody<S extends Schema>(schema: S, bytes: Buffer): z.output<S> {
+  return parse(schema, jsonOf(bytes, true), 'body') as z.output<S>;
 }
 
 /** A URL-encoded form (see lib/forms.ts): a field given once is a string, one given more than once a list. */
@@ -242,11 +260,11 @@ const BRACE = 0x7b, BRACKET = 0x5b, CLOSE_BRACE = 0x7d, CLOSE_BRACKET = 0x5d, QU
  * nesting too deep, an object with too many keys, a list with too many items. Parsing
  * and validating such input costs time and stack for nothing.
  */
-export function checkJsonShape(bytes: Uint8Array, bounds: JsonBounds = JSON_BOUNDS): void {
+export function checkJsonShape(bytes: Uint8Array, bounds: JsonBounds = JSON_BOUNDS, listAllowed = false): void {
   let start = 0;
   while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x09)) start++;
   if (start === bytes.length) return; // empty: the schema says what is missing
-  if (bytes[start] !== BRACE) throw badRequest('The request body must be a JSON object.');
+  if (bytes[start] !== BRACE && !(listAllowed && bytes[start] === BRACKET)) throw badRequest('The request body must be a JSON object.');
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   // Per open container: BRACE or BRACKET; its members so far (keys) or the index of the
   // item being read (lists); in an object, where the current key is in the bytes (decoded

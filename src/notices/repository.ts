@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../lib/db/database.js';
-import { subscribersById } from '../delivery/repository.js';
+import { recipientsById } from '../delivery/repository.js';
 
 /*
  * Correction notices: who is told of a correction or withdrawal, and whether they were.
@@ -55,6 +55,7 @@ export interface ClaimedNotice {
   attempts: number;
   email: string;
   subscriberStatus: string;
+  journalist: boolean;
 }
 
 /** Claims the given notices of a correction that are still queued (queued -> sending). */
@@ -69,7 +70,7 @@ export async function claimNotices(db: Db, correctionId: string, deliveryIds: st
     .returning(['delivery_id', 'subscriber_id', 'language', 'attempts'])
     .execute();
   if (!claimed.length) return [];
-  const byId = await subscribersById(db, claimed.map((c) => c.subscriber_id));
+  const byId = await recipientsById(db, claimed.map((c) => c.subscriber_id));
   return claimed.map((c) => ({
     deliveryId: c.delivery_id,
     subscriberId: c.subscriber_id,
@@ -77,6 +78,7 @@ export async function claimNotices(db: Db, correctionId: string, deliveryIds: st
     attempts: Number(c.attempts),
     email: byId.get(c.subscriber_id)?.email ?? '',
     subscriberStatus: byId.get(c.subscriber_id)?.status ?? 'erased',
+    journalist: byId.get(c.subscriber_id)?.journalist ?? false,
   }));
 }
 

@@ -10,7 +10,7 @@ import { isoTime } from '../lib/time.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import { withdrawal } from '../releases/public.js';
 import { releasePageUrl } from '../site/urls.js';
-import { subscriberLinks } from '../subscriptions/links.js';
+import { recipientLinks } from '../delivery/journalists.js';
 import { type ClaimedNotice, claimNotices, settleNotice } from './repository.js';
 
 /*
@@ -117,7 +117,7 @@ export async function processNoticeJob(ctx: AppContext, job: Job<NoticeJob>): Pr
 
 async function sendNotice(ctx: AppContext, subject: NoticeSubject, releaseId: string, correctionId: string, notice: ClaimedNotice) {
   const host = new URL(ctx.config.publicUrl).hostname;
-  const links = subscriberLinks(ctx, notice.subscriberId);
+  const links = recipientLinks(ctx, notice);
   const mail = renderNotice(ctx, subject, releaseId, notice.language, links);
   // The release's own email had Message-ID <deliveryId@host>: the notice answers it.
   const original = `<${notice.deliveryId}@${host}>`;

@@ -39,18 +39,7 @@ export function createPublicationQueue(settings: QueueSettings): PublicationQueu
   return {
     queue: jobs.queue,
     schedule: (releaseId, publishAt) =>
-      jobs.add(
-        'publish',
-        { releaseId, publishAt },
-        {
-          jobId: publishJobId(releaseId, publishAt),
-          delay: Math.max(0, Date.parse(publishAt) - EARLY_MS - Date.now()),
-          attempts: 5,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: 1000,
-          removeOnFail: 5000,
-        },
-      ),
+      jobs.addAt('publish', { releaseId, publishAt }, publishJobId(releaseId, publishAt), new Date(Date.parse(publishAt) - EARLY_MS).toISOString()),
     // A job left behind is harmless: it finds the release not due and does nothing.
     unschedule: (releaseId, publishAt) => jobs.remove(publishJobId(releaseId, publishAt)),
     onReady: jobs.onReady,

@@ -15,6 +15,7 @@ import { foreignLanguages } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import { dispatchEvents } from '../aggregators/dispatch.js';
+import { recordAdvanceUpdate } from '../advance/updates.js';
 import { recordReleaseEvents, type ReleaseEventKind } from '../publication/events.js';
 import {
   changeStatus,
@@ -188,15 +189,24 @@ export async function updateRelease(
   );
   const now = ctx.clock.now();
   const record = editRecord(input.change, isPublic(release, now), content.translations.map((t) => t.lang));
+  if (input.notifyJournalists && effectiveStatus(release, now) !== 'scheduled') {
+    throw unprocessable('Journalists are told of an update before publication only: the release is not scheduled.', [
+      { path: 'notifyJournalists', message: 'only for a scheduled release, before its publication time', code: 'notify_not_scheduled' },
+    ]);
+  }
   const fields = changedFields(release, content);
   if (record && fields.length === 0) return release;
+  let update: string | undefined;
   await inTransaction(db, async (trx) => {
     if (!(await updateReleaseContent(trx, release.id, version, content, isoTime(now), record && { ...record, fields }))) {
       throw changedMeanwhile();
     }
     // An edit of a public release is a change aggregators are told of (see publication/events.ts).
     if (record) await recordReleaseEvents(trx, [release.id], 'corrected', isoTime(now));
+    // The journalists holding live advance links, told of this edit once (advance/updates.ts).
+    if (input.notifyJournalists && fields.length) update = await recordAdvanceUpdate(trx, release.id, fields, isoTime(now));
   });
+  if (update) await ctx.advance.sendUpdate(release.id, update);
   return reload(db, release.id);
 }
 

@@ -100,6 +100,13 @@ export const updateReleaseBody = z.strictObject({
   /** Replaces the event; null removes it. */
   event: event.nullable().optional(),
   change: editKind.optional(),
+  notifyJournalists: z
+    .boolean()
+    .optional()
+    .describe(
+      'Scheduled releases only (422 otherwise): email the journalists holding live advance links "updated before publication", ' +
+        'with the fields this edit changed, still under embargo. Once per edit; nothing when the edit changes nothing or no link is live.',
+    ),
 });
 
 export const withdrawBody = z.strictObject({

@@ -87,6 +87,8 @@ export interface ReleasePageOptions {
   fileUrls?: FileUrls;
   /** A banner above the release stating its embargo (the page behind a personal advance link). */
   embargoNotice?: string;
+  /** Where its language switch leads (by default the public page in that language; the personal link's own before publication). */
+  languageUrl?: (lang: string) => string;
 }
 
 /**
@@ -126,7 +128,7 @@ export async function renderReleasePage(
     description: tr.lead,
     canonical,
     alternates: alternates(langs, urlOf),
-    languages: languageVersions(langs, lang, urlOf),
+    languages: languageVersions(langs, lang, options.languageUrl ?? urlOf),
     og: {
       type: 'article',
       title: tr.title,

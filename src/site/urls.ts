@@ -138,6 +138,8 @@ export const subscriptionRequestedUrl = (base: string, newsroom: string, lang: s
 export const confirmSubscriptionUrl = (base: string, token: string) => `${base}/subscriptions/confirm/${seg(token)}`;
 export const preferencesUrl = (base: string, token: string) => `${base}/subscriptions/preferences/${seg(token)}`;
 export const unsubscribeUrl = (base: string, token: string) => `${base}/unsubscribe/${seg(token)}`;
+/** An accredited journalist's: stops the release emails, keeps the accreditation. */
+export const journalistUnsubscribeUrl = (base: string, token: string) => `${base}/unsubscribe/journalist/${seg(token)}`;
 
 /** Staff preview of a release page, whatever its status. */
 export const previewUrl = (base: string, releaseId: string, lang: string) =>

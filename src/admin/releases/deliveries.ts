@@ -3,7 +3,8 @@ import type { Router } from 'express';
 import { noticeReport } from '../../notices/operations.js';
 import type { AppContext } from '../../context.js';
 import { type DeliveryCounts, deliveryCounts, tally } from '../../delivery/counts.js';
-import { countReleaseBounces } from '../../bounces/repository.js';
+import { countReleaseBounces, listReleaseBounces } from '../../bounces/repository.js';
+import { bounceItems } from '../bounces/bounces.js';
 import { deliveryReport, findSendingProgress, type Outcomes, outcomeSpan, outcomesPerInterval, type SendingProgress } from '../../delivery/repository.js';
 import { formatDate, formatTime, t } from '../../lib/i18n.js';
 import { templateBeside } from '../../lib/templates.js';
@@ -62,9 +63,16 @@ export async function readProgress(ctx: AppContext, releaseId: string): Promise<
   return { row, status, counts, settled };
 }
 
-/** The delivery report's HTML: per language counts, the chart, the latest failures with their SMTP reply. */
+/**
+ * The delivery report's HTML: per language counts, the chart, the latest failures with
+ * their SMTP reply, the latest bounces and complaints after acceptance with their reason.
+ */
 export async function renderDeliveryReport(ctx: AppContext, releaseId: string, newsroom: Newsroom, lang: string): Promise<string> {
-  const [report, bounces] = await Promise.all([deliveryReport(ctx.db, releaseId, { limit: 20, offset: 0 }), countReleaseBounces(ctx.db, releaseId)]);
+  const [report, bounces, bounceList] = await Promise.all([
+    deliveryReport(ctx.db, releaseId, { limit: 20, offset: 0 }),
+    countReleaseBounces(ctx.db, releaseId),
+    listReleaseBounces(ctx.db, releaseId, 20),
+  ]);
   const languages = [...new Set(report.counts.map((c) => c.language).filter((l): l is string => !!l))];
   const notices = await noticeReport(ctx, releaseId);
   return reportView({
@@ -73,6 +81,7 @@ export async function renderDeliveryReport(ctx: AppContext, releaseId: string, n
     notices: notices.map((n) => ({ ...n, kind: t(lang, `admin.corrections.kind.${n.kind}`) })),
     languages: languages.map((code) => ({ name: languageName(code, lang), ...tally(report.counts.filter((c) => c.language === code)) })),
     bounces,
+    bounceList: bounceItems(lang, bounceList),
     failures: report.failures,
     failureCount: report.failureCount,
     chart: await outcomeChart(ctx, releaseId, lang, newsroom.timezone),

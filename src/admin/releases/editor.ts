@@ -1,5 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import Handlebars from 'handlebars';
+import { liveLinkIds } from '../../advance/repository.js';
 import { listContacts } from '../../contacts/repository.js';
 import { createContactBody } from '../../contacts/schemas.js';
 import { type AppError, unprocessable } from '../../lib/errors.js';
@@ -78,6 +79,8 @@ function releaseInput(form: URLSearchParams, newsroom: Newsroom, lang: string, r
     contactIds: form.getAll('contactIds'),
     event: eventInput(form, newsroom, lang),
     change: changeInput(form, newsroom),
+    // Only sent when ticked: an edit tells nobody unless staff choose to.
+    notifyJournalists: form.get('notifyJournalists') === 'yes' || undefined,
   };
 }
 
@@ -184,6 +187,8 @@ export async function showEditor(
     ? (release.translations.find((x) => x.lang === lang) ?? release.translations[0])?.title ?? t(lang, 'admin.editor.untitled')
     : t(lang, 'admin.editor.newTitle');
   const progress = release && (await readProgress(ctx, release.id));
+  // Offered while the release is scheduled and journalists hold live advance links to it.
+  const liveLinks = release && state === 'scheduled' ? (await liveLinkIds(ctx.db, release.id)).length : 0;
   await show(req, res, view, title, {
     timezone: newsroom.timezone,
     release: release && {
@@ -213,6 +218,7 @@ export async function showEditor(
     typeField: form.field('type'),
     event,
     change,
+    notifyJournalists: liveLinks ? { count: liveLinks, checked: form.values.get('notifyJournalists') === 'yes' } : undefined,
     corrections: (release?.corrections ?? []).map((c) => ({
       kind: t(lang, `admin.corrections.kind.${c.kind}`),
       at: c.at,
@@ -275,7 +281,7 @@ export function editorPages(router: Router, pages: StaffPages): void {
     const newsroom = await workingNewsroom(res, session);
     if (!newsroom) return;
     const outcome = await attempt(() => {
-      const { change: _none, ...input } = releaseInput(form, newsroom, langOf(res));
+      const { change: _none, notifyJournalists: _nobody, ...input } = releaseInput(form, newsroom, langOf(res));
       return createRelease(ctx, newsroom, parseWith(createReleaseBody, { ...input, translations: Object.fromEntries(Object.entries(input.translations).filter(([, v]) => v)) }));
     });
     if (outcome.error) return refusedEdit(req, res, newsroom, undefined, form, outcome.error);

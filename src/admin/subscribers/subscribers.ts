@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import type { Request, Response, Router } from 'express';
 import { receiveForm } from '../../attachments/upload.js';
+import { countSubscriberBounces, listSubscriberBounces } from '../../bounces/repository.js';
 import { SUPPRESS_AFTER_HARD_BOUNCES } from '../../delivery/policy.js';
 import { formatDateTime, formatSize, t } from '../../lib/i18n.js';
 import { templateBeside } from '../../lib/templates.js';
@@ -18,6 +19,7 @@ import {
 import { sendSubscribersCsv } from '../../subscriptions/presenter.js';
 import { countSubscribers, countSuppressed, listSubscribers } from '../../subscriptions/repository.js';
 import { MAX_IMPORT, subscriberStatus } from '../../subscriptions/schemas.js';
+import { bounceItems } from '../bounces/bounces.js';
 import { checkUploadCsrf } from '../csrf.js';
 import { type Session, setFlash, takeFlash } from '../session.js';
 import { confirmView, type StaffPages } from '../staff.js';
@@ -30,7 +32,10 @@ import { FormState, isShownRefusal, langOf, languageName } from '../views.js';
  */
 
 const view = templateBeside(import.meta.url, 'subscribers.hbs');
+const historyView = templateBeside(import.meta.url, 'bounce-history.hbs');
 const PAGE_SIZE = 50;
+/** A subscriber's bounce history shows this many, latest first. */
+const HISTORY_SIZE = 100;
 /** An import's result, for the newsroom's subscribers page the import redirects to. */
 const importFlash = (newsroom: Newsroom) => `import-${newsroom.id}`;
 
@@ -67,6 +72,7 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
       countSuppressed(ctx.db, newsroom.id, SUPPRESS_AFTER_HARD_BOUNCES),
       s.result?.budget ?? getInvitationBudget(ctx, newsroom),
     ]);
+    const bounceCounts = await countSubscriberBounces(ctx.db, list.items.map((sub) => sub.id));
     const budgetWords = {
       left: budget.left.toLocaleString(lang),
       perDay: budget.perDay.toLocaleString(lang),
@@ -96,6 +102,7 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
         statusLabel: t(lang, `admin.subscribers.status.${sub.status}`),
         createdAt: sub.createdAt,
         confirmedAt: sub.confirmedAt,
+        bounces: bounceCounts.get(sub.id) ?? 0,
       })),
       showing: list.items.length ? { from: page * PAGE_SIZE + 1, to: page * PAGE_SIZE + list.items.length, total: list.total } : undefined,
       previousPage: page > 0 ? query(page - 1) : undefined,
@@ -122,6 +129,20 @@ export function subscriberPages(router: Router, { ctx, show, staff, post, workin
   router.get('/subscribers/export', staff(async (_req, res, session) => {
     const newsroom = await workingNewsroom(res, session);
     if (newsroom) await sendSubscribersCsv(res, newsroom, exportSubscribers(ctx, newsroom));
+  }));
+
+  /** What came back from the address: bounces and complaints after the relay accepted. */
+  router.get('/subscribers/:id/bounces', staff(async (req, res, session) => {
+    const newsroom = await workingNewsroom(res, session);
+    if (!newsroom) return;
+    const subscriber = await getSubscriberOf(ctx, newsroom, String(req.params.id));
+    const lang = langOf(res);
+    await show(req, res, historyView, t(lang, 'admin.bounces.history'), {
+      timezone: newsroom.timezone,
+      email: subscriber.email,
+      hardBounces: subscriber.hardBounces,
+      bounces: bounceItems(lang, await listSubscriberBounces(ctx.db, subscriber.id, HISTORY_SIZE)),
+    });
   }));
 
   // The confirmation step, a page of its own so that it works without scripts.

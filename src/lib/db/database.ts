@@ -33,6 +33,8 @@ import { advanceAccess } from './migrations/0026_advance_access.js';
 import { bounces } from './migrations/0027_bounces.js';
 import { releaseCorrections } from './migrations/0029_release_corrections.js';
 import { correctionNotices } from './migrations/0030_correction_notices.js';
+import { journalistReleaseEmails } from './migrations/0033_journalist_release_emails.js';
+import { advanceUpdates } from './migrations/0034_advance_updates.js';
 import { brandColour } from './migrations/0021_brand_colour.js';
 import { workerLiveness } from './migrations/0019_worker_liveness.js';
 import { releaseEventsWebsub } from './migrations/0023_release_events_websub.js';
@@ -221,6 +223,8 @@ export async function migrate(store: Store): Promise<void> {
     '0027_bounces': bounces(store.dialect),
     '0029_release_corrections': releaseCorrections(store.dialect),
     '0030_correction_notices': correctionNotices(store.dialect),
+    '0033_journalist_release_emails': journalistReleaseEmails(store.dialect),
+    '0034_advance_updates': advanceUpdates(store.dialect),
     '0021_brand_colour': brandColour(store.dialect),
     '0019_worker_liveness': workerLiveness(store.dialect),
     '0023_release_events_websub': releaseEventsWebsub(store.dialect),

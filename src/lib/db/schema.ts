@@ -140,6 +140,7 @@ export interface BlobTable {
 export interface DeliveryTable {
   id: string;
   release_id: string;
+  /** The recipient: a subscriber, or an accredited journalist who is not one (0033, src/delivery/journalists.ts). */
   subscriber_id: string;
   status: string; // queued | sending | sent | failed | skipped | bounced | complained (see src/delivery/README.md)
   language: string | null;
@@ -270,6 +271,7 @@ export interface JournalistTable {
   status: string; // active | suspended
   created_at: string;
   updated_at: string;
+  unsubscribed_at: string | null; // 0033: stopped the release emails by their unsubscribe link (still accredited)
 }
 
 /** 0026: advance access to a scheduled release (see journalists/advance.ts). */
@@ -310,6 +312,24 @@ export interface AdvanceOpeningTable {
   filename: string | null;
   ip_hash: string; // hex SHA-256 of req.ip
   user_agent: string;
+}
+
+/** 0034: an edit of a scheduled release the journalists with live links are told of. */
+export interface AdvanceUpdateTable {
+  id: string;
+  release_id: string;
+  fields: string; // JSON array, as release_corrections.fields
+  created_at: string;
+}
+
+/** 0034: one journalist (by their link) to tell of an advance update. */
+export interface AdvanceUpdateEmailTable {
+  update_id: string;
+  link_id: string;
+  status: string; // queued | sending | sent | failed | skipped
+  claimed_at: string | null;
+  sent_at: string | null;
+  failure: string | null;
 }
 
 /** 0029: a change to a release after publication: an edit (correction or minor) or its withdrawal. */
@@ -410,6 +430,8 @@ export interface Database {
   advance_access: AdvanceAccessTable;
   advance_links: AdvanceLinkTable;
   advance_openings: AdvanceOpeningTable;
+  advance_updates: AdvanceUpdateTable;
+  advance_update_emails: AdvanceUpdateEmailTable;
   release_corrections: ReleaseCorrectionTable;
   correction_notices: CorrectionNoticeTable;
   worker_liveness: WorkerLivenessTable;
