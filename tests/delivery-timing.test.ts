@@ -109,13 +109,16 @@ describe('a scheduled release', () => {
     expect(await prepare(new MessageCache())).toBe(0);
 
     await t.http.post(`/api/releases/${release.id}/schedule`).set(room.auth).send({ publishAt: new Date(Date.now() + 8000).toISOString() }).expect(200);
+    const versionOf = async () => (await t.ctx.db.selectFrom('releases').select('version').where('id', '=', release.id).executeTakeFirstOrThrow()).version;
+    const scheduledVersion = await versionOf();
     const cache = new MessageCache();
     const languages = ['fi', 'sv'];
     expect(await prepare(cache)).toBe(languages.length);
 
     // Sent as the version publication gives it: the key the send jobs look up is the one prepared.
     expect(await until(() => sink.received.some((m) => m.to === subscribers[0]!.email.toLowerCase()), 30_000)).toBe(true);
-    const { version } = await t.ctx.db.selectFrom('releases').select('version').where('id', '=', release.id).executeTakeFirstOrThrow();
+    const version = await versionOf();
+    expect(version).toBe(scheduledVersion + 1);
     for (const lang of languages) {
       await expect(cache.get(`${release.id}|${lang}|${version}`, () => Promise.reject(new Error('not prepared')))).resolves.toHaveProperty('pieces');
     }

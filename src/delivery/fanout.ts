@@ -50,8 +50,8 @@ export async function publicReleaseOrNone(ctx: AppContext, releaseId: string): P
  * or the one given) and fans each out. Called by the publication worker: its delayed
  * job, its sweep and publish-now all come here, and only one process wins each release.
  */
-export async function announceAndDeliver(ctx: AppContext, releaseId?: string): Promise<string[]> {
-  const announced = await claimAnnouncements(ctx.db, isoTime(ctx.clock.now()), processOwner, releaseId);
+export async function announceAndDeliver(ctx: AppContext, releaseId?: string, now = ctx.clock.now()): Promise<string[]> {
+  const announced = await claimAnnouncements(ctx.db, isoTime(now), processOwner, releaseId);
   // WebSub and IndexNow first: their jobs are few and quick to queue, the fan-out may be long.
   if (announced.length) await dispatchEvents(ctx).catch((err) => ctx.logger.error({ err }, 'release events not dispatched; the sweep tries again'));
   // Side by side: one large audience must not hold up the start of another release's.

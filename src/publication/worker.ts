@@ -20,9 +20,12 @@ const SWEEP_EVERY_MS = 2_000;
  * the database, so only one process starts the email delivery of a release, once.
  */
 export async function completeDuePublications(ctx: AppContext, releaseId?: string): Promise<string[]> {
-  const ids = await markDuePublished(ctx.db, isoTime(ctx.clock.now()), releaseId);
+  // One instant for both: a release due between two readings of the clock would be
+  // announced (due by then) before it is recorded published (its version one less).
+  const now = ctx.clock.now();
+  const ids = await markDuePublished(ctx.db, isoTime(now), releaseId);
   if (ids.length) ctx.logger.info({ releaseIds: ids }, 'releases published');
-  await announceAndDeliver(ctx, releaseId);
+  await announceAndDeliver(ctx, releaseId, now);
   return ids;
 }
 
