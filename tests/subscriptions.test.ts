@@ -527,6 +527,9 @@ describe('data-subject requests (admin token)', () => {
   it('exports everything held about an address in every newsroom, then erases it', async () => {
     const email = address('gdpr');
     await subscribeConfirmed(email, ['fi']);
+    // The same person is also one of the other newsroom's accredited journalists.
+    await t.http.post(`/api/newsrooms/${other.slug}/journalists`).set(other.auth)
+      .send({ name: 'Gia Dpr', outlet: 'Tietoviikko', email: email.toUpperCase(), note: 'Covers data protection' }).expect(201);
     await t.http
       .post(`/api/newsrooms/${other.slug}/subscribers/import`)
       .set(t.admin)
@@ -541,14 +544,19 @@ describe('data-subject requests (admin token)', () => {
     expect(mine).toMatchObject({ status: 'confirmed', languages: ['fi'], consent: { source: 'form' } });
     expect(mine.confirmationRequests).toEqual([expect.objectContaining({ sentAt: expect.any(String), usedAt: expect.any(String), languages: ['fi'] })]);
     expect(mine.deliveries).toEqual([]);
+    expect(held.body.journalists).toEqual([
+      expect.objectContaining({ newsroom: other.slug, name: 'Gia Dpr', outlet: 'Tietoviikko', note: 'Covers data protection', advanceLinks: [] }),
+    ]);
 
     await t.http.post('/api/subscribers/erasure').set(newsroom.auth).send({ email }).expect(403);
     const erased = await t.http.post('/api/subscribers/erasure').set(t.admin).send({ email }).expect(200);
-    expect(erased.body).toEqual({ erased: 2 });
+    expect(erased.body).toEqual({ erased: 2, erasedJournalists: 1 });
+    expect((await t.http.get(`/api/newsrooms/${other.slug}/journalists`).set(other.auth).expect(200)).body).toEqual([]);
     expect(await subscriberRow(newsroom.slug, email)).toBeUndefined();
     expect(await subscriberRow(other.slug, email)).toBeUndefined();
     const after = await t.http.post('/api/subscribers/data-export').set(t.admin).send({ email }).expect(200);
     expect(after.body.subscriptions).toEqual([]);
+    expect(after.body.journalists).toEqual([]);
     // Nothing of it stays in the confirmation requests either.
     const left = await t.ctx.db.selectFrom('subscription_confirmations').select('id').where('subscriber_id', 'in', held.body.subscriptions.map((s: { id: string }) => s.id)).execute();
     expect(left).toEqual([]);

@@ -379,3 +379,22 @@ export async function listAdvanceUpdates(db: Db, releaseId: string) {
     };
   });
 }
+
+/** A journalist's personal links and every opening of them (a data subject's access request). */
+export async function linksAndOpeningsOf(db: Db, journalistId: string) {
+  const links = await db
+    .selectFrom('advance_links')
+    .select(['id', 'release_id', 'lang', 'created_at', 'sent_at', 'revoked_at'])
+    .where('journalist_id', '=', journalistId)
+    .orderBy('created_at')
+    .execute();
+  const openings = links.length
+    ? await db
+        .selectFrom('advance_openings')
+        .select(['link_id', 'opened_at', 'lang', 'filename', 'user_agent'])
+        .where('link_id', 'in', links.map((l) => l.id))
+        .orderBy('opened_at')
+        .execute()
+    : [];
+  return links.map((link) => ({ link, openings: openings.filter((o) => o.link_id === link.id) }));
+}

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { authorizeNewsroom } from '../auth/authorize.js';
-import { revokeLinksOfJournalist } from '../advance/repository.js';
+import { linksAndOpeningsOf, revokeLinksOfJournalist } from '../advance/repository.js';
 import type { AppContext } from '../context.js';
 import { conflict, notFound } from '../lib/errors.js';
 import type { Principal } from '../lib/routes.js';
 import { isoTime } from '../lib/time.js';
 import type { Newsroom } from '../newsrooms/repository.js';
 import { getNewsroomForStaff } from '../newsrooms/operations.js';
+import { findNewsroomById } from '../newsrooms/repository.js';
 import {
   deleteJournalistRow,
   findJournalist,
   findJournalistByEmail,
+  findJournalistsByEmail,
   insertJournalist,
   type Journalist,
   updateJournalistRow,
@@ -86,9 +88,38 @@ export async function setJournalistStatus(ctx: AppContext, journalist: Journalis
 
 /** Removes the journalist; their links die, and the access log keeps their name and outlet. */
 export async function removeJournalist(ctx: AppContext, journalist: Journalist): Promise<void> {
+  await removeJournalists(ctx, [journalist]);
+}
+
+async function removeJournalists(ctx: AppContext, journalists: readonly Journalist[]): Promise<void> {
   const now = isoTime(ctx.clock.now());
   await ctx.db.transaction().execute(async (trx) => {
-    await revokeLinksOfJournalist(trx, journalist.id, now);
-    await deleteJournalistRow(trx, journalist.id);
+    for (const journalist of journalists) {
+      await revokeLinksOfJournalist(trx, journalist.id, now);
+      await deleteJournalistRow(trx, journalist.id);
+    }
   });
+}
+
+/** What every newsroom holds about an address as an accredited journalist: the entry, its links and their openings. */
+export async function journalistDataHeldAbout(ctx: AppContext, email: string) {
+  const journalists = await findJournalistsByEmail(ctx.db, email);
+  return Promise.all(
+    journalists.map(async (journalist) => ({
+      journalist,
+      newsroomSlug: (await findNewsroomById(ctx.db, journalist.newsroomId))?.slug ?? '',
+      links: await linksAndOpeningsOf(ctx.db, journalist.id),
+    })),
+  );
+}
+
+/**
+ * Removes an address from every newsroom's journalists (a data subject's erasure
+ * request). As when staff remove one, the access log keeps the name and outlet a link
+ * was given under: it is the record of who had an embargoed release.
+ */
+export async function eraseJournalistAddress(ctx: AppContext, email: string): Promise<number> {
+  const journalists = await findJournalistsByEmail(ctx.db, email);
+  await removeJournalists(ctx, journalists);
+  return journalists.length;
 }

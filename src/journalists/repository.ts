@@ -81,6 +81,12 @@ export async function findJournalistByEmail(db: Db, newsroomId: string, email: s
   return row && toJournalist(row);
 }
 
+/** Every newsroom's journalist with this address (any case): a data subject's request. */
+export async function findJournalistsByEmail(db: Db, email: string): Promise<Journalist[]> {
+  const rows = await db.selectFrom('journalists').selectAll().where('email_key', '=', email.toLowerCase()).orderBy('created_at').execute();
+  return rows.map(toJournalist);
+}
+
 export async function listJournalists(db: Db, newsroomId: string, status?: JournalistStatus): Promise<Journalist[]> {
   let query = db.selectFrom('journalists').selectAll().where('newsroom_id', '=', newsroomId);
   if (status) query = query.where('status', '=', status);

@@ -5,6 +5,7 @@ import { type FieldError, notFound, unprocessable } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
 import { email, foreignLanguage } from '../lib/schemas.js';
 import { isoTime } from '../lib/time.js';
+import { eraseJournalistAddress, journalistDataHeldAbout } from '../journalists/operations.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
 import { addressHash, hashConfirmationToken, ipHash, verifySubscriberToken } from './links.js';
 import { INVITATION_WINDOW_MS, queueConfirmationEmails } from './mail.js';
@@ -430,29 +431,36 @@ export async function deleteSubscriber(ctx: AppContext, subscriber: Subscriber):
   await deleteSubscribers(ctx.db, [subscriber.id]);
 }
 
-/** Everything held about one address, in every newsroom (a data subject's access request). */
+/**
+ * Everything held about one address, in every newsroom (a data subject's access
+ * request): its subscriptions and its entries as an accredited journalist.
+ */
 export async function dataHeldAbout(ctx: AppContext, email: string) {
   const subscribers = await findSubscribersByEmail(ctx.db, email);
   const ids = subscribers.map((s) => s.id);
-  const [confirmations, deliveries, newsrooms] = await Promise.all([
+  const [confirmations, deliveries, newsrooms, journalists] = await Promise.all([
     confirmationsOf(ctx.db, ids),
     deliveriesOf(ctx.db, ids),
     Promise.all(subscribers.map((s) => findNewsroomById(ctx.db, s.newsroomId))),
+    journalistDataHeldAbout(ctx, email),
   ]);
-  return subscribers.map((subscriber, i) => ({
+  const subscriptions = subscribers.map((subscriber, i) => ({
     subscriber,
     newsroomSlug: newsrooms[i]?.slug ?? '',
     confirmations: confirmations.filter((c) => c.subscriber_id === subscriber.id),
     deliveries: deliveries.filter((d) => d.subscriber_id === subscriber.id),
   }));
+  return { subscriptions, journalists };
 }
 
 /**
  * Erases an address from every newsroom (a data subject's erasure request): its
- * subscriber rows, and with them their keywords and confirmation requests. Delivery rows
- * keep only the subscriber id (and, in delivery's table, a hash of the address).
+ * subscriber rows, and with them their keywords and confirmation requests, and its
+ * entries as an accredited journalist. Delivery rows keep only the recipient's id (and,
+ * in delivery's table, a hash of the address).
  */
-export async function eraseAddress(ctx: AppContext, email: string): Promise<number> {
+export async function eraseAddress(ctx: AppContext, email: string): Promise<{ erased: number; erasedJournalists: number }> {
   const subscribers = await findSubscribersByEmail(ctx.db, email);
-  return deleteSubscribers(ctx.db, subscribers.map((s) => s.id));
+  const erased = await deleteSubscribers(ctx.db, subscribers.map((s) => s.id));
+  return { erased, erasedJournalists: await eraseJournalistAddress(ctx, email) };
 }

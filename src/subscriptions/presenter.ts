@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { presentJournalist } from '../journalists/presenter.js';
 import { csvLines } from '../lib/csv.js';
 import { interfaceLanguage, t } from '../lib/i18n.js';
 import { template } from '../lib/templates.js';
@@ -35,7 +36,7 @@ export function presentSubscriber(subscriber: Subscriber, newsroomSlug: string) 
 export function presentDataHeld(email: string, held: Awaited<ReturnType<typeof dataHeldAbout>>) {
   return {
     email,
-    subscriptions: held.map(({ subscriber, newsroomSlug, confirmations, deliveries }) => ({
+    subscriptions: held.subscriptions.map(({ subscriber, newsroomSlug, confirmations, deliveries }) => ({
       ...presentSubscriber(subscriber, newsroomSlug),
       confirmationRequests: confirmations.map((c) => ({
         createdAt: c.created_at,
@@ -47,6 +48,17 @@ export function presentDataHeld(email: string, held: Awaited<ReturnType<typeof d
         keywords: JSON.parse(c.keywords) as string[],
       })),
       deliveries: deliveries.map((d) => ({ releaseId: d.release_id, status: d.status, createdAt: d.created_at, updatedAt: d.updated_at })),
+    })),
+    journalists: held.journalists.map(({ journalist, newsroomSlug, links }) => ({
+      ...presentJournalist(journalist, newsroomSlug),
+      advanceLinks: links.map(({ link, openings }) => ({
+        releaseId: link.release_id,
+        language: link.lang,
+        createdAt: link.created_at,
+        sentAt: link.sent_at,
+        revokedAt: link.revoked_at,
+        openings: openings.map((o) => ({ openedAt: o.opened_at, language: o.lang, file: o.filename, userAgent: o.user_agent })),
+      })),
     })),
   };
 }

@@ -171,12 +171,12 @@ export function subscriptionRoutes(ctx: AppContext) {
       method: 'post',
       path: '/api/subscribers/erasure',
       tag: 'Subscriptions',
-      summary: "A data subject's erasure request (admin): removes the address from every newsroom",
+      summary: "A data subject's erasure request (admin): removes the address from every newsroom's subscribers and journalists",
       access: 'admin',
       body: dataSubjectBody,
-      responses: { 200: { description: 'How many subscriber records were removed', schema: erasureResult } },
+      responses: { 200: { description: 'How many subscriber and journalist records were removed', schema: erasureResult } },
       async handle({ body }) {
-        return { status: 200, body: { erased: await eraseAddress(ctx, body.email) } };
+        return { status: 200, body: await eraseAddress(ctx, body.email) };
       },
     }),
   ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { journalistResponse } from '../journalists/schemas.js';
 import { MAX_INVITATIONS_PER_DAY } from '../lib/config.js';
 import { email, instant, languageCode, oneLine, pathKey } from '../lib/schemas.js';
 import { slugParams } from '../newsrooms/schemas.js';
@@ -132,6 +133,23 @@ export const dataSubjectExport = z.object({
       deliveries: z.array(z.object({ releaseId: z.string(), status: z.string(), createdAt: z.string(), updatedAt: z.string() })),
     }),
   ),
+  journalists: z.array(
+    journalistResponse.extend({
+      advanceLinks: z.array(
+        z.object({
+          releaseId: z.string(),
+          language: z.string().nullable(),
+          createdAt: z.string(),
+          sentAt: z.string().nullable(),
+          revokedAt: z.string().nullable(),
+          openings: z.array(z.object({ openedAt: z.string(), language: z.string(), file: z.string().nullable(), userAgent: z.string() })),
+        }),
+      ),
+    }),
+  ),
 });
 
-export const erasureResult = z.object({ erased: z.number().int().meta({ description: 'Subscriber records removed' }) });
+export const erasureResult = z.object({
+  erased: z.number().int().meta({ description: 'Subscriber records removed' }),
+  erasedJournalists: z.number().int().meta({ description: 'Journalist records removed (their advance links revoked)' }),
+});
