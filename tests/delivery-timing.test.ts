@@ -75,14 +75,15 @@ describe('the order of a fan-out', () => {
 describe('two releases of two newsrooms at the same time', () => {
   it("take turns: the small newsroom's first email does not wait behind the large one's audience", async () => {
     const [large, small] = [await buildNewsroom(t), await buildNewsroom(t)];
-    const many = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, large.slug), Array.from({ length: 1000 }, () => ({})));
+    const many = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, large.slug), Array.from({ length: 2000 }, () => ({})));
     const few = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, small.slug), Array.from({ length: 5 }, () => ({})));
     const releases = [await buildRelease(t, large), await buildRelease(t, small)];
     // Ahead enough that both are scheduled before either job fires on a loaded machine; the
-    // small one a second later, when the large one's send jobs are all queued already.
+    // small one 300 ms later, so that the large one's send jobs are queued before it (first
+    // come first served would then send it last), yet most of its audience is still to go.
     const publishAt = Date.now() + 5000;
     await t.http.post(`/api/releases/${releases[0]!.id}/schedule`).set(large.auth).send({ publishAt: new Date(publishAt).toISOString() }).expect(200);
-    await t.http.post(`/api/releases/${releases[1]!.id}/schedule`).set(small.auth).send({ publishAt: new Date(publishAt + 1000).toISOString() }).expect(200);
+    await t.http.post(`/api/releases/${releases[1]!.id}/schedule`).set(small.auth).send({ publishAt: new Date(publishAt + 300).toISOString() }).expect(200);
     const before = sink.received.length;
     expect(await until(() => sink.received.length - before === many.length + few.length, 80_000)).toBe(true);
 
@@ -90,10 +91,10 @@ describe('two releases of two newsrooms at the same time', () => {
     const smallAddresses = new Set(few.map((s) => s.email.toLowerCase()));
     const firstOfSmall = arrived.findIndex((to) => smallAddresses.has(to));
     const largeAfter = arrived.slice(firstOfSmall).filter((to) => !smallAddresses.has(to)).length;
-    // First come first served, it would come after all of the large one's; taking turns by
-    // page, it comes with the large one's second page, most of that audience still to go.
+    // First come first served, it could come after all of the large one's; taking turns by
+    // page, it comes with one of the large one's first pages, most of that audience still to go.
     console.log(`the small newsroom's first email arrived as number ${firstOfSmall + 1} of ${arrived.length}, ${largeAfter} of the large one's after it`);
-    expect(largeAfter).toBeGreaterThan(many.length / 4);
+    expect(largeAfter).toBeGreaterThan(many.length / 2);
     // Each recipient exactly once.
     expect(new Set(arrived).size).toBe(arrived.length);
   }, 90_000);
