@@ -20,6 +20,14 @@ const postgresOnly = ['<rootDir>/tests/fleet.test.ts'];
 
 export default {
   testTimeout: 20000,
+  /*
+   * Test files run one at a time in a worker process that is replaced once it holds more
+   * than this after a file: each file's ESM modules stay in memory, and the whole run
+   * (over 100 files across the three projects) in one process ran out of heap (4 GB).
+   * Set, it also keeps a worker on a 2-core machine, where Jest would otherwise run the
+   * files in its own process.
+   */
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...base, displayName: 'sqlite', setupFiles: ['<rootDir>/tests/setup/sqlite.cjs'], testPathIgnorePatterns: [...bucketOnly, ...postgresOnly] },
     { ...base, displayName: 'postgres', setupFiles: ['<rootDir>/tests/setup/postgres.cjs'], testPathIgnorePatterns: bucketOnly },
