@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -16,6 +15,7 @@ import { accessibilityViolations } from './support/axe.js';
 import { fixture } from './support/bounces.js';
 import { type SmtpSink, startSmtpSink, until } from './support/smtp.js';
 import { insertSubscribers, newsroomId } from './support/subscribers.js';
+import { freePort } from './support/ports.js';
 
 /*
  * The staff app in real headless Chromium against the app on 127.0.0.1, with its
@@ -37,13 +37,6 @@ let newsroom: NewsroomFixture;
 let sink: SmtpSink;
 let workers: RunningWorker[] = [];
 
-async function freePort(): Promise<number> {
-  const probe: Server = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();

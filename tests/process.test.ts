@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { minimalPdf } from './support/factories.js';
+import { freePort } from './support/ports.js';
 
 /* The service as `npm start` runs it: a real process, its own SQLite file, real Redis. */
 
@@ -69,13 +70,6 @@ const inside = (home: string) => ({
   OUTBOX_DIR: path.join(home, 'outbox'),
 });
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function startRedis(port: number): ChildProcess {
   return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { startTestApp, type TestApp } from './support/app.js';
 import { buildAttachment, buildContact, buildNewsroom, buildRelease, type NewsroomFixture } from './support/factories.js';
+import { freePort } from './support/ports.js';
 
 /*
  * The release page and the newsroom page in real headless Chromium, served on loopback:
@@ -17,13 +17,6 @@ import { buildAttachment, buildContact, buildNewsroom, buildRelease, type Newsro
 const artifacts = path.resolve('test-artifacts');
 const axeSource = readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 
-async function freePort(): Promise<number> {
-  const probe: Server = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 let t: TestApp;
 let server: HttpServer;
