@@ -24,7 +24,6 @@ import { queueDashboard } from './delivery/dashboard.js';
 import { deliveryRoutes } from './delivery/routes.js';
 import { bounceRoutes } from './bounces/routes.js';
 import { noticeRoutes } from './notices/routes.js';
-import { metricsRoutes } from './delivery/metrics.js';
 import { releaseRoutes } from './releases/routes.js';
 import { sitePageNotFound, sitePreviewRoutes, siteRoutes } from './site/routes.js';
 import { subscriptionPages } from './subscriptions/pages.js';
@@ -42,7 +41,6 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 export function apiRoutes(ctx: AppContext): RouteDefinition[] {
   return [
     ...healthRoutes(ctx),
-    ...metricsRoutes(ctx),
     ...newsroomRoutes(ctx),
     ...tokenRoutes(ctx),
     ...contactRoutes(ctx),

@@ -1,13 +1,11 @@
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildApp } from './app.js';
 import { createWebServer } from './lib/bodies.js';
-import { type Config, ConfigError, loadConfig } from './lib/config.js';
+import { type Config, ConfigError, loadConfig, type Role } from './lib/config.js';
 import type { Logger } from './lib/logger.js';
 import type { RunningWorker } from './lib/queue.js';
 import { healthListener } from './health/server.js';
 import { closeContext, createContext } from './runtime.js';
-import { closeWorkers, startWorkers } from './workers.js';
 
 class StartError extends Error {}
 
@@ -38,6 +36,20 @@ function announceAdminToken(config: Config, logger: Logger): void {
   }
 }
 
+/**
+ * The modules of a role, loaded for that role only: a worker process never holds the web
+ * app (every route, the staff app, image processing), nor a web process the workers.
+ * What both need is in runtime.ts; a module a role needs only sometimes is loaded where
+ * it is used (the S3 client, MJML, the bounce receiver and mailbox).
+ */
+async function loadRole(role: Role) {
+  const [web, background] = await Promise.all([
+    role === 'worker' ? undefined : import('./app.js'),
+    role === 'web' ? undefined : import('./workers.js'),
+  ]);
+  return { web, background };
+}
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -50,21 +62,19 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  const { web, background } = await loadRole(config.role);
   const ctx = await createContext(config);
   const { logger } = ctx;
   announceAdminToken(config, logger);
-
-  const hasWeb = config.role === 'all' || config.role === 'web';
-  const hasWorkers = config.role === 'all' || config.role === 'worker';
   let stopping = false;
 
   // The web port first: if it is taken, nothing else has started.
-  const server = hasWeb ? await listen(buildApp(ctx), config.port, 'PORT') : undefined;
+  const server = web ? await listen(web.buildApp(ctx), config.port, 'PORT') : undefined;
   if (server) {
     const { port } = server.address() as AddressInfo;
     logger.info({ port, publicUrl: config.publicUrl, role: config.role }, 'newsroom listening');
   }
-  const workers: RunningWorker[] = hasWorkers ? await startWorkers(ctx) : [];
+  const workers: RunningWorker[] = background ? await background.startWorkers(ctx) : [];
   // Every role answers its health on HEALTH_PORT, unless the web server already has that port.
   const healthServer =
     config.healthPort !== undefined && !(server && config.healthPort === config.port)
@@ -95,7 +105,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     force.unref();
     // Stop taking requests and jobs, let the ones under way finish, then close connections.
-    await Promise.all([closeServer(server), closeServer(healthServer), closeWorkers(workers)]);
+    await Promise.all([closeServer(server), closeServer(healthServer), background?.closeWorkers(workers)]);
     await closeContext(ctx);
     logger.info('stopped');
     process.exit(0);

@@ -28,7 +28,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel, { pretty: config.env !== 'production' && process.stdout.isTTY === true });
   const store = openStore(config.databaseUrl, { schema: options.databaseSchema });
   await migrate(store);
-  const files = openFileStore(config);
+  const files = await openFileStore(config);
   await files.checkWritable();
   await files.claim(await installationId(store));
   await files.removeStaleTemp(STALE_UPLOAD_MS);

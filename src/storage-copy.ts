@@ -37,8 +37,8 @@ async function main(): Promise<number> {
   const store = openStore(config.databaseUrl);
   try {
     await migrate(store);
-    const from = openFileStore(config);
-    const into = openFileStore(target);
+    const from = await openFileStore(config);
+    const into = await openFileStore(target);
     const { place: fromPlace } = from.objects.location;
     const { place: intoPlace } = into.objects.location;
     if (fromPlace === intoPlace) throw new ConfigError(`--to ${to} is where the files are already (${from.objects.location.variable}).`);

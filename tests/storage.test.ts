@@ -149,7 +149,7 @@ describe('storage:copy', () => {
     expect(first.output).toMatch(/Wrong hash: +0\n/);
     expect(first.output).toMatch(/Not recorded, so not copied: +0 blobs in the source\n/);
     expect(first.code).toBe(0);
-    const target = bucketStore(to);
+    const target = await bucketStore(to);
     for (const sha of [...files.map((f) => f.sha256), logo.sha256]) {
       expect(await sha256Of((await target.objects.get(target.blobKey(sha)))!.body)).toBe(sha);
     }
@@ -186,7 +186,7 @@ describe('storage:copy', () => {
       const result = await copy(to);
       expect(result.output).toMatch(/Not recorded, so not copied: +1 blobs in the source\n/);
       expect(result.code).toBe(0);
-      const target = bucketStore(to);
+      const target = await bucketStore(to);
       expect(await target.objects.head(target.blobKey(sha256(stray)))).toBeUndefined();
     } finally {
       await from.removeBlob(sha256(stray));
@@ -196,7 +196,7 @@ describe('storage:copy', () => {
   it('replaces a wrong copy in the bucket on a second run', async () => {
     const to = prefixUrl();
     expect((await copy(to)).code).toBe(0);
-    const target = bucketStore(to);
+    const target = await bucketStore(to);
     const pdf = files[0]!;
     await target.objects.put(target.blobKey(pdf.sha256), Buffer.from('not the PDF'));
     const again = await copy(to);
@@ -222,7 +222,7 @@ describe('storage:copy', () => {
       expect(result.output).toMatch(/Missing from the source: +1 named by attachments or logos, 0 unused\n/);
       expect(result.output).toMatch(/Wrong hash: +1\n/);
       // No wrong copy is left in the bucket.
-      const target = bucketStore(to);
+      const target = await bucketStore(to);
       expect(await target.objects.head(target.blobKey(pdf!.sha256))).toBeUndefined();
     } finally {
       await from.objects.put(from.blobKey(pdf!.sha256), kept);

@@ -1,5 +1,6 @@
 import { Semaphore } from 'async-mutex';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
+import { loadSharp } from '../lib/sharp.js';
 import { unprocessable, unsupportedMediaType } from '../lib/errors.js';
 
 /** The long side of the web-size rendition, in pixels. */
@@ -25,12 +26,6 @@ export const IMAGE_MEMORY_BUDGET = 384 * MB;
  * uploads queue here rather than starve every other request.
  */
 const MIN_RESERVATION = IMAGE_MEMORY_BUDGET / 2;
-
-/*
- * No cache of libvips operations: an image is read once, and the cache would keep what
- * was decoded (a whole 100 MP GIF frame, 400 MB) alive after the upload is answered.
- */
-sharp.cache(false);
 
 /**
  * The one limiter every reading of an image passes through: header, renditions, logos.
@@ -129,6 +124,7 @@ const undecodable = () => unsupportedMediaType('The image could not be decoded.'
  * rejects truncated data and drops metadata.
  */
 async function reencode<T>(file: string, encode: (image: Sharp, metadata: Metadata) => Promise<T>): Promise<T> {
+  const sharp = await loadSharp();
   const metadata = await withReservation(0, () => sharp(file).metadata()).catch(() => {
     throw undecodable();
   });

@@ -6,7 +6,6 @@ import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { Config } from '../lib/config.js';
 import { createLocalStore } from '../lib/storage/local.js';
-import { createS3Store } from '../lib/storage/s3.js';
 import type { ObjectStore } from '../lib/storage/store.js';
 
 /**
@@ -50,10 +49,15 @@ export const STORAGE_MARKER = 'newsroom-installation';
 /** A small object written and deleted to see that the store takes writes. */
 const WRITE_PROBE = 'tmp/write-probe';
 
-/** The store the configuration names: the bucket of STORAGE_URL, else the folder STORAGE_DIR. */
-export function openFileStore(config: Pick<Config, 'storageDir' | 'storageBucket'>): FileStore {
+/**
+ * The store the configuration names: the bucket of STORAGE_URL, else the folder STORAGE_DIR.
+ * The S3 client is loaded only for a bucket: on a folder it would be memory for nothing.
+ */
+export async function openFileStore(config: Pick<Config, 'storageDir' | 'storageBucket'>): Promise<FileStore> {
   const tempDir = path.join(config.storageDir, 'tmp');
-  const objects = config.storageBucket ? createS3Store(config.storageBucket) : createLocalStore(config.storageDir, tempDir);
+  const objects = config.storageBucket
+    ? (await import('../lib/storage/s3.js')).createS3Store(config.storageBucket)
+    : createLocalStore(config.storageDir, tempDir);
   return createFileStore(objects, tempDir);
 }
 

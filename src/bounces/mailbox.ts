@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { AppContext } from '../context.js';
 import type { RunningWorker } from '../lib/queue.js';
 import { MAX_BOUNCE_BYTES, MAX_MAILBOX_MESSAGES_PER_POLL } from './policy.js';
@@ -20,7 +20,9 @@ export interface MailboxPoll {
   failed: number;
 }
 
-function clientOf(url: string): { client: ImapFlow; mailbox: string } {
+/** imapflow is loaded at the first poll: a worker without BOUNCE_IMAP_URL never holds it. */
+async function clientOf(url: string): Promise<{ client: ImapFlow; mailbox: string }> {
+  const { ImapFlow } = await import('imapflow');
   const parsed = new URL(url);
   const secure = parsed.protocol === 'imaps:';
   const client = new ImapFlow({
@@ -41,7 +43,7 @@ function clientOf(url: string): { client: ImapFlow; mailbox: string } {
 export async function pollBounceMailbox(ctx: AppContext): Promise<MailboxPoll> {
   const settings = ctx.config.bounceImap;
   if (!settings) return { read: 0, failed: 0 };
-  const { client, mailbox } = clientOf(settings.url);
+  const { client, mailbox } = await clientOf(settings.url);
   // A connection dropped mid-poll is an 'error' event; without a listener it would end the process.
   client.on('error', (error: Error) => ctx.logger.warn({ error: error.message }, 'bounce mailbox: connection error'));
   await client.connect();

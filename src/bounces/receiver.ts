@@ -1,6 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { SMTPServer } from 'smtp-server';
 import type { AppContext } from '../context.js';
 import type { RunningWorker } from '../lib/queue.js';
 import { MAX_BOUNCE_BYTES, RECEIVER_CONNECTIONS_PER_MINUTE, RECEIVER_MAX_CLIENTS } from './policy.js';
@@ -25,6 +23,8 @@ const smtpError = (code: number, message: string) => Object.assign(new Error(mes
 export async function startBounceReceiver(ctx: AppContext): Promise<BounceReceiver> {
   const { smtpPort, smtpHost } = ctx.config.bounces;
   if (smtpPort === undefined) return { name: 'bounce receiver (off)', port: undefined, close: async () => undefined };
+  // Loaded only when the receiver is on: most installations have none.
+  const [{ RateLimiterMemory }, { SMTPServer }] = await Promise.all([import('rate-limiter-flexible'), import('smtp-server')]);
   const limiter = new RateLimiterMemory({ points: RECEIVER_CONNECTIONS_PER_MINUTE, duration: 60 });
   const server = new SMTPServer({
     name: ctx.config.bounces.domain,

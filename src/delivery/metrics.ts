@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
-import { defineRoute } from '../lib/routes.js';
 import { withTimeout } from '../lib/queue.js';
 
 /*
@@ -11,7 +10,7 @@ import { withTimeout } from '../lib/queue.js';
  *
  * Not public: the number of delayed publication jobs tells how many releases are under
  * embargo, and the runtime's version what to attack. The web port serves it to the
- * admin token only; the health port (HEALTH_PORT, see health/server.ts), which is not
+ * admin token only (health/routes.ts); the health port (HEALTH_PORT, see health/server.ts), which is not
  * meant to be published, serves it to whoever reaches it, from every role.
  */
 
@@ -139,21 +138,4 @@ void lastRelease;
 export async function scrapeMetrics(ctx: AppContext): Promise<{ contentType: string; text: string }> {
   current = ctx;
   return { contentType: registry.contentType, text: await registry.metrics() };
-}
-
-export function metricsRoutes(ctx: AppContext) {
-  return [
-    defineRoute({
-      method: 'get',
-      path: '/metrics',
-      tag: 'Health',
-      summary: 'Prometheus metrics of this process (admin token; without a token, on HEALTH_PORT)',
-      access: 'admin',
-      responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } },
-      async handle({ res }) {
-        const { contentType, text } = await scrapeMetrics(ctx);
-        res.set('Cache-Control', 'no-store').type(contentType).send(text);
-      },
-    }),
-  ];
 }

@@ -1,5 +1,4 @@
 import { convert as htmlToText, type HtmlToTextOptions } from 'html-to-text';
-import mjml2html from 'mjml';
 import { invitationIcs } from '../calendar/ics.js';
 import type { AppContext } from '../context.js';
 import { t } from '../lib/i18n.js';
@@ -124,6 +123,9 @@ export async function renderReleaseEmail(
 ): Promise<RenderedEmail> {
   const model = emailModel(ctx, release, newsroom, lang, files);
   const mjml = template('email/release.mjml.hbs')(model);
+  // Loaded at the first render, not at start: MJML is the largest module a worker holds, and
+  // the prepare job (send.ts) renders a scheduled release 5 s ahead of its time.
+  const { default: mjml2html } = await import('mjml');
   const { html, errors } = await mjml2html(mjml, { validationLevel: 'soft', minify: false });
   if (errors?.length) ctx.logger.warn({ releaseId: release.id, lang, errors: errors.map((e) => e.formattedMessage) }, 'email: MJML warnings');
   const ics = invitationIcs({ release, newsroom, lang, base: ctx.config.publicUrl });
@@ -139,9 +141,4 @@ export async function renderEmailPreview(ctx: AppContext, release: Release, news
   const publishedAt = release.publishedAt ?? release.publishAt ?? isoTime(ctx.clock.now());
   const email = await renderReleaseEmail(ctx, { ...release, status: 'published', publishedAt }, newsroom, lang, staffFileUrls);
   return personalise(email, { unsubscribe: '#unsubscribe', preferences: '#preferences' });
-}
-
-/** Loads MJML's components once, so that the first release of a process is not the slow one. */
-export async function warmUpRenderer(): Promise<void> {
-  await mjml2html('<mjml><mj-body><mj-section><mj-column><mj-text>.</mj-text><mj-image src="https://x/y.png" /><mj-divider /></mj-column></mj-section></mj-body></mjml>');
 }

@@ -15,7 +15,6 @@ import {
 } from './policy.js';
 import { DELIVERY_QUEUE, PREPARE_JOB, sendJobs, type SendJob } from './queue.js';
 import { MessageCache } from './message.js';
-import { warmUpRenderer } from './render.js';
 import { deadOwners, forgetDeadOwners, markStopped, releaseClaims, renewLiveness, takeOverFanouts } from './repository.js';
 import { processPrepareJob, processSendJob } from './send.js';
 import { recoverNotices } from '../notices/operations.js';
@@ -82,7 +81,6 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
   const { logger } = ctx;
   // Alive before anything is claimed: a claim by an owner without a row waits for the claim timeout.
   await renewLiveness(ctx.db, ctx.store.dialect, processOwner);
-  await warmUpRenderer();
   const cache = new MessageCache();
   const limiter = sendLimiter(ctx.config);
   const worker = startQueueWorker<SendJob>(DELIVERY_QUEUE, ctx.queueSettings, (job) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { scrapeMetrics } from '../delivery/metrics.js';
 import { defineRoute } from '../lib/routes.js';
 import { publicChecks, readiness } from './checks.js';
 
@@ -33,6 +34,18 @@ export function healthRoutes(ctx: AppContext) {
           status: ready ? 200 : 503,
           body: { status: ready ? 'ok' : 'unavailable', checks: principal?.kind === 'admin' ? checks : publicChecks(checks) },
         };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      tag: 'Health',
+      summary: 'Prometheus metrics of this process (admin token; without a token, on HEALTH_PORT)',
+      access: 'admin',
+      responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } },
+      async handle({ res }) {
+        const { contentType, text } = await scrapeMetrics(ctx);
+        res.set('Cache-Control', 'no-store').type(contentType).send(text);
       },
     }),
   ];

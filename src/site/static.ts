@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
-import sharp from 'sharp';
 import { projectRoot } from '../lib/config.js';
+import { loadSharp } from '../lib/sharp.js';
 import { staticUrl } from './urls.js';
 
 /*
@@ -50,10 +50,8 @@ let favicon: Promise<Buffer> | undefined;
  * previews, bookmarks): static/favicon.svg as a 32 px PNG in an ICO, made once per process.
  */
 export function faviconIco(): Promise<Buffer> {
-  favicon ??= sharp(path.join(staticDir, 'favicon.svg'), { density: 300 })
-    .resize(32, 32)
-    .png()
-    .toBuffer()
+  favicon ??= loadSharp()
+    .then((sharp) => sharp(path.join(staticDir, 'favicon.svg'), { density: 300 }).resize(32, 32).png().toBuffer())
     .then((png) => icoHolding(png, 32));
   return favicon;
 }

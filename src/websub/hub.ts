@@ -4,7 +4,7 @@ import { aggregatorJob, type AggregatorJobData } from '../aggregators/queue.js';
 import type { AppContext } from '../context.js';
 import { aggregatorMetrics } from '../delivery/metrics.js';
 import { feedFormats, feedUrl } from '../feeds/items.js';
-import { currentFeed } from '../feeds/routes.js';
+import { currentFeed } from '../feeds/current.js';
 import { badRequest } from '../lib/errors.js';
 import { OutboundError, outboundRequest, outboundUrl } from '../lib/outbound.js';
 import { isoTime } from '../lib/time.js';
