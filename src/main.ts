@@ -40,7 +40,7 @@ function announceAdminToken(config: Config, logger: Logger): void {
  * The modules of a role, loaded for that role only: a worker process never holds the web
  * app (every route, the staff app, image processing), nor a web process the workers.
  * What both need is in runtime.ts; a module a role needs only sometimes is loaded where
- * it is used (the S3 client, MJML, the bounce receiver and mailbox).
+ * it is used (the S3 client, MJML, sharp, the bounce receiver and mailbox).
  */
 async function loadRole(role: Role) {
   const [web, background] = await Promise.all([
