@@ -10,6 +10,7 @@
  *   npm run bench:fanout -- --subscribers 100000
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:fanout -- --subscribers 10000
  *   npm run bench:fanout -- --subscribers 10000 --worker-heap-mb 128   # the worker with --max-old-space-size
+ *   npm run bench:fanout -- --subscribers 20000 --runs 1 --profile /tmp/prof   # the worker's CPU profile and log
  *
  * The web side runs in this process; the worker is a real process (`dist/main.js
  * --role=worker`, built first), whose peak RSS (VmHWM) is reported. It sends over SMTP to an
@@ -19,7 +20,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,9 +49,12 @@ const DKIM = process.argv.includes('--dkim');
 const dkimKey = DKIM ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() : undefined;
 // V8 grows its heap lazily up to a limit sized from the machine's memory (or the container's).
 const WORKER_HEAP_MB = arg('worker-heap-mb', 0);
+// Where the time goes: the worker's CPU profile (.cpuprofile, for Chrome's DevTools) and its log, in this folder.
+const PROFILE_DIR = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'bench-signing-secret-0123456789abcdefghij';
 
+if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
 const sink = await startSmtpSink({ parse: false });
 const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-fanout-'));
 const schema = `bench_fanout_${process.pid}`;
@@ -121,12 +125,14 @@ console.log(`imported ${SUBSCRIBERS} subscribers in ${((Date.now() - importStart
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const childDatabaseUrl = databaseUrl.startsWith('sqlite:') ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 const heapFlags = WORKER_HEAP_MB ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
-const worker = spawn(process.execPath, [...heapFlags, 'dist/main.js', '--role=worker'], {
+const profileFlags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+const worker = spawn(process.execPath, [...heapFlags, ...profileFlags, 'dist/main.js', '--role=worker'], {
   env: { PATH: process.env.PATH, ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let output = '';
 worker.stdout!.on('data', (d) => (output += d));
+if (PROFILE_DIR) worker.stdout!.pipe(createWriteStream(path.join(PROFILE_DIR, 'worker.log')));
 while (!/publication worker started/.test(output)) {
   if (worker.exitCode !== null) throw new Error(`worker stopped:\n${output}`);
   await new Promise((r) => setTimeout(r, 100));

@@ -4,12 +4,11 @@ import { failureReply, isPermanentFailure, type SentMail } from '../lib/mailer.j
 import { isoTime } from '../lib/time.js';
 import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
-import { type PublicRelease, releaseAtPublication } from '../releases/public.js';
-import { publicReleaseOrNone } from './fanout.js';
+import { type PublicRelease, publicReleaseOrNone, releaseAtPublication } from '../releases/public.js';
 import { recipientLinks } from './journalists.js';
 import { deliveryMetrics } from './metrics.js';
-import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
-import { composeTemplate, type MessageCache, messageFor, type MessageTemplate } from './message.js';
+import { MAX_ATTEMPTS, processOwner, retryDelayMs, sendLanes, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
+import { composeTemplate, MessageCache, messageFor, type MessageTemplate } from './message.js';
 import { renderReleaseEmail } from './render.js';
 import {
   type ClaimedDelivery,
@@ -31,10 +30,12 @@ import { sendJobs, type SendJob } from './queue.js';
 /** The host of PUBLIC_URL: Message-IDs and the List-Id live under it. */
 const hostOf = (publicUrl: string) => new URL(publicUrl).hostname;
 
+/** The messages built in this process (per release, language and version): the prepare job fills it, every send of the process reads it. */
+export const processMessages = new MessageCache();
+
 export async function processSendJob(ctx: AppContext, cache: MessageCache, job: Job<SendJob>): Promise<void> {
   const { releaseId, deliveryIds } = job.data ?? {};
   if (typeof releaseId !== 'string' || !Array.isArray(deliveryIds)) return;
-
   const release = await publicReleaseOrNone(ctx, releaseId);
   if (!release) {
     // Withdrawn (or gone): whatever is still queued of it is never sent.
@@ -42,6 +43,16 @@ export async function processSendJob(ctx: AppContext, cache: MessageCache, job: 
     if (skipped) ctx.logger.info({ releaseId, skipped }, 'release no longer public: deliveries skipped');
     return;
   }
+  await sendDeliveries(ctx, cache, release, deliveryIds);
+}
+
+/**
+ * Claims the deliveries of a public release that are still queued (one UPDATE: nothing
+ * recorded is sent twice), sends them through the SMTP pool, and records the outcomes
+ * together. A send job's work; the fan-out's first page, too, sent by the process that
+ * wrote it, without the queue's hand-over.
+ */
+export async function sendDeliveries(ctx: AppContext, cache: MessageCache, release: PublicRelease, deliveryIds: string[]): Promise<void> {
   const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
   const claimed = await claimDeliveries(ctx.db, deliveryIds, processOwner, isoTime(ctx.clock.now()));
   if (!claimed.length || !newsroom) return;
@@ -50,10 +61,17 @@ export async function processSendJob(ctx: AppContext, cache: MessageCache, job: 
   const gone = claimed.filter((d) => d.subscriberStatus !== 'confirmed' || !d.email);
   if (gone.length) await skipDeliveries(ctx.db, { ids: gone.map((d) => d.id) }, isoTime(ctx.clock.now()));
 
-  const outcomes = await Promise.all(
-    claimed.filter((d) => !gone.includes(d)).map((delivery) => sendOne(ctx, cache, release, newsroom, delivery)),
-  );
-  await recordOutcomes(ctx, releaseId, outcomes);
+  const recipients = claimed.filter((d) => !gone.includes(d));
+  const outcomes: Outcome[] = [];
+  // A few at a time, each taking the next when its message is accepted: the pool's
+  // connections then take turns between the jobs and fan-outs sending at once, so that
+  // one release's batch never waits behind the whole of another's.
+  let next = 0;
+  const lane = async () => {
+    while (next < recipients.length) outcomes.push(await sendOne(ctx, cache, release, newsroom, recipients[next++]!));
+  };
+  await Promise.all(Array.from({ length: Math.min(sendLanes(ctx.config), recipients.length) }, lane));
+  await recordOutcomes(ctx, release.id, outcomes);
 }
 
 type Outcome =
@@ -142,7 +160,14 @@ async function sendOne(
   delivery: ClaimedDelivery,
 ): Promise<Outcome> {
   const host = hostOf(ctx.config.publicUrl);
-  const template = await messageTemplate(ctx, cache, release, newsroom, delivery.language);
+  let template: MessageTemplate;
+  try {
+    template = await messageTemplate(ctx, cache, release, newsroom, delivery.language);
+  } catch (error) {
+    // Not this recipient's fault: the delivery waits and is tried again.
+    ctx.logger.error({ err: error, releaseId: release.id }, 'could not build the email of a release');
+    return { kind: 'retry', delivery, reply: `email not built: ${(error as Error).message}` };
+  }
   let raw: Buffer;
   try {
     // One Message-ID per delivery: a copy sent again after a crash is recognisably the same message.

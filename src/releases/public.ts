@@ -42,6 +42,13 @@ export async function getPublicRelease(ctx: AppContext, id: string): Promise<Pub
   throw notFound('Release');
 }
 
+/** The public release, or undefined when it is not (or no longer) public: what email delivery reads, a withdrawal stops it. */
+export async function publicReleaseOrNone(ctx: AppContext, id: string): Promise<PublicRelease | undefined> {
+  const now = ctx.clock.now();
+  const release = await findRelease(ctx.db, id);
+  return release && effectiveStatus(release, now) === 'published' ? asPublic(release, now) : undefined;
+}
+
 /**
  * A scheduled release as the public will see it at its publication time, for work done
  * ahead of it (the delivery worker builds its email a few seconds early); never to be
