@@ -15,7 +15,7 @@ import {
   type Recipient,
 } from './repository.js';
 import { sendJobs } from './queue.js';
-import { processMessages, sendDeliveries } from './send.js';
+import { emailSource, processMessages, sendDeliveries } from './send.js';
 import { insertJournalistDeliveries } from './journalists.js';
 import { dispatchEvents } from '../aggregators/dispatch.js';
 
@@ -122,7 +122,7 @@ export async function fanOut(ctx: AppContext, releaseId: string, cursor: string 
       // The first page of a release at its time is sent here and now, before the next is
       // written: no queue hand-over, no read of the release again, and no write of later
       // pages holding up its first messages. Its deliveries are claimed as a job's are.
-      await sendDeliveries(ctx, processMessages, release, ids).catch(async (err) => {
+      await sendDeliveries(ctx, processMessages, emailSource(ctx, releaseId, release.version, release), ids).catch(async (err) => {
         // The claim decides: queued, whatever this did not claim goes by the queue instead.
         ctx.logger.error({ err, releaseId }, 'the first page of a fan-out was not sent here; queued');
         await ctx.deliveries.addBulk(sendJobs(releaseId, ids, batch, 'send'));
