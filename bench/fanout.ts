@@ -8,8 +8,10 @@
  *   npm run bench:fanout -- --subscribers 20000 --runs 5
  *   npm run bench:fanout -- --subscribers 20000 --runs 5 --dkim   # the worker and the raw baseline DKIM-sign (RSA 2048)
  *   npm run bench:fanout -- --subscribers 100000
+ *   npm run bench:fanout -- --subscribers 50000 --newsrooms 2 --runs 3   # two newsrooms' releases at the same time
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:fanout -- --subscribers 10000
  *   npm run bench:fanout -- --subscribers 10000 --worker-heap-mb 128   # the worker with --max-old-space-size
+ *   npm run bench:fanout -- --subscribers 20000 --runs 1 --profile /tmp/prof   # the worker's CPU profile and log
  *
  * The web side runs in this process; the worker is a real process (`dist/main.js
  * --role=worker`, built first), whose peak RSS (VmHWM) is reported. It sends over SMTP to an
@@ -19,7 +21,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,9 +50,12 @@ const DKIM = process.argv.includes('--dkim');
 const dkimKey = DKIM ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() : undefined;
 // V8 grows its heap lazily up to a limit sized from the machine's memory (or the container's).
 const WORKER_HEAP_MB = arg('worker-heap-mb', 0);
+// Where the time goes: the worker's CPU profile (.cpuprofile, for Chrome's DevTools) and its log, in this folder.
+const PROFILE_DIR = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'bench-signing-secret-0123456789abcdefghij';
 
+if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
 const sink = await startSmtpSink({ parse: false });
 const dir = mkdtempSync(path.join(tmpdir(), 'newsroom-fanout-'));
 const schema = `bench_fanout_${process.pid}`;
@@ -75,58 +80,69 @@ const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 const call = apiCaller(base);
 
-const slug = `bench-${process.pid}`;
-const room = await call('POST', '/api/newsrooms', ADMIN, {
-  slug,
-  languages: ['fi', 'sv'],
-  name: { fi: 'Länsi-Esimerkki', sv: 'Västra Exempel' },
-  boilerplate: { fi: 'Länsi-Esimerkki on kaupunki.', sv: 'Västra Exempel är en stad.' },
-});
-const { token } = await call('POST', `/api/newsrooms/${slug}/tokens`, ADMIN, { name: 'bench' });
-const contact = await call('POST', `/api/newsrooms/${slug}/contacts`, token, { name: 'Maija', title: { fi: 'johtaja', sv: 'direktör' }, email: 'maija@example.org' });
-const releases = [];
-for (let run = 0; run < RUNS; run++) {
-  releases.push(
-    await call('POST', `/api/newsrooms/${slug}/releases`, token, {
-      translations: {
-        fi: { title: `Uusi kirjasto avataan ${run + 1}`, lead: 'Kaupunki avaa uuden kirjaston.', body: 'Kappale **lihavoitu** ja [linkki](https://example.org).\n\n'.repeat(15) },
-        sv: { title: `Nytt bibliotek öppnas ${run + 1}`, lead: 'Staden öppnar ett nytt bibliotek.', body: 'Stycke **fet** och [länk](https://example.org).\n\n'.repeat(15) },
-      },
-      keywords: { fi: ['kirjasto'], sv: ['bibliotek'] },
-      contactIds: [contact.id],
-    }),
-  );
-}
-const release = releases[0];
-
-// Subscribers straight into the table, as an import leaves them (fi/sv mix).
-const newsroomId = (await ctx.db.selectFrom('newsrooms').select('id').where('slug', '=', room.slug).executeTakeFirstOrThrow()).id;
+const NEWSROOMS = arg('newsrooms', 1);
+/** One newsroom per index, each with its releases (one per run) and its audience, at addresses of a domain of its own. */
+const rooms: { slug: string; token: string; releases: { id: string }[]; domain: string }[] = [];
 const importStart = Date.now();
-const now = new Date().toISOString();
-for (let i = 0; i < SUBSCRIBERS; i += 1000) {
-  const rows = Array.from({ length: Math.min(1000, SUBSCRIBERS - i) }, (_, j) => {
-    const email = `reader${i + j}@bench.example`;
-    return {
-      id: randomUUID(), newsroom_id: newsroomId, email, email_key: email,
-      languages: JSON.stringify((i + j) % 3 === 0 ? ['sv'] : ['fi']), keywords: '[]', status: 'confirmed',
-      consent_at: now, consent_ip: null, consent_user_agent: null, consent_text: 'bench', consent_source: 'bench',
-      created_at: now, updated_at: now, confirmed_at: now, unsubscribed_at: null,
-    };
+for (let k = 0; k < NEWSROOMS; k++) {
+  const slug = `bench-${process.pid}-${k}`;
+  await call('POST', '/api/newsrooms', ADMIN, {
+    slug,
+    languages: ['fi', 'sv'],
+    name: { fi: 'Länsi-Esimerkki', sv: 'Västra Exempel' },
+    boilerplate: { fi: 'Länsi-Esimerkki on kaupunki.', sv: 'Västra Exempel är en stad.' },
   });
-  await ctx.db.insertInto('subscribers').values(rows).execute();
+  const { token } = await call('POST', `/api/newsrooms/${slug}/tokens`, ADMIN, { name: 'bench' });
+  const contact = await call('POST', `/api/newsrooms/${slug}/contacts`, token, { name: 'Maija', title: { fi: 'johtaja', sv: 'direktör' }, email: 'maija@example.org' });
+  const releases = [];
+  for (let run = 0; run < RUNS; run++) {
+    releases.push(
+      await call('POST', `/api/newsrooms/${slug}/releases`, token, {
+        translations: {
+          fi: { title: `Uusi kirjasto avataan ${run + 1}`, lead: 'Kaupunki avaa uuden kirjaston.', body: 'Kappale **lihavoitu** ja [linkki](https://example.org).\n\n'.repeat(15) },
+          sv: { title: `Nytt bibliotek öppnas ${run + 1}`, lead: 'Staden öppnar ett nytt bibliotek.', body: 'Stycke **fet** och [länk](https://example.org).\n\n'.repeat(15) },
+        },
+        keywords: { fi: ['kirjasto'], sv: ['bibliotek'] },
+        contactIds: [contact.id],
+      }),
+    );
+  }
+  const domain = `n${k}.bench.example`;
+  rooms.push({ slug, token, releases, domain });
+
+  // Subscribers straight into the table, as an import leaves them (fi/sv mix).
+  const newsroomId = (await ctx.db.selectFrom('newsrooms').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()).id;
+  const now = new Date().toISOString();
+  for (let i = 0; i < SUBSCRIBERS; i += 1000) {
+    const rows = Array.from({ length: Math.min(1000, SUBSCRIBERS - i) }, (_, j) => {
+      const email = `reader${i + j}@${domain}`;
+      return {
+        id: randomUUID(), newsroom_id: newsroomId, email, email_key: email,
+        languages: JSON.stringify((i + j) % 3 === 0 ? ['sv'] : ['fi']), keywords: '[]', status: 'confirmed',
+        consent_at: now, consent_ip: null, consent_user_agent: null, consent_text: 'bench', consent_source: 'bench',
+        created_at: now, updated_at: now, confirmed_at: now, unsubscribed_at: null,
+      };
+    });
+    await ctx.db.insertInto('subscribers').values(rows).execute();
+  }
 }
-console.log(`imported ${SUBSCRIBERS} subscribers in ${((Date.now() - importStart) / 1000).toFixed(1)} s`);
+const AUDIENCE = SUBSCRIBERS * NEWSROOMS;
+const release = rooms[0]!.releases[0]!;
+const slug = rooms[0]!.slug;
+console.log(`imported ${SUBSCRIBERS} subscribers in each of ${NEWSROOMS} newsroom(s) in ${((Date.now() - importStart) / 1000).toFixed(1)} s`);
 
 // The worker as its own process, compiled as in production (tsx would add its compiler to the RSS).
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const childDatabaseUrl = databaseUrl.startsWith('sqlite:') ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 const heapFlags = WORKER_HEAP_MB ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
-const worker = spawn(process.execPath, [...heapFlags, 'dist/main.js', '--role=worker'], {
+const profileFlags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+const worker = spawn(process.execPath, [...heapFlags, ...profileFlags, 'dist/main.js', '--role=worker'], {
   env: { PATH: process.env.PATH, ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let output = '';
 worker.stdout!.on('data', (d) => (output += d));
+if (PROFILE_DIR) worker.stdout!.pipe(createWriteStream(path.join(PROFILE_DIR, 'worker.log')));
 while (!/publication worker started/.test(output)) {
   if (worker.exitCode !== null) throw new Error(`worker stopped:\n${output}`);
   await new Promise((r) => setTimeout(r, 100));
@@ -134,19 +150,25 @@ while (!/publication worker started/.test(output)) {
 const peakRss = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const rssBefore = peakRss();
 
-// One release after the other to the whole audience: each run's first message and rate.
+// One run after the other, each a release of every newsroom at the same time, to the whole
+// audience: each run's first message (the later of the newsrooms' firsts) and rate.
 const runs: { first: number; last: number; rate: number }[] = [];
-for (const r of releases) {
+for (let run = 0; run < RUNS; run++) {
   const before = sink.count;
   sink.firstAt = undefined;
+  sink.firstAtByDomain.clear();
   const publishAt = Date.now() + 3000;
-  await call('POST', `/api/releases/${r.id}/schedule`, token, { publishAt: new Date(publishAt).toISOString() });
-  while (sink.count - before < SUBSCRIBERS) {
-    if (Date.now() - publishAt > 30 * 60_000) throw new Error(`only ${sink.count - before} of ${SUBSCRIBERS} arrived`);
+  for (const room of rooms) {
+    await call('POST', `/api/releases/${room.releases[run]!.id}/schedule`, room.token, { publishAt: new Date(publishAt).toISOString() });
+  }
+  while (sink.count - before < AUDIENCE) {
+    if (Date.now() - publishAt > 60 * 60_000) throw new Error(`only ${sink.count - before} of ${AUDIENCE} arrived`);
     await new Promise((res) => setTimeout(res, 50));
   }
-  runs.push({ first: (sink.firstAt! - publishAt) / 1000, last: (sink.lastAt! - publishAt) / 1000, rate: SUBSCRIBERS / ((sink.lastAt! - sink.firstAt!) / 1000 || 1) });
-  console.log(`run ${runs.length}: first message ${runs.at(-1)!.first.toFixed(3)} s after publishAt, ${runs.at(-1)!.rate.toFixed(0)} messages/s`);
+  const firsts = rooms.map((room) => (sink.firstAtByDomain.get(room.domain)! - publishAt) / 1000);
+  runs.push({ first: Math.max(...firsts), last: (sink.lastAt! - publishAt) / 1000, rate: AUDIENCE / ((sink.lastAt! - sink.firstAt!) / 1000 || 1) });
+  const each = NEWSROOMS > 1 ? ` (newsrooms: ${firsts.map((f) => f.toFixed(3)).join(', ')} s)` : '';
+  console.log(`run ${runs.length}: first message ${runs.at(-1)!.first.toFixed(3)} s after publishAt${each}, ${runs.at(-1)!.rate.toFixed(0)} messages/s`);
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const firsts = runs.map((r) => r.first);
@@ -194,10 +216,10 @@ const rawRate = await bareRate('raw', readyFile);
 // What signing costs: the same ready bytes, DKIM-signed per message.
 const signedRate = DKIM ? await bareRate('raw', readyFile, true) : undefined;
 
-console.log(`\nsubscribers ${SUBSCRIBERS}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}, DKIM ${DKIM ? 'on (service and the signed baseline)' : 'off'}`);
+console.log(`\nsubscribers ${SUBSCRIBERS}${NEWSROOMS > 1 ? ` in each of ${NEWSROOMS} newsrooms, their releases at the same time` : ''}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}, DKIM ${DKIM ? 'on (service and the signed baseline)' : 'off'}`);
 console.table({
-  [`first message after publishAt, median of ${runs.length} (s)`]: median(firsts).toFixed(3),
-  [`first message after publishAt, worst of ${runs.length} (s)`]: Math.max(...firsts).toFixed(3),
+  [`first message after publishAt${NEWSROOMS > 1 ? ' (the later newsroom)' : ''}, median of ${runs.length} (s)`]: median(firsts).toFixed(3),
+  [`first message after publishAt${NEWSROOMS > 1 ? ' (the later newsroom)' : ''}, worst of ${runs.length} (s)`]: Math.max(...firsts).toFixed(3),
   [`last message after publishAt, median of ${runs.length} (s)`]: median(runs.map((r) => r.last)).toFixed(2),
   [`service messages/s (median of ${runs.length})`]: serviceRate.toFixed(0),
   [`bare pool composing each message, messages/s (${BARE_MESSAGES})`]: composedRate.toFixed(0),

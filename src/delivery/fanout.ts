@@ -1,8 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
-import { AppError } from '../lib/errors.js';
 import { isoTime } from '../lib/time.js';
-import { getPublicRelease, type PublicRelease } from '../releases/public.js';
+import { publicReleaseOrNone } from '../releases/public.js';
 import { FIRST_PAGE, PAGE, processOwner, sendBatchSize } from './policy.js';
 import {
   advanceFanout,
@@ -11,10 +10,12 @@ import {
   claimAnnouncements,
   finishFanout,
   insertDeliveries,
+  newDeliveryId,
   queuedPage,
   type Recipient,
 } from './repository.js';
 import { sendJobs } from './queue.js';
+import { emailSource, processMessages, sendDeliveries } from './send.js';
 import { insertJournalistDeliveries } from './journalists.js';
 import { dispatchEvents } from '../aggregators/dispatch.js';
 
@@ -34,16 +35,6 @@ export function deliveryLanguage(subscriberLanguages: readonly string[], release
 
 /** Kept after an address is erased, so that a data-subject request can still be matched. */
 export const emailHash = (emailKey: string) => createHash('sha256').update(emailKey.toLowerCase()).digest('hex');
-
-/** The public release, or undefined when it is no longer public (withdrawn: its deliveries stop). */
-export async function publicReleaseOrNone(ctx: AppContext, releaseId: string): Promise<PublicRelease | undefined> {
-  try {
-    return await getPublicRelease(ctx, releaseId);
-  } catch (error) {
-    if (error instanceof AppError && (error.status === 404 || error.status === 410)) return undefined;
-    throw error;
-  }
-}
 
 /**
  * Claims the announcement of the releases that are public and not announced yet (all,
@@ -120,14 +111,25 @@ export async function fanOut(ctx: AppContext, releaseId: string, cursor: string 
       ctx.db,
       releaseId,
       page.map((s) => ({
-        id: randomUUID(),
+        id: newDeliveryId(),
         subscriberId: s.id,
         language: deliveryLanguage(s.languages, releaseLanguages),
         emailHash: emailHash(s.emailKey),
       })),
       now,
     );
-    await ctx.deliveries.addBulk(sendJobs(releaseId, ids, batch, 'send', { priority: fanoutPriority(pageNumber) }));
+    if (pageNumber === 1 && cursor === null) {
+      // The first page of a release at its time is sent here and now, before the next is
+      // written: no queue hand-over, no read of the release again, and no write of later
+      // pages holding up its first messages. Its deliveries are claimed as a job's are.
+      await sendDeliveries(ctx, processMessages, emailSource(ctx, releaseId, release.version, release), ids).catch(async (err) => {
+        // The claim decides: queued, whatever this did not claim goes by the queue instead.
+        ctx.logger.error({ err, releaseId }, 'the first page of a fan-out was not sent here; queued');
+        await ctx.deliveries.addBulk(sendJobs(releaseId, ids, batch, 'send'));
+      });
+    } else {
+      await ctx.deliveries.addBulk(sendJobs(releaseId, ids, batch, 'send', { priority: fanoutPriority(pageNumber) }));
+    }
     written += ids.length;
     after = page[page.length - 1]!.id;
     // Another process took the fan-out over (this one was taken for dead): it goes on from here.

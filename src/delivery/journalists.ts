@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { journalistLinks } from '../journalists/links.js';
 import type { Db } from '../lib/db/database.js';
 import { subscriberLinks } from '../subscriptions/links.js';
 import { deliveryLanguage, emailHash } from './fanout.js';
-import { insertDeliveries } from './repository.js';
+import { insertDeliveries, newDeliveryId } from './repository.js';
 
 /*
  * Accredited journalists get the release at publication as subscribers do, once: those
@@ -51,7 +50,7 @@ export async function insertJournalistDeliveries(
     ),
   );
   const rows = journalists
-    .map((j, i) => ({ id: randomUUID(), subscriberId: j.id, language: deliveryLanguage(JSON.parse(j.languages), release.languages), emailHash: hashes[i]! }))
+    .map((j, i) => ({ id: newDeliveryId(), subscriberId: j.id, language: deliveryLanguage(JSON.parse(j.languages), release.languages), emailHash: hashes[i]! }))
     .filter((row) => !delivered.has(row.emailHash));
   return insertDeliveries(db, release.id, rows, now);
 }

@@ -25,6 +25,13 @@ export const sendLimiter = (config: Pick<Config, 'sendRatePerSecond'>) =>
 /** Send jobs one worker process runs at once (each hands its batch to the SMTP pool). */
 export const SEND_CONCURRENCY = 2;
 
+/**
+ * Messages of one job (or of the fan-out's first page) handed to the SMTP pool at once:
+ * as many as it has connections, so that one batch keeps every connection busy and two
+ * batches take turns on them.
+ */
+export const sendLanes = (config: Pick<Config, 'smtpPoolSize'>) => config.smtpPoolSize;
+
 /** Attempts of a delivery that fails temporarily (4xx, connection lost) before it counts as failed. */
 export const MAX_ATTEMPTS = 8;
 /** Delay before attempt n + 1: 2 s, 4 s, 8 s ... up to 10 minutes. */

@@ -4,12 +4,11 @@ import { failureReply, isPermanentFailure, type SentMail } from '../lib/mailer.j
 import { isoTime } from '../lib/time.js';
 import { returnPath } from '../bounces/return-path.js';
 import { findNewsroomById, type Newsroom } from '../newsrooms/repository.js';
-import { type PublicRelease, releaseAtPublication } from '../releases/public.js';
-import { publicReleaseOrNone } from './fanout.js';
+import { type PublicRelease, publicReleaseOrNone, publicVersion, releaseAtPublication } from '../releases/public.js';
 import { recipientLinks } from './journalists.js';
 import { deliveryMetrics } from './metrics.js';
-import { MAX_ATTEMPTS, processOwner, retryDelayMs, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
-import { composeTemplate, type MessageCache, messageFor, type MessageTemplate } from './message.js';
+import { MAX_ATTEMPTS, processOwner, retryDelayMs, sendLanes, SUPPRESS_AFTER_HARD_BOUNCES } from './policy.js';
+import { composeTemplate, MessageCache, messageFor, type MessageTemplate } from './message.js';
 import { renderReleaseEmail } from './render.js';
 import {
   type ClaimedDelivery,
@@ -31,29 +30,69 @@ import { sendJobs, type SendJob } from './queue.js';
 /** The host of PUBLIC_URL: Message-IDs and the List-Id live under it. */
 const hostOf = (publicUrl: string) => new URL(publicUrl).hostname;
 
+/** The messages built in this process (per release, language and version): the prepare job fills it, every send of the process reads it. */
+export const processMessages = new MessageCache();
+
 export async function processSendJob(ctx: AppContext, cache: MessageCache, job: Job<SendJob>): Promise<void> {
   const { releaseId, deliveryIds } = job.data ?? {};
   if (typeof releaseId !== 'string' || !Array.isArray(deliveryIds)) return;
-
-  const release = await publicReleaseOrNone(ctx, releaseId);
-  if (!release) {
+  const version = await publicVersion(ctx, releaseId);
+  if (version === undefined) {
     // Withdrawn (or gone): whatever is still queued of it is never sent.
     const skipped = await skipDeliveries(ctx.db, { releaseId }, isoTime(ctx.clock.now()));
     if (skipped) ctx.logger.info({ releaseId, skipped }, 'release no longer public: deliveries skipped');
     return;
   }
-  const newsroom = await findNewsroomById(ctx.db, release.newsroomId);
+  await sendDeliveries(ctx, cache, emailSource(ctx, releaseId, version), deliveryIds);
+}
+
+/**
+ * A public release's email as a send needs it: its id and version name the built message;
+ * the release and its newsroom are read only when this process has not built it yet.
+ */
+export interface EmailSource {
+  id: string;
+  version: number;
+  load(): Promise<{ release: PublicRelease; newsroom: Newsroom }>;
+}
+
+/** The source of a release's email, reading the release (once) if it must be built; `release` when already read. */
+export function emailSource(ctx: AppContext, id: string, version: number, release?: PublicRelease): EmailSource {
+  let loaded: ReturnType<EmailSource['load']> | undefined;
+  const read = async () => {
+    const current = release ?? (await publicReleaseOrNone(ctx, id));
+    const newsroom = current && (await findNewsroomById(ctx.db, current.newsroomId));
+    if (!current || !newsroom) throw new Error('the release is no longer public');
+    return { release: current, newsroom };
+  };
+  return { id, version, load: () => (loaded ??= read()) };
+}
+
+/**
+ * Claims the deliveries of a public release that are still queued (one UPDATE: nothing
+ * recorded is sent twice), sends them through the SMTP pool, and records the outcomes
+ * together. A send job's work; the fan-out's first page, too, sent by the process that
+ * wrote it, without the queue's hand-over.
+ */
+export async function sendDeliveries(ctx: AppContext, cache: MessageCache, source: EmailSource, deliveryIds: string[]): Promise<void> {
   const claimed = await claimDeliveries(ctx.db, deliveryIds, processOwner, isoTime(ctx.clock.now()));
-  if (!claimed.length || !newsroom) return;
+  if (!claimed.length) return;
 
   // Unsubscribed (or erased) since the fan-out: not sent.
   const gone = claimed.filter((d) => d.subscriberStatus !== 'confirmed' || !d.email);
   if (gone.length) await skipDeliveries(ctx.db, { ids: gone.map((d) => d.id) }, isoTime(ctx.clock.now()));
 
-  const outcomes = await Promise.all(
-    claimed.filter((d) => !gone.includes(d)).map((delivery) => sendOne(ctx, cache, release, newsroom, delivery)),
-  );
-  await recordOutcomes(ctx, releaseId, outcomes);
+  const recipients = claimed.filter((d) => !gone.includes(d));
+  const outcomes: Outcome[] = [];
+  // A few at a time, each taking the next when its message is accepted: the pool's
+  // connections then take turns between the jobs and fan-outs sending at once, so that
+  // one release's batch never waits behind the whole of another's.
+  let next = 0;
+  const lane = async () => {
+    while (next < recipients.length) outcomes.push(await sendOne(ctx, cache, source, recipients[next++]!));
+  };
+  await Promise.all(Array.from({ length: Math.min(sendLanes(ctx.config), recipients.length) }, lane));
+  await recordOutcomes(ctx, source.id, outcomes);
 }
 
 type Outcome =
@@ -99,17 +138,18 @@ async function recordOutcomes(ctx: AppContext, releaseId: string, outcomes: Outc
 }
 
 /** A release's email in one language, built once per release, language and version; each recipient gets a copy of its bytes with their slots filled. */
-function messageTemplate(ctx: AppContext, cache: MessageCache, release: PublicRelease, newsroom: Newsroom, lang: string): Promise<MessageTemplate> {
-  const host = hostOf(ctx.config.publicUrl);
-  const newsroomName = newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
-  return cache.get(`${release.id}|${lang}|${release.version}`, async () =>
-    composeTemplate(await renderReleaseEmail(ctx, release, newsroom, lang), {
+function messageTemplate(ctx: AppContext, cache: MessageCache, source: EmailSource, lang: string): Promise<MessageTemplate> {
+  return cache.get(`${source.id}|${lang}|${source.version}`, async () => {
+    const { release, newsroom } = await source.load();
+    const host = hostOf(ctx.config.publicUrl);
+    const newsroomName = newsroom.name[lang] ?? newsroom.name[newsroom.languages[0]!] ?? newsroom.slug;
+    return composeTemplate(await renderReleaseEmail(ctx, release, newsroom, lang), {
       fromName: newsroomName,
       fromAddress: ctx.config.mailFrom,
       host,
       listId: { url: `${newsroom.slug}.${host}`, comment: newsroomName },
-    }),
-  );
+    });
+  });
 }
 
 /**
@@ -120,29 +160,30 @@ function messageTemplate(ctx: AppContext, cache: MessageCache, release: PublicRe
  */
 export async function processPrepareJob(ctx: AppContext, cache: MessageCache, job: Job<SendJob>): Promise<number> {
   const release = typeof job.data?.releaseId === 'string' ? await releaseAtPublication(ctx, job.data.releaseId) : undefined;
-  const newsroom = release && (await findNewsroomById(ctx.db, release.newsroomId));
-  if (!release || !newsroom) return 0;
+  if (!release) return 0;
+  const source = emailSource(ctx, release.id, release.version, release);
   const [opened] = await Promise.all([
     // The SMTP connections too: the first send of the release then needs no handshake.
     ctx.mailer.warm().catch((err) => {
       ctx.logger.warn({ err }, 'could not open SMTP connections ahead');
       return 0;
     }),
-    ...release.translations.map((tr) => messageTemplate(ctx, cache, release, newsroom, tr.lang)),
+    ...release.translations.map((tr) => messageTemplate(ctx, cache, source, tr.lang)),
   ]);
   ctx.logger.info({ releaseId: release.id, languages: release.translations.length, connectionsOpened: opened }, 'emails of a release due soon built');
   return release.translations.length;
 }
 
-async function sendOne(
-  ctx: AppContext,
-  cache: MessageCache,
-  release: PublicRelease,
-  newsroom: Newsroom,
-  delivery: ClaimedDelivery,
-): Promise<Outcome> {
+async function sendOne(ctx: AppContext, cache: MessageCache, source: EmailSource, delivery: ClaimedDelivery): Promise<Outcome> {
   const host = hostOf(ctx.config.publicUrl);
-  const template = await messageTemplate(ctx, cache, release, newsroom, delivery.language);
+  let template: MessageTemplate;
+  try {
+    template = await messageTemplate(ctx, cache, source, delivery.language);
+  } catch (error) {
+    // Not this recipient's fault: the delivery waits and is tried again.
+    ctx.logger.error({ err: error, releaseId: source.id }, 'could not build the email of a release');
+    return { kind: 'retry', delivery, reply: `email not built: ${(error as Error).message}` };
+  }
   let raw: Buffer;
   try {
     // One Message-ID per delivery: a copy sent again after a crash is recognisably the same message.

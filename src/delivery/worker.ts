@@ -14,9 +14,8 @@ import {
   sendLimiter,
 } from './policy.js';
 import { DELIVERY_QUEUE, PREPARE_JOB, sendJobs, type SendJob } from './queue.js';
-import { MessageCache } from './message.js';
 import { deadOwners, forgetDeadOwners, markStopped, releaseClaims, renewLiveness, takeOverFanouts } from './repository.js';
-import { processPrepareJob, processSendJob } from './send.js';
+import { processMessages, processPrepareJob, processSendJob } from './send.js';
 import { recoverNotices } from '../notices/operations.js';
 import { NOTICE_JOB, type NoticeJob, processNoticeJob } from '../notices/send.js';
 
@@ -81,15 +80,14 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
   const { logger } = ctx;
   // Alive before anything is claimed: a claim by an owner without a row waits for the claim timeout.
   await renewLiveness(ctx.db, ctx.store.dialect, processOwner);
-  const cache = new MessageCache();
   const limiter = sendLimiter(ctx.config);
   const worker = startQueueWorker<SendJob>(DELIVERY_QUEUE, ctx.queueSettings, (job) =>
     // Correction notices ride this queue (and its send rate): see src/notices/.
     job.name === NOTICE_JOB
       ? processNoticeJob(ctx, job as Job<NoticeJob>)
       : job.name === PREPARE_JOB
-        ? processPrepareJob(ctx, cache, job)
-        : processSendJob(ctx, cache, job), {
+        ? processPrepareJob(ctx, processMessages, job)
+        : processSendJob(ctx, processMessages, job), {
     concurrency: SEND_CONCURRENCY,
     ...(limiter ? { limiter } : {}),
   });
@@ -101,7 +99,9 @@ export async function startDeliveryWorker(ctx: AppContext): Promise<RunningWorke
     pending++;
     running = running
       .then(async () => {
-        const all = everything || (ctx.deliveries.isReady() && (await redisLostData(ctx)));
+        // The marker is set whatever the reason, so that the next look does not take an empty Redis for a lost one.
+        const lost = ctx.deliveries.isReady() && (await redisLostData(ctx));
+        const all = everything || lost;
         const result = await recoverDeliveries(ctx, all);
         await recoverNotices(ctx, all);
         if (result.requeued || result.fanouts) logger.info({ reason, ...result }, 'deliveries recovered from the database');

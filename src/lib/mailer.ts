@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import DKIM from 'nodemailer/lib/dkim';
+import { createSmtpPool, type SmtpEnvelope } from './smtp-pool.js';
 
 /*
  * Outgoing email, once for every component: pooled SMTP when SMTP_URL is set, else each
@@ -84,64 +86,30 @@ export function isPermanentFailure(error: unknown): boolean {
 export const failureReply = (error: unknown): string =>
   (error as { response?: string }).response ?? (error as Error).message ?? String(error);
 
-/** What of nodemailer's pool `warm` uses: not in its types, so looked for before use. */
-interface PoolInternals {
-  _connections?: unknown[];
-  _createConnection?: () => { connect(callback: (err?: Error) => void): void };
-}
-
-/** A connection attempt that neither connects nor fails in this time counts as not opened. */
-const WARM_TIMEOUT_MS = 10_000;
-
-/**
- * Opens the pool's missing connections now. nodemailer opens one only when a message
- * waits for it, so the first messages of a release would each wait for a TCP (and TLS)
- * handshake; the pool's own connection objects are made and connected here instead, and
- * its next messages find them open. Without those internals (another nodemailer), nothing.
- */
-async function warmPool(pool: PoolInternals, size: number): Promise<number> {
-  const create = pool._createConnection?.bind(pool);
-  if (!create || !Array.isArray(pool._connections)) return 0;
-  const opened = await Promise.all(
-    Array.from({ length: Math.max(0, size - pool._connections.length) }, () =>
-      new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), WARM_TIMEOUT_MS);
-        create().connect((err) => {
-          clearTimeout(timer);
-          resolve(!err);
-        });
-      }),
-    ),
-  );
-  return opened.filter(Boolean).length;
-}
-
 export function createMailer(settings: MailerSettings): Mailer {
   const dkim = dkimOptions(settings.dkim);
   if (settings.smtpUrl) {
-    const transport = nodemailer.createTransport({
+    const pool = createSmtpPool({
       url: settings.smtpUrl,
-      pool: true,
-      maxConnections: settings.poolSize ?? 5,
-      // Unbounded per connection: reconnecting costs more than it saves.
-      maxMessages: Infinity,
+      size: settings.poolSize ?? 5,
       // A stalled server must not hold a delivery's claim for nodemailer's default ten minutes.
       connectionTimeout: 30_000,
       greetingTimeout: 30_000,
       socketTimeout: 60_000,
-      ...(dkim ? { dkim } : {}),
-    } as never);
+    });
+    // Other emails (confirmations, notices) are composed by nodemailer and go through the same pool.
+    const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, ...(dkim ? { dkim } : {}) } as never);
+    const signer = dkim && new DKIM(dkim);
     return {
       async send(message) {
-        const info = await transport.sendMail(withHeaderText(message));
-        return { messageId: info.messageId, response: info.response };
+        const info = await composer.sendMail(withHeaderText(message));
+        return { messageId: info.messageId, response: await pool.send(info.envelope as SmtpEnvelope, info.message as Buffer) };
       },
       async sendRaw({ raw, envelope, messageId }) {
-        const info = await transport.sendMail({ raw, envelope });
-        return { messageId, response: info.response };
+        return { messageId, response: await pool.send(envelope, signer ? signer.sign(raw) : raw) };
       },
-      warm: () => warmPool((transport as unknown as { transporter: PoolInternals }).transporter, settings.poolSize ?? 5),
-      close: () => transport.close(),
+      warm: () => pool.warm(),
+      close: () => pool.close(),
     };
   }
 

@@ -1,6 +1,6 @@
 import type { Job, JobsOptions } from 'bullmq';
 import type { AppContext } from '../context.js';
-import { publicReleaseOrNone } from '../delivery/fanout.js';
+import { publicReleaseOrNone } from '../releases/public.js';
 import { MAX_ATTEMPTS, processOwner, retryDelayMs } from '../delivery/policy.js';
 import type { SendJob } from '../delivery/queue.js';
 import { t } from '../lib/i18n.js';

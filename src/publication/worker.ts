@@ -32,10 +32,29 @@ export async function completeDuePublications(ctx: AppContext, releaseId?: strin
 /** How long before its time a scheduled release's emails are built (delivery/send.ts, processPrepareJob). */
 const PREPARE_AHEAD_MS = 5_000;
 
-/** Asks the delivery worker to build the emails of the releases due within PREPARE_AHEAD_MS (once each: the job id). */
-async function prepareDueSoon(ctx: AppContext): Promise<void> {
+/**
+ * For the releases due within PREPARE_AHEAD_MS: asks the delivery worker to build their
+ * emails (once each: the job id), and arms a timer in this process for each one's time.
+ * The timer, not only the delayed job, starts the publication on the millisecond: a
+ * delayed BullMQ job has been seen to come out a second late (then the sweep found it).
+ * Whichever comes first publishes; the rest find nothing to do.
+ */
+async function prepareDueSoon(ctx: AppContext, armed: Map<string, NodeJS.Timeout>): Promise<void> {
   const now = ctx.clock.now().getTime();
   const soon = (await scheduledReleases(ctx.db, isoTime(new Date(now)))).filter((r) => Date.parse(r.publish_at) - now <= PREPARE_AHEAD_MS);
+  for (const release of soon) {
+    const key = `${release.id}|${release.publish_at}`;
+    if (armed.has(key)) continue;
+    const at = Date.parse(release.publish_at);
+    const publish = () => {
+      // A timer may fire a millisecond early by the wall clock: then it waits the rest.
+      const left = at - ctx.clock.now().getTime();
+      if (left > 0) return void armed.set(key, setTimeout(publish, left));
+      armed.delete(key);
+      completeDuePublications(ctx, release.id).catch((err) => ctx.logger.error({ err, releaseId: release.id }, 'publication at its time failed; the sweep tries again'));
+    };
+    armed.set(key, setTimeout(publish, Math.max(0, at - now)));
+  }
   if (soon.length) await ctx.deliveries.addBulk(soon.map((r) => prepareJob(r.id, r.publish_at)));
 }
 
@@ -62,10 +81,11 @@ export async function startPublicationWorker(ctx: AppContext): Promise<RunningWo
     { concurrency: 4 },
   );
 
+  const armed = new Map<string, NodeJS.Timeout>();
   const sweep = () =>
     Promise.all([
       completeDuePublications(ctx).catch((err) => logger.error({ err }, 'publication sweep failed')),
-      prepareDueSoon(ctx).catch((err) => logger.error({ err }, 'could not ask for the emails of releases due soon')),
+      prepareDueSoon(ctx, armed).catch((err) => logger.error({ err }, 'could not ask for the emails of releases due soon')),
     ]);
   const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
   await sweep();
@@ -83,6 +103,7 @@ export async function startPublicationWorker(ctx: AppContext): Promise<RunningWo
     name: 'publication',
     async close() {
       clearInterval(sweeper);
+      for (const timer of armed.values()) clearTimeout(timer);
       await worker.closeAll();
     },
   };

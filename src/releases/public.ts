@@ -5,6 +5,7 @@ import { isoTime } from '../lib/time.js';
 import type { Contact } from '../contacts/repository.js';
 import {
   findRelease,
+  findReleaseState,
   listPublicContactRows,
   listPublicReleaseRows,
   MATCH_END,
@@ -40,6 +41,23 @@ export async function getPublicRelease(ctx: AppContext, id: string): Promise<Pub
   if (release && status === 'published') return asPublic(release, now);
   if (release && status === 'withdrawn') throw gone('This release has been withdrawn.');
   throw notFound('Release');
+}
+
+/** The public release, or undefined when it is not (or no longer) public: what email delivery reads, a withdrawal stops it. */
+export async function publicReleaseOrNone(ctx: AppContext, id: string): Promise<PublicRelease | undefined> {
+  const now = ctx.clock.now();
+  const release = await findRelease(ctx.db, id);
+  return release && effectiveStatus(release, now) === 'published' ? asPublic(release, now) : undefined;
+}
+
+/**
+ * The version of a release that is public now, from its row alone, or undefined when it
+ * is not (or no longer) public: what each batch of emails checks (a withdrawal stops the
+ * rest); the whole release is read only to build its email.
+ */
+export async function publicVersion(ctx: AppContext, id: string): Promise<number | undefined> {
+  const state = await findReleaseState(ctx.db, id);
+  return state && effectiveStatus(state, ctx.clock.now()) === 'published' ? state.version : undefined;
 }
 
 /**

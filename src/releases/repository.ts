@@ -190,6 +190,12 @@ export async function findRelease(db: Db, id: string): Promise<Release | undefin
   return row ? (await hydrate(db, [row]))[0] : undefined;
 }
 
+/** A release's row alone (no translations, contacts or files): enough to tell whether it is public, and its version. */
+export async function findReleaseState(db: Db, id: string): Promise<{ status: string; publishAt: string | null; publishedAt: string | null; version: number } | undefined> {
+  const row = await db.selectFrom('releases').select(['status', 'publish_at', 'published_at', 'version']).where('id', '=', id).executeTakeFirst();
+  return row && { status: row.status, publishAt: row.publish_at, publishedAt: row.published_at, version: Number(row.version) };
+}
+
 export async function listReleases(
   db: Db,
   newsroomId: string,

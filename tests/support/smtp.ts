@@ -35,6 +35,8 @@ export interface SmtpSink {
   count: number;
   firstAt?: number;
   lastAt?: number;
+  /** When the first message to each recipient domain arrived (benchmarks: a domain per newsroom). */
+  firstAtByDomain: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
     delayMs: 0,
     parse: options.parse ?? true,
     count: 0,
+    firstAtByDomain: new Map(),
     close: async () => undefined,
   };
   const server = new SMTPServer({
@@ -72,7 +75,11 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
         if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
         const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         sink.count += to.length;
-        for (const address of to) sink.perRecipient.set(address, (sink.perRecipient.get(address) ?? 0) + 1);
+        for (const address of to) {
+          sink.perRecipient.set(address, (sink.perRecipient.get(address) ?? 0) + 1);
+          const domain = address.slice(address.lastIndexOf('@') + 1);
+          if (!sink.firstAtByDomain.has(domain)) sink.firstAtByDomain.set(domain, at);
+        }
         sink.firstAt ??= at;
         sink.lastAt = at;
         if (sink.parse) {
