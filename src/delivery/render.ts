@@ -114,6 +114,13 @@ export function emailModel(ctx: AppContext, release: PublicRelease, newsroom: Ne
   };
 }
 
+/**
+ * MJML, the largest module a worker holds, is loaded at the first render or when a release
+ * is due soon (publication/worker.ts), not at start: an idle worker does without it, and a
+ * scheduled release's first email does not wait for it.
+ */
+export const loadEmailRenderer = () => import('mjml');
+
 export async function renderReleaseEmail(
   ctx: AppContext,
   release: PublicRelease,
@@ -123,9 +130,7 @@ export async function renderReleaseEmail(
 ): Promise<RenderedEmail> {
   const model = emailModel(ctx, release, newsroom, lang, files);
   const mjml = template('email/release.mjml.hbs')(model);
-  // Loaded at the first render, not at start: MJML is the largest module a worker holds, and
-  // the prepare job (send.ts) renders a scheduled release 5 s ahead of its time.
-  const { default: mjml2html } = await import('mjml');
+  const { default: mjml2html } = await loadEmailRenderer();
   const { html, errors } = await mjml2html(mjml, { validationLevel: 'soft', minify: false });
   if (errors?.length) ctx.logger.warn({ releaseId: release.id, lang, errors: errors.map((e) => e.formattedMessage) }, 'email: MJML warnings');
   const ics = invitationIcs({ release, newsroom, lang, base: ctx.config.publicUrl });

@@ -6,6 +6,7 @@ import { markDuePublished, scheduledReleases } from '../releases/repository.js';
 import { EARLY_MS, PUBLICATION_QUEUE, type PublishJob } from './queue.js';
 import { announceAndDeliver } from '../delivery/fanout.js';
 import { prepareJob } from '../delivery/queue.js';
+import { loadEmailRenderer } from '../delivery/render.js';
 
 /**
  * The sweep reads only the database, so publication is recorded and announced even with
@@ -55,7 +56,10 @@ async function prepareDueSoon(ctx: AppContext, armed: Map<string, NodeJS.Timeout
     };
     armed.set(key, setTimeout(publish, Math.max(0, at - now)));
   }
-  if (soon.length) await ctx.deliveries.addBulk(soon.map((r) => prepareJob(r.id, r.publish_at)));
+  if (!soon.length) return;
+  // Whichever process announces the release renders its email if it did not prepare it: not with MJML still to load.
+  loadEmailRenderer().catch((err) => ctx.logger.error({ err }, 'could not load the email renderer'));
+  await ctx.deliveries.addBulk(soon.map((r) => prepareJob(r.id, r.publish_at)));
 }
 
 /** Puts a delayed job in Redis for every scheduled release: Redis may have lost them. */
