@@ -137,7 +137,7 @@ const childDatabaseUrl = databaseUrl.startsWith('sqlite:') ? databaseUrl : `${da
 const heapFlags = WORKER_HEAP_MB ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
 const profileFlags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
 const worker = spawn(process.execPath, [...heapFlags, ...profileFlags, 'dist/main.js', '--role=worker'], {
-  env: { PATH: process.env.PATH, ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
+  env: { PATH: process.env.PATH, TEMP_QUERY_LOG: process.env.TEMP_QUERY_LOG ?? '', ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let output = '';

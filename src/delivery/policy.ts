@@ -7,7 +7,11 @@ import type { Config } from '../lib/config.js';
 /** Names this process in claims (claimed_by), so a takeover can tell whose claim it was. */
 export const processOwner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
-/** The first page of a fan-out is small so that the first email leaves at once; then pages grow. */
+/**
+ * The first page of a fan-out is small, and sent by the process that announced the
+ * release without the queue (fanout.ts), so that the first emails leave at once; then
+ * pages grow. It adds its size to what one process may have in flight (README.md here).
+ */
 export const FIRST_PAGE = 50;
 export const PAGE = 1000;
 

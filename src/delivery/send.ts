@@ -22,9 +22,9 @@ import {
 import { sendJobs, type SendJob } from './queue.js';
 
 /*
- * One send job: claim its deliveries that are still queued (one UPDATE: so nothing
- * recorded is sent twice), send each through the SMTP pool, and record the outcomes
- * together (one UPDATE for those sent).
+ * One send job (or a fan-out's first page): claim its deliveries that are still queued
+ * (one UPDATE: so nothing recorded is sent twice), send each through the SMTP pool, and
+ * record the outcomes together (one UPDATE for those sent).
  */
 
 /** The host of PUBLIC_URL: Message-IDs and the List-Id live under it. */
@@ -102,8 +102,8 @@ type Outcome =
 /**
  * Records a job's outcomes, one statement for all those sent. Until then its messages
  * are in flight: claimed (`sending`) and perhaps accepted, not recorded. A crash resends
- * at most those, which is at most SEND_CONCURRENCY jobs of sendBatchSize deliveries per
- * worker process (policy.ts; 2 x 25 = 50 by default).
+ * at most those: SEND_CONCURRENCY jobs of sendBatchSize deliveries per worker process,
+ * and the FIRST_PAGE of each release it is starting (policy.ts; 2 x 25 + 50 = 100 by default).
  */
 async function recordOutcomes(ctx: AppContext, releaseId: string, outcomes: Outcome[]): Promise<void> {
   const now = isoTime(ctx.clock.now());

@@ -33,6 +33,8 @@ export interface SmtpSink {
   /** Parse messages (tests) or only count them (benchmarks). */
   parse: boolean;
   count: number;
+  /** SMTP sessions opened by clients. */
+  connections: number;
   firstAt?: number;
   lastAt?: number;
   /** When the first message to each recipient domain arrived (benchmarks: a domain per newsroom). */
@@ -51,6 +53,7 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
     delayMs: 0,
     parse: options.parse ?? true,
     count: 0,
+    connections: 0,
     firstAtByDomain: new Map(),
     close: async () => undefined,
   };
@@ -59,6 +62,10 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     size: 50 * 1024 * 1024,
+    onConnect(_session, callback) {
+      sink.connections++;
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();
       const attempt = sink.attempts.filter((a) => a === to).length + 1;
