@@ -136,8 +136,12 @@ execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 const childDatabaseUrl = databaseUrl.startsWith('sqlite:') ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 const heapFlags = WORKER_HEAP_MB ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
 const profileFlags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
-const worker = spawn(process.execPath, [...heapFlags, ...profileFlags, 'dist/main.js', '--role=worker'], {
-  env: { PATH: process.env.PATH, TEMP_QUERY_LOG: process.env.TEMP_QUERY_LOG ?? '', ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
+// Any other node flags for the worker, e.g. --worker-flags '--max-semi-space-size=8'.
+const extraFlags = process.argv.includes('--worker-flags') ? process.argv[process.argv.indexOf('--worker-flags') + 1]!.split(' ').filter(Boolean) : [];
+// Environment variables for the worker, e.g. --worker-env MALLOC_ARENA_MAX=2.
+const extraEnv = process.argv.includes('--worker-env') ? Object.fromEntries([process.argv[process.argv.indexOf('--worker-env') + 1]!.split('=')]) : {};
+const worker = spawn(process.execPath, [...heapFlags, ...profileFlags, ...extraFlags, 'dist/main.js', '--role=worker'], {
+  env: { PATH: process.env.PATH, ...extraEnv, ...env, DATABASE_URL: childDatabaseUrl, LOG_LEVEL: 'info', PORT: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let output = '';
@@ -216,7 +220,7 @@ const rawRate = await bareRate('raw', readyFile);
 // What signing costs: the same ready bytes, DKIM-signed per message.
 const signedRate = DKIM ? await bareRate('raw', readyFile, true) : undefined;
 
-console.log(`\nsubscribers ${SUBSCRIBERS}${NEWSROOMS > 1 ? ` in each of ${NEWSROOMS} newsrooms, their releases at the same time` : ''}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}, DKIM ${DKIM ? 'on (service and the signed baseline)' : 'off'}`);
+console.log(`\nsubscribers ${SUBSCRIBERS}${NEWSROOMS > 1 ? ` in each of ${NEWSROOMS} newsrooms, their releases at the same time` : ''}, SMTP pool ${POOL}, database ${databaseUrl.split(':')[0]}, worker heap limit ${WORKER_HEAP_MB ? `${WORKER_HEAP_MB} MB` : "Node's default"}${extraFlags.length ? `, worker flags ${extraFlags.join(' ')}` : ''}, DKIM ${DKIM ? 'on (service and the signed baseline)' : 'off'}`);
 console.table({
   [`first message after publishAt${NEWSROOMS > 1 ? ' (the later newsroom)' : ''}, median of ${runs.length} (s)`]: median(firsts).toFixed(3),
   [`first message after publishAt${NEWSROOMS > 1 ? ' (the later newsroom)' : ''}, worst of ${runs.length} (s)`]: Math.max(...firsts).toFixed(3),
