@@ -189,7 +189,7 @@ const email = personalise(rendered, subscriberLinks(ctx, randomUUID()));
 const bareHeaders = { fromName: 'Länsi-Esimerkki', fromAddress: config.mailFrom, host: 'news.example.test', listId: { url: `${slug}.news.example.test`, comment: 'Länsi-Esimerkki' } };
 
 /** A bare pool in its own process (bench/bare-pool.ts), as the worker is: the sink here has this process to itself. */
-async function bareRate(mode: 'composed' | 'raw', message: string, signed = false): Promise<number> {
+async function bareRate(mode: 'composed' | 'raw' | 'connections', message: string, signed = false): Promise<number> {
   const dkim = signed && dkimKey ? { domainName: 'news.example.test', keySelector: 'bench', privateKey: dkimKey } : undefined;
   const settings = { sinkUrl: sink.url, pool: POOL, count: BARE_MESSAGES, mode, message, from: config.mailFrom, ...(dkim ? { dkim } : {}) };
   // Asynchronously: the sink answering it lives in this process.
@@ -217,6 +217,8 @@ const composedRate = await bareRate('composed', composedFile);
 const readyFile = path.join(dir, 'ready.eml');
 writeFileSync(readyFile, messageFor(await composeTemplate(rendered, bareHeaders), { address: 'bare@bench.example', messageIdLocal: randomUUID(), date: new Date(), links: subscriberLinks(ctx, randomUUID()) }));
 const rawRate = await bareRate('raw', readyFile);
+// The service's own SMTP pool alone, the same bytes: what it gains over nodemailer's pool before any database work.
+const connectionsRate = await bareRate('connections', readyFile);
 // What signing costs: the same ready bytes, DKIM-signed per message.
 const signedRate = DKIM ? await bareRate('raw', readyFile, true) : undefined;
 
@@ -228,6 +230,7 @@ console.table({
   [`service messages/s (median of ${runs.length})`]: serviceRate.toFixed(0),
   [`bare pool composing each message, messages/s (${BARE_MESSAGES})`]: composedRate.toFixed(0),
   [`bare pool sending ready raw bytes, messages/s (${BARE_MESSAGES})`]: rawRate.toFixed(0),
+  [`the service's SMTP pool alone sending ready raw bytes, messages/s (${BARE_MESSAGES})`]: connectionsRate.toFixed(0),
   ...(signedRate ? { [`bare pool sending ready raw bytes DKIM-signed, messages/s (${BARE_MESSAGES})`]: signedRate.toFixed(0), 'DKIM-signed / unsigned raw': (signedRate / rawRate).toFixed(2) } : {}),
   'service / bare composing': (serviceRate / composedRate).toFixed(2),
   'service / bare raw': (serviceRate / rawRate).toFixed(2),

@@ -142,8 +142,8 @@ export interface NewDelivery {
 /**
  * A new delivery's id: time-ordered (UUIDv7), so that the deliveries of one page, and so
  * of one send job, sit side by side in the table and its indexes. Claiming and recording
- * a job then touch a few pages instead of one per row: a third of the database time per
- * message of random ids (measured on SQLite, 60,000 deliveries in jobs of 25).
+ * a job then touch a few pages instead of one per row: a quarter of the database time per
+ * message of random ids (`npm run bench:delivery-ids`, SQLite, jobs of 25).
  */
 export const newDeliveryId = () => uuidv7();
 
