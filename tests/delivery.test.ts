@@ -361,6 +361,27 @@ describe('when Redis is flushed just before publishAt', () => {
   }, 30_000);
 });
 
+describe('with a send rate (SEND_RATE_PER_SECOND)', () => {
+  let r: Running;
+  beforeAll(async () => {
+    r = await startDelivery({ SEND_RATE_PER_SECOND: '10' });
+  });
+  afterAll(() => r.close());
+
+  it('keeps to it from the first email: the first page goes by the rate-limited queue too', async () => {
+    const { t, sink } = r;
+    const room = await buildNewsroom(t);
+    const readers = await insertSubscribers(t.ctx.db, await newsroomId(t.ctx.db, room.slug), Array.from({ length: 30 }, () => ({ languages: ['fi'] })));
+    const release = await buildRelease(t, room);
+    await publishNow(t, room, release);
+    expect(await until(() => sink.received.length === readers.length, 20_000)).toBe(true);
+    const times = sink.received.map((m) => m.at).sort((a, b) => a - b);
+    // 10 a second: jobs of 10, one a second. A burst would put all 30 within a few milliseconds.
+    expect(times.filter((at) => at < times[0]! + 800)).toHaveLength(10);
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1500);
+  }, 30_000);
+});
+
 describe('with DKIM configured', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const selector = 'news2026';

@@ -118,10 +118,11 @@ export async function fanOut(ctx: AppContext, releaseId: string, cursor: string 
       })),
       now,
     );
-    if (pageNumber === 1 && cursor === null) {
+    if (pageNumber === 1 && cursor === null && !ctx.config.sendRatePerSecond) {
       // The first page of a release at its time is sent here and now, before the next is
       // written: no queue hand-over, no read of the release again, and no write of later
       // pages holding up its first messages. Its deliveries are claimed as a job's are.
+      // Under a send rate (SEND_RATE_PER_SECOND) it goes by the queue, whose limiter keeps it.
       await sendDeliveries(ctx, processMessages, emailSource(ctx, releaseId, release.version, release), ids).catch(async (err) => {
         // The claim decides: queued, whatever this did not claim goes by the queue instead.
         ctx.logger.error({ err, releaseId }, 'the first page of a fan-out was not sent here; queued');
